@@ -1,0 +1,74 @@
+"""Calibration: record the value range of every quantized tensor, which fixes integer bits and signs."""
+
+import numpy as np
+
+from .cost import iter_hlayers, total_bops
+
+
+def all_quantizers(model):
+    """Every quantizer of every H-layer of ``model``."""
+    return [q for layer in iter_hlayers(model) for q in layer.quantizers()]
+
+
+def reset_minmax(model):
+    """Forget every recorded range of ``model``."""
+    for q in all_quantizers(model):
+        q.reset_minmax()
+
+
+def _as_input_list(model, data):
+    arrays = list(data) if isinstance(data, (list, tuple)) else [data]
+    arrays = [np.asarray(a) for a in arrays]
+    if len(arrays) != len(model.inputs):
+        raise ValueError(f"trace_minmax: model {model.name!r} has {len(model.inputs)} input(s), "
+                         f"but data holds {len(arrays)} array(s)")
+    for arr, inp in zip(arrays, model.inputs):
+        expected = tuple(inp.shape[1:])
+        got = arr.shape[1:]
+        if len(got) != len(expected) or any(e is not None and e != g for e, g in zip(expected, got)):
+            raise ValueError(f"trace_minmax: data of shape {arr.shape} does not match input {inp.name!r} "
+                             f"of shape {(None, *expected)}")
+    if len({len(a) for a in arrays}) != 1:
+        raise ValueError("trace_minmax: all input arrays must hold the same number of samples")
+    return arrays
+
+
+def trace_minmax(model, data, batch_size=1024, cover_factor=1.0, verbose=False):
+    """Calibrate ``model`` on ``data`` and return its exact total BOPs.
+
+    Resets the records, runs ``data`` through the model in inference mode while recording the range of
+    every quantized tensor, then scales each range by ``cover_factor`` (``> 1`` leaves headroom against
+    overflow; ``< 1`` saves bits and lets rare large values overflow).
+
+    Args:
+        model: an H-model.
+        data: an array, or a list of arrays for a multi-input model.
+        batch_size: samples per forward pass.
+        cover_factor: range scale, a positive number.
+        verbose: print progress and the resulting BOPs.
+    """
+    if not cover_factor > 0:
+        raise ValueError(f"trace_minmax: cover_factor must be positive, got {cover_factor!r}")
+    if int(batch_size) < 1:
+        raise ValueError(f"trace_minmax: batch_size must be a positive integer, got {batch_size!r}")
+    arrays = _as_input_list(model, data)
+    quantizers = all_quantizers(model)
+    n = len(arrays[0])
+    reset_minmax(model)
+    for q in quantizers:
+        q.calibrating = True
+    try:
+        for start in range(0, n, int(batch_size)):
+            batch = [a[start:start + int(batch_size)] for a in arrays]
+            model(batch if len(batch) > 1 else batch[0], training=False)
+            if verbose:
+                print(f"\rtrace_minmax: {min(start + int(batch_size), n)}/{n} samples", end="", flush=True)
+    finally:
+        for q in quantizers:
+            q.calibrating = False
+    for q in quantizers:
+        q.widen_minmax(cover_factor)
+    bops = total_bops(model)
+    if verbose:
+        print(f"\ntrace_minmax: BOPs = {bops:,.0f}")
+    return bops

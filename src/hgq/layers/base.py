@@ -1,0 +1,110 @@
+"""Shared machinery of the H-layers: output quantizer, ``beta``, BOPs loss, input bit widths."""
+
+import weakref
+
+import keras
+from keras import ops
+
+from ..quantizer import Quantizer
+from ..quantizer import config as qconfig
+from ..quantizer import fixed_point as fxp
+
+
+def producer_of(tensor):
+    """The layer that produced a symbolic ``keras.KerasTensor`` (``None`` for an eager tensor).
+
+    Keras records the producing operation on every symbolic tensor as ``_keras_history``; this is the
+    one place hgq reads it.
+    """
+    history = getattr(tensor, "_keras_history", None)
+    return None if history is None else history.operation
+
+
+class QuantizedOutput:
+    """Protocol of hgq layers whose output is quantized: they report its ``(k, i, f)``."""
+
+    def output_kif(self):
+        raise NotImplementedError
+
+
+class HLayer(QuantizedOutput, keras.layers.Layer):
+    """Base of the H-layers: owns the output quantizer ``paq`` and ``beta``, and adds ``beta * BOPs``
+    to the model loss while training.
+
+    Subclasses call ``self.paq`` on their output and implement ``compute_bops`` when they multiply.
+    """
+
+    #: What ``rnd_strategy="auto"`` means for this layer's output quantizer.
+    auto_rounding = "floor"
+
+    def __init__(self, *args, beta=0.0, paq_conf=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.paq_conf = qconfig.resolve("paq_conf", paq_conf, self.name)
+        self.paq = Quantizer(self.paq_conf, kind="activation", auto_rounding=self._auto_rounding(),
+                             name=f"{self.name}_paq")
+        self._beta = self.add_weight(name="beta", shape=(), initializer=keras.initializers.Constant(float(beta)),
+                                     trainable=False)
+        self._producers = ()
+
+    def _auto_rounding(self):
+        return self.auto_rounding
+
+    @property
+    def beta(self):
+        """Weight of this layer's BOPs in the loss (changeable while training)."""
+        return float(ops.convert_to_numpy(self._beta))
+
+    @beta.setter
+    def beta(self, value):
+        self._beta.assign(float(value))
+
+    def __call__(self, *args, **kwargs):
+        inputs = args[0] if args else kwargs.get("inputs")
+        producers = [producer_of(t) for t in keras.tree.flatten(inputs)]
+        if all(p is not None for p in producers) and producers:
+            self._producers = tuple(weakref.ref(p) for p in producers)
+        return super().__call__(*args, **kwargs)
+
+    def input_layers(self):
+        """The layers that feed this one, as recorded when it was called on symbolic tensors."""
+        return [ref() for ref in self._producers]
+
+    def input_bits(self, shape):
+        """Total bit width of each input element, broadcast to ``(1, *shape[1:])``."""
+        layers = self.input_layers()
+        if not layers:
+            raise ValueError(f"{type(self).__name__} {self.name!r} has not been connected in a functional or "
+                             "Sequential model, so the bit widths of its input are unknown")
+        producer = layers[0]
+        if not isinstance(producer, QuantizedOutput):
+            raise ValueError(f"{type(self).__name__} {self.name!r} receives an unquantized input from "
+                             f"{type(producer).__name__} {producer.name!r}; put an HQuantize before it")
+        bits = fxp.total_bits(*producer.output_kif())
+        return ops.broadcast_to(bits, (1, *shape[1:]))
+
+    def output_kif(self):
+        return self.paq.kif()
+
+    def compute_bops(self, dtype="float32"):
+        """BOPs of this layer as a scalar tensor of ``dtype`` (0 for layers that do not multiply)."""
+        return ops.zeros((), dtype=dtype)
+
+    def bops(self):
+        """Exact BOPs of this layer as a Python float (computed in float64)."""
+        return float(ops.convert_to_numpy(self.compute_bops("float64")))
+
+    def add_bops_loss(self, training):
+        if training and self.multiplies:
+            self.add_loss(self._beta * self.compute_bops("float32"))
+
+    #: Whether the layer does multiplications (and so has BOPs).
+    multiplies = False
+
+    def quantizers(self):
+        """This layer's quantizers."""
+        return [self.paq]
+
+    def get_config(self):
+        cfg = super().get_config()
+        cfg.update(beta=self.beta, paq_conf=qconfig.serialize(self.paq_conf))
+        return cfg

@@ -1,0 +1,105 @@
+"""Stateless fixed-point arithmetic, written with ``keras.ops`` only.
+
+A fixed-point type is described by ``(k, i, f)``: sign bit, integer bits (sign excluded) and
+fractional bits; its total width is ``k + i + f``. Every function here is exact in floating
+point as long as the numbers involved fit in the mantissa: scaling by ``2**f`` only moves the
+exponent, and ``floor`` of a float is exact.
+"""
+
+import math
+
+from keras import ops
+
+LN2 = math.log(2.0)
+
+#: Integer bits reported for a value that is exactly zero (no bit needed).
+ZERO_INT_BITS = -128.0
+
+TRAINING_ROUNDINGS = ("standard_round", "stochastic_round", "fast_uniform_noise_injection", "floor")
+
+
+def pow2(e):
+    """``2**e`` in the dtype of ``e`` (exact for integer ``e``)."""
+    e = ops.convert_to_tensor(e)
+    return ops.power(ops.convert_to_tensor(2.0, dtype=e.dtype), e)
+
+
+def round_to_grid(x, f, rounding, noise=None):
+    """Quantize ``x`` to the grid ``2**-f``.
+
+    Args:
+        x: values.
+        f: fractional bits, broadcastable to ``x`` (integers for a fixed-point result).
+        rounding: ``"standard_round"`` (half up), ``"floor"``, ``"half_even"``,
+            ``"stochastic_round"`` or ``"fast_uniform_noise_injection"``.
+        noise: uniform samples in ``[0, 1)`` shaped like ``x``; required by the two random modes.
+    """
+    scale = pow2(ops.cast(f, x.dtype))
+    scaled = x * scale
+    if rounding == "standard_round":
+        q = ops.floor(scaled + 0.5)
+    elif rounding == "floor":
+        q = ops.floor(scaled)
+    elif rounding == "half_even":
+        q = ops.round(scaled)
+    elif rounding == "stochastic_round":
+        q = ops.floor(scaled + noise)
+    elif rounding == "fast_uniform_noise_injection":
+        q = scaled + (noise - 0.5)
+    else:
+        raise ValueError(f"unknown rounding {rounding!r}")
+    return q / scale
+
+
+def _floor_log2(a):
+    """Exact ``floor(log2(a))`` for ``a > 0`` (``log2`` alone is off by one near powers of two)."""
+    e = ops.floor(ops.log2(a))
+    e = e - ops.cast(a < pow2(e), a.dtype) + ops.cast(a >= pow2(e + 1.0), a.dtype)
+    return e
+
+
+def int_bits_for_max(m):
+    """Smallest ``i`` with ``m < 2**i`` where ``m > 0`` (a grid value below ``2**i`` fits); else ZERO_INT_BITS."""
+    positive = m > 0
+    safe = ops.where(positive, m, ops.ones_like(m))
+    return ops.where(positive, _floor_log2(safe) + 1.0, ZERO_INT_BITS)
+
+
+def int_bits_for_min(m):
+    """Smallest ``i`` with ``m >= -2**i`` where ``m < 0``; else ZERO_INT_BITS."""
+    negative = m < 0
+    a = ops.where(negative, -m, ops.ones_like(m))
+    e = _floor_log2(a)
+    e = e + ops.cast(a > pow2(e), a.dtype)  # ceil(log2(a))
+    return ops.where(negative, e, ZERO_INT_BITS)
+
+
+def kif_from_range(vmin, vmax, f):
+    """Sign, integer and fractional bits of the smallest type holding ``[vmin, vmax]`` at step ``2**-f``.
+
+    Elements whose range is empty (``vmax < vmin``, never recorded) or exactly zero get zero width.
+    """
+    k = ops.cast(vmin < 0, f.dtype)
+    i = ops.maximum(int_bits_for_max(vmax), int_bits_for_min(vmin))
+    zero_width = (k + i + f <= 0) | (vmax < vmin)
+    k = ops.where(zero_width, 0.0, k)
+    i = ops.where(zero_width, -f, i)
+    return k, i, f
+
+
+def total_bits(k, i, f):
+    """Total width ``k + i + f``, clamped at zero."""
+    return ops.maximum(k + i + f, 0.0)
+
+
+def apply_overflow(x, k, i, f, overflow):
+    """Apply ``"WRAP"``, ``"SAT"`` or ``"SAT_SYM"`` overflow of type ``(k, i, f)`` to grid values ``x``."""
+    high = pow2(i) - pow2(-f)
+    if overflow == "WRAP":
+        low = k * pow2(i)
+        return ops.mod(x + low, pow2(i + k)) - low
+    if overflow == "SAT":
+        return ops.minimum(ops.maximum(x, -k * pow2(i)), high)
+    if overflow == "SAT_SYM":
+        return ops.minimum(ops.maximum(x, -k * high), high)
+    raise ValueError(f"unknown overflow mode {overflow!r}")

@@ -1,0 +1,142 @@
+"""The heterogeneous quantizer: trainable fractional bits per element, integer bits from min/max."""
+
+import keras
+from keras import ops
+
+from . import config as qconfig
+from . import fixed_point as fxp
+
+
+@keras.saving.register_keras_serializable(package="hgq")
+class Quantizer(keras.layers.Layer):
+    """Fixed-point quantizer with one trainable fractional bit width per element.
+
+    In the forward pass ``x_q = R(x * 2**f') / 2**f'`` with ``f' = round(clip(f, *bw_clip))`` when
+    ``exact_q_value`` (straight-through). The gradient w.r.t. ``x`` is straight-through; w.r.t. ``f``
+    it is the surrogate ``-ln2 * (x_q - x)``. Integer bits and sign are not trained: they come from
+    the recorded min/max of ``x_q`` (``minmax_record``), or from each value itself (kernels).
+
+    Args:
+        conf: a full quantizer config (see ``hgq.quantizer.config``); ``None`` takes the default.
+        kind: ``"kernel"`` (weights: no batch axis) or ``"activation"`` (axis 0 is the batch, always shared).
+        auto_rounding: what ``rnd_strategy="auto"`` means for the owning layer (``"standard_round"`` when a
+            bias can absorb the half-step offset, ``"floor"`` otherwise).
+    """
+
+    def __init__(self, conf=None, kind="activation", auto_rounding="floor", **kwargs):
+        super().__init__(**kwargs)
+        if kind not in ("kernel", "activation"):
+            raise ValueError(f"Quantizer kind must be 'kernel' or 'activation', got {kind!r}")
+        self.conf = qconfig.resolve("kq_conf" if kind == "kernel" else "paq_conf", conf)
+        self.kind = kind
+        strategy = self.conf["rnd_strategy"]
+        self.rounding = auto_rounding if strategy == "auto" else strategy
+        self.calibrating = False
+        if self.rounding in ("stochastic_round", "fast_uniform_noise_injection"):
+            self.seed_generator = keras.random.SeedGenerator()
+
+    def param_shape(self, shape):
+        """Shape of the bit-width tensor for values of ``shape``: shared axes become 1."""
+        shape = list(shape)
+        skip = self.conf["skip_dims"]
+        if skip == "all":
+            return tuple(1 for _ in shape)
+        shared = set(skip or ())
+        if self.kind == "activation":
+            shared.add(0)
+        bad = [d for d in shared if d >= len(shape)]
+        if bad:
+            raise ValueError(f"skip_dims {skip} of quantizer {self.name!r} names axis {bad[0]}, "
+                             f"but the quantized tensor has rank {len(shape)}")
+        return tuple(1 if d in shared else int(s) for d, s in enumerate(shape))
+
+    def build(self, input_shape):
+        shape = self.param_shape(input_shape)
+        dtype = self.conf["dtype"] or self.variable_dtype
+        lo, hi = self.conf["bw_clip"]
+        self.fbits = self.add_weight(
+            name="fractional_bits", shape=shape, dtype=dtype,
+            initializer=keras.initializers.Constant(self.conf["init_bw"]),
+            trainable=self.conf["trainable"], regularizer=self.conf["regularizer"],
+            constraint=lambda f: ops.clip(f, lo - 0.5, hi + 0.5),
+        )
+        if self.conf["minmax_record"]:
+            self.vmin = self.add_weight(name="min", shape=shape, dtype=dtype,
+                                        initializer=keras.initializers.Constant(float("inf")), trainable=False)
+            self.vmax = self.add_weight(name="max", shape=shape, dtype=dtype,
+                                        initializer=keras.initializers.Constant(float("-inf")), trainable=False)
+        self.built = True
+
+    @property
+    def records_minmax(self):
+        return self.conf["minmax_record"]
+
+    def fractional_bits(self):
+        """Fractional bits used in the forward pass (clipped; rounded when ``exact_q_value``)."""
+        lo, hi = self.conf["bw_clip"]
+        f = ops.clip(ops.convert_to_tensor(self.fbits), lo, hi)
+        if self.conf["exact_q_value"]:
+            f = f + ops.stop_gradient(ops.round(f) - f)
+        return f
+
+    def call(self, x, training=None):
+        f = ops.cast(self.fractional_bits(), x.dtype)
+        rounding = self.rounding if training else ("floor" if self.rounding == "floor" else "standard_round")
+        noise = None
+        if rounding in ("stochastic_round", "fast_uniform_noise_injection"):
+            noise = keras.random.uniform(ops.shape(x), dtype=x.dtype, seed=self.seed_generator)
+        xq = ops.stop_gradient(fxp.round_to_grid(x, f, rounding, noise))
+        out = xq + (x - ops.stop_gradient(x)) + (f - ops.stop_gradient(f)) * ops.stop_gradient(-fxp.LN2 * (xq - x))
+        if self.records_minmax and (training or self.calibrating):
+            self._record(xq)
+        return out
+
+    def _record(self, xq):
+        shape = tuple(self.fbits.shape)
+        axes = tuple(d for d, s in enumerate(shape) if s == 1)
+        dtype = self.fbits.dtype
+        batch_min = ops.cast(ops.min(xq, axis=axes, keepdims=True), dtype) if axes else ops.cast(xq, dtype)
+        batch_max = ops.cast(ops.max(xq, axis=axes, keepdims=True), dtype) if axes else ops.cast(xq, dtype)
+        self.vmin.assign(ops.minimum(self.vmin, ops.reshape(batch_min, shape)))
+        self.vmax.assign(ops.maximum(self.vmax, ops.reshape(batch_max, shape)))
+
+    def kif(self, values=None):
+        """``(k, i, f)`` tensors: from the min/max records, or from ``values`` (quantized kernels)."""
+        f = self.fractional_bits()
+        if self.records_minmax:
+            return fxp.kif_from_range(ops.convert_to_tensor(self.vmin), ops.convert_to_tensor(self.vmax), f)
+        if values is None:
+            raise ValueError(f"quantizer {self.name!r} records no min/max: pass the quantized values to kif()")
+        values = ops.cast(values, f.dtype)
+        return fxp.kif_from_range(values, values, f)
+
+    def bits(self, values=None):
+        """Total bit width per element (zero where the value is always zero)."""
+        return fxp.total_bits(*self.kif(values))
+
+    def reset_minmax(self):
+        """Forget the recorded ranges."""
+        if self.records_minmax:
+            self.vmin.assign(ops.full(self.vmin.shape, float("inf"), dtype=self.vmin.dtype))
+            self.vmax.assign(ops.full(self.vmax.shape, float("-inf"), dtype=self.vmax.dtype))
+
+    def widen_minmax(self, cover_factor):
+        """Scale the recorded ranges by ``cover_factor`` (both ends, away from zero when > 1)."""
+        if self.records_minmax:
+            self.vmin.assign(self.vmin * cover_factor)
+            self.vmax.assign(self.vmax * cover_factor)
+
+    def is_calibrated(self):
+        """True once every element has a recorded range (always True without records)."""
+        if not self.records_minmax:
+            return True
+        return bool(ops.all(ops.convert_to_tensor(self.vmax) >= ops.convert_to_tensor(self.vmin)))
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        cfg = super().get_config()
+        cfg.update(conf=qconfig.serialize(self.conf), kind=self.kind,
+                   auto_rounding=self.rounding if self.conf["rnd_strategy"] == "auto" else "floor")
+        return cfg
