@@ -27,6 +27,16 @@ class QuantizedOutput:
         raise NotImplementedError
 
 
+class BetaWeight(keras.layers.Layer):
+    """Holds a layer's ``beta`` as a non-trainable variable, saved like any sub-layer's weights."""
+
+    def __init__(self, value, **kwargs):
+        super().__init__(**kwargs)
+        self.value = self.add_weight(name="beta", shape=(), initializer=keras.initializers.Constant(float(value)),
+                                     trainable=False)
+        self.built = True
+
+
 class HLayer(QuantizedOutput, keras.layers.Layer):
     """Base of the H-layers: owns the output quantizer ``paq`` and ``beta``, and adds ``beta * BOPs``
     to the model loss while training.
@@ -42,8 +52,7 @@ class HLayer(QuantizedOutput, keras.layers.Layer):
         self.paq_conf = qconfig.resolve("paq_conf", paq_conf, self.name)
         self.paq = Quantizer(self.paq_conf, kind="activation", auto_rounding=self._auto_rounding(),
                              name=f"{self.name}_paq")
-        self._beta = self.add_weight(name="beta", shape=(), initializer=keras.initializers.Constant(float(beta)),
-                                     trainable=False)
+        self.beta_weight = BetaWeight(beta, name=f"{self.name}_beta")
         self._producers = ()
 
     def _auto_rounding(self):
@@ -52,11 +61,11 @@ class HLayer(QuantizedOutput, keras.layers.Layer):
     @property
     def beta(self):
         """Weight of this layer's BOPs in the loss (changeable while training)."""
-        return float(ops.convert_to_numpy(self._beta))
+        return float(ops.convert_to_numpy(self.beta_weight.value))
 
     @beta.setter
     def beta(self, value):
-        self._beta.assign(float(value))
+        self.beta_weight.value.assign(float(value))
 
     def __call__(self, *args, **kwargs):
         inputs = args[0] if args else kwargs.get("inputs")
@@ -95,7 +104,7 @@ class HLayer(QuantizedOutput, keras.layers.Layer):
 
     def add_bops_loss(self, training):
         if training and self.multiplies:
-            self.add_loss(self._beta * self.compute_bops("float32"))
+            self.add_loss(self.beta_weight.value * self.compute_bops("float32"))
 
     #: Whether the layer does multiplications (and so has BOPs).
     multiplies = False

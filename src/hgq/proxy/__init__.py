@@ -2,5 +2,6 @@
 
 from .convert import to_proxy_model
 from .fixed_point_quantizer import FixedPointQuantizer
+from .hls import convert_to_hls4ml, hls4ml_predict
 
-__all__ = ["FixedPointQuantizer", "to_proxy_model"]
+__all__ = ["FixedPointQuantizer", "convert_to_hls4ml", "hls4ml_predict", "to_proxy_model"]

@@ -1,0 +1,53 @@
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+import hgq  # noqa: E402
+from hgq.layers import HActivation, HDense, HQuantize  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def factory_defaults():
+    """Every test starts and ends with the factory quantizer defaults."""
+    hgq.set_default_kq_conf(None)
+    hgq.set_default_paq_conf(None)
+    yield
+    hgq.set_default_kq_conf(None)
+    hgq.set_default_paq_conf(None)
+
+
+def regression_data(n=2048, n_in=16, n_out=5, seed=0):
+    """Inputs and a smooth non-linear target."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, n_in)).astype("float32")
+    w = rng.normal(size=(n_in, n_out)).astype("float32") / np.sqrt(n_in)
+    return x, np.tanh(x @ w).astype("float32")
+
+
+def mlp(n_in=16, n_out=5, beta=1e-6, paq_conf=None, seed=0):
+    """HQuantize -> HDense(relu) -> HDense(no bias, floor) -> HActivation(relu) -> HDense (stochastic rounding).
+
+    Covers every export rounding: TRN (floor), RND (standard_round) and RND absorbed by a bias.
+    """
+    keras.utils.set_random_seed(seed)
+    paq = dict(paq_conf or {})
+    inp = keras.Input((n_in,))
+    x = HQuantize(paq_conf={**paq, "init_bw": 4, "rnd_strategy": "standard_round"}, name="inp_q")(inp)
+    x = HDense(24, activation="relu", beta=beta, paq_conf=paq, name="dense1")(x)
+    x = HDense(16, use_bias=False, beta=beta, paq_conf={**paq, "rnd_strategy": "floor"}, name="dense2")(x)
+    x = HActivation("relu", paq_conf=paq, name="act")(x)
+    out = HDense(n_out, beta=beta, paq_conf={**paq, "rnd_strategy": "stochastic_round"}, name="out")(x)
+    return keras.Model(inp, out)
+
+
+def trained_mlp(epochs=3, **kwargs):
+    x, y = regression_data()
+    model = mlp(**kwargs)
+    model.compile(keras.optimizers.Adam(3e-3), "mse")
+    model.fit(x, y, epochs=epochs, batch_size=128, verbose=0)
+    hgq.trace_minmax(model, x)
+    return model, x

@@ -1,0 +1,81 @@
+"""Bit-exactness through real hls4ml: convert the proxy, compile with g++, predict, compare exactly."""
+
+import keras
+import numpy as np
+import pytest
+
+import hgq
+from hgq.layers import HActivation, HDense, HQuantize
+from hgq.proxy import convert_to_hls4ml, hls4ml_predict
+
+from conftest import regression_data, trained_mlp
+
+pytestmark = pytest.mark.hls4ml
+
+
+def compiled(proxy, tmp_path, io_type):
+    hls_model = convert_to_hls4ml(proxy, tmp_path / "prj", io_type=io_type)
+    hls_model.compile()
+    return hls_model
+
+
+def check_bit_exact(model, proxy, hls_model, x_in_range, scales=(2.5, 3.0)):
+    """Proxy == H-model inside the calibrated range; hls4ml == proxy everywhere, overflowing inputs included."""
+    assert np.array_equal(proxy.predict(x_in_range, verbose=0), model.predict(x_in_range, verbose=0))
+    x_all = np.concatenate([x_in_range] + [x_in_range * s for s in scales]).astype(np.float64)
+    y_proxy = proxy.predict(x_all, verbose=0)
+    y_hls = hls4ml_predict(hls_model, x_all, proxy.output_shape[1:])
+    assert len(x_all) >= 1000
+    assert np.array_equal(y_hls, y_proxy), f"{np.mean(np.any(y_hls != y_proxy, axis=1)):.2%} of samples differ"
+    overflowing = x_all[len(x_in_range):]
+    assert not np.array_equal(proxy.predict(overflowing, verbose=0), model.predict(overflowing, verbose=0)), \
+        "the overflow test data did not overflow"
+
+
+@pytest.mark.parametrize("aggressive", [True, False], ids=["WRAP", "SAT"])
+def test_heterogeneous_mlp_io_parallel(aggressive, tmp_path):
+    model, x = trained_mlp()
+    proxy = hgq.to_proxy_model(model, aggressive=aggressive)
+    check_bit_exact(model, proxy, compiled(proxy, tmp_path, "io_parallel"), x[:1000])
+
+
+@pytest.mark.parametrize("aggressive", [True, False], ids=["WRAP", "SAT"])
+def test_homogeneous_mlp_io_stream(aggressive, tmp_path):
+    model, x = trained_mlp(paq_conf={"skip_dims": "all"})
+    proxy = hgq.to_proxy_model(model, aggressive=aggressive)
+    check_bit_exact(model, proxy, compiled(proxy, tmp_path, "io_stream"), x[:1000])
+
+
+def table_activation_model(activation):
+    keras.utils.set_random_seed(0)
+    x, _ = regression_data(1000, n_in=8)
+    inp = keras.Input((8,))
+    h = HDense(6, paq_conf={"init_bw": 5})(HQuantize(paq_conf={"init_bw": 5})(inp))
+    model = keras.Model(inp, HActivation(activation, paq_conf={"init_bw": 6})(h))
+    hgq.trace_minmax(model, x)
+    return model, x
+
+
+@pytest.mark.parametrize("activation", ["tanh", "sigmoid"])
+def test_tanh_sigmoid_are_close_not_guaranteed_exact(activation, tmp_path):
+    """hls4ml evaluates these with its own tables: the proxy equals the H-model; hls4ml stays within a table step."""
+    model, x = table_activation_model(activation)
+    with pytest.warns(UserWarning, match="not bit-exact"):
+        proxy = hgq.to_proxy_model(model)
+    y_proxy = proxy.predict(x, verbose=0)
+    assert np.array_equal(y_proxy, model.predict(x, verbose=0))
+    y_hls = hls4ml_predict(compiled(proxy, tmp_path, "io_parallel"), x, proxy.output_shape[1:])
+    assert np.abs(y_hls - y_proxy).max() <= 2.0 ** -3
+
+
+def test_softmax_keeps_the_decision(tmp_path):
+    """hls4ml's softmax uses exp/inverse tables of the configured precision: only the argmax is reliable."""
+    model, x = table_activation_model("softmax")
+    with pytest.warns(UserWarning, match="not bit-exact"):
+        proxy = hgq.to_proxy_model(model, aggressive=False)
+    y_proxy = proxy.predict(x, verbose=0)
+    assert np.array_equal(y_proxy, model.predict(x, verbose=0))
+    hls_model = convert_to_hls4ml(proxy, tmp_path / "prj", default_precision="fixed<18,8>")
+    hls_model.compile()
+    y_hls = hls4ml_predict(hls_model, x, proxy.output_shape[1:])
+    assert np.mean(y_hls.argmax(axis=1) == y_proxy.argmax(axis=1)) >= 0.95
