@@ -58,6 +58,12 @@ def test_refuses_an_uncalibrated_model():
         hgq.to_proxy_model(mlp())
 
 
+def test_refuses_non_fixed_point_quantizers():
+    model, x = trained_mlp(epochs=1, paq_conf={"exact_q_value": False})
+    with pytest.raises(ValueError, match="layer 'inp_q' quantizes with exact_q_value=False"):
+        hgq.to_proxy_model(model)
+
+
 def test_refuses_layers_it_cannot_export():
     inp = keras.Input((4,))
     out = keras.layers.Dense(2, name="plain")(HQuantize()(inp))

@@ -44,8 +44,8 @@ class HLayer(QuantizedOutput, keras.layers.Layer):
     Subclasses call ``self.paq`` on their output and implement ``compute_bops`` when they multiply.
     """
 
-    #: What ``rnd_strategy="auto"`` means for this layer's output quantizer.
-    auto_rounding = "floor"
+    #: Whether the layer multiplies (and so has BOPs).
+    multiplies = False
 
     def __init__(self, *args, beta=0.0, paq_conf=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -56,7 +56,8 @@ class HLayer(QuantizedOutput, keras.layers.Layer):
         self._producers = ()
 
     def _auto_rounding(self):
-        return self.auto_rounding
+        """What ``rnd_strategy="auto"`` means for the output quantizer: floor, unless a bias absorbs rounding."""
+        return "floor"
 
     @property
     def beta(self):
@@ -103,11 +104,9 @@ class HLayer(QuantizedOutput, keras.layers.Layer):
         return float(ops.convert_to_numpy(self.compute_bops("float64")))
 
     def add_bops_loss(self, training):
+        """Add ``beta * BOPs`` to the layer's losses while training."""
         if training and self.multiplies:
             self.add_loss(self.beta_weight.value * self.compute_bops("float32"))
-
-    #: Whether the layer does multiplications (and so has BOPs).
-    multiplies = False
 
     def quantizers(self):
         """This layer's quantizers."""

@@ -115,10 +115,13 @@ def _(layer: HDense, x, ctx):
     return _quantize(layer, y, ctx, rounding)
 
 
-def check_calibrated(model):
-    """Raise if some quantizer of ``model`` has never recorded a range."""
+def check_exportable(model):
+    """Raise if some quantizer of ``model`` has never recorded a range or does not produce fixed-point values."""
     for layer in iter_hlayers(model):
         for q in layer.quantizers():
+            if not q.conf["exact_q_value"]:
+                raise ValueError(f"to_proxy_model: layer {layer.name!r} quantizes with exact_q_value=False, so its "
+                                 "values are not fixed-point numbers; train with exact_q_value=True to export")
             if not q.is_calibrated():
                 raise ValueError(f"to_proxy_model: layer {layer.name!r} was never calibrated or trained (its "
                                  "quantizer has no recorded range); run hgq.trace_minmax(model, data) first")
@@ -139,7 +142,7 @@ def to_proxy_model(model, aggressive=True):
         raise ValueError("to_proxy_model: expected a built keras.Model")
     if not list(iter_hlayers(model)):
         raise ValueError(f"to_proxy_model: model {model.name!r} contains no hgq layer")
-    check_calibrated(model)
+    check_exportable(model)
     ctx = ProxyContext(aggressive)
     functional = keras.Model(model.inputs, model.outputs, name=model.name)
     inputs = keras.tree.map_structure(
