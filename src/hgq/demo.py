@@ -1,8 +1,11 @@
-"""End-to-end demo: train an H-model on scikit-learn's digits, export it, and check hls4ml bit for bit.
+"""End-to-end demo: train an H-model on scikit-learn's digits, export it and check hls4ml bit for bit.
 
 Run it with ``hgq demo`` or ``python -m hgq demo``; ``run()`` returns the numbers it prints.
 """
 
+import contextlib
+import io
+import math
 import tempfile
 import time
 
@@ -14,11 +17,16 @@ from .layers import HDense, HQuantize
 from .proxy import convert_to_hls4ml, hls4ml_predict, to_proxy_model
 
 DEFAULT_EPOCHS = 60
-DEFAULT_BETA = 1e-6
+DEFAULT_BETA = 1e-4
+BATCH_SIZE = 64
+LEARNING_RATE = 3e-3
 
 
 def load_data(seed=0):
-    """Digits (8x8 images, 10 classes) scaled to [0, 1], split 75/25 with a fixed seed."""
+    """Digits (8x8 images, 10 classes) scaled to [0, 1], split 75/25 (stratified) with ``seed``.
+
+    Returns ``x_train, x_test, y_train, y_test``.
+    """
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
 
@@ -28,34 +36,41 @@ def load_data(seed=0):
 
 
 def build_model(beta):
-    """HQuantize -> HDense(64, relu) -> HDense(32, relu) -> HDense(10) logits."""
+    """HQuantize -> HDense(64, relu) -> HDense(32, relu) -> HDense(10) logits, 6-bit initial activations."""
+    paq_conf = {"init_bw": 6}
     return keras.Sequential([
         keras.Input((64,)),
-        HQuantize(paq_conf={"init_bw": 6}),
-        HDense(64, activation="relu", beta=beta, paq_conf={"init_bw": 6}),
-        HDense(32, activation="relu", beta=beta, paq_conf={"init_bw": 6}),
-        HDense(10, beta=beta, paq_conf={"init_bw": 6}),
+        HQuantize(paq_conf=paq_conf),
+        HDense(64, activation="relu", beta=beta, paq_conf=paq_conf),
+        HDense(32, activation="relu", beta=beta, paq_conf=paq_conf),
+        HDense(10, beta=beta, paq_conf=paq_conf),
     ], name="digits_hgq")
 
 
 def train(model, x_train, y_train, epochs, verbose):
-    """Fit with Adam on sparse categorical cross-entropy from logits."""
-    model.compile(optimizer=keras.optimizers.Adam(3e-3),
-                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
-    model.fit(x_train, y_train, epochs=epochs, batch_size=64, verbose=1 if verbose else 0)
+    """Fit with Adam (cosine-decayed learning rate) on sparse categorical cross-entropy from logits."""
+    steps = epochs * math.ceil(len(x_train) / BATCH_SIZE)
+    optimizer = keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(LEARNING_RATE, steps))
+    model.compile(optimizer=optimizer, loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                  metrics=["accuracy"])
+    model.fit(x_train, y_train, epochs=epochs, batch_size=BATCH_SIZE, verbose=1 if verbose else 0)
 
 
-def export(model, x_train, output_dir):
-    """Calibrate on ``x_train``, build the proxy and compile it with hls4ml; return ``(bops, proxy, hls_model)``."""
+def export(model, x_train, output_dir, verbose):
+    """Calibrate on ``x_train``, build the proxy, convert and compile it with hls4ml.
+
+    Returns ``bops, proxy, hls_model``; hls4ml's messages are hidden unless ``verbose``.
+    """
     bops = trace_minmax(model, x_train)
     proxy = to_proxy_model(model, aggressive=True)
-    hls_model = convert_to_hls4ml(proxy, output_dir)
-    hls_model.compile()
+    with contextlib.nullcontext() if verbose else contextlib.redirect_stdout(io.StringIO()):
+        hls_model = convert_to_hls4ml(proxy, output_dir)
+        hls_model.compile()
     return bops, proxy, hls_model
 
 
 def evaluate(proxy, hls_model, x_test, y_test):
-    """Accuracies of the proxy and of hls4ml, and the fraction of samples whose outputs agree bit for bit."""
+    """Test accuracy of the proxy and of hls4ml, and the fraction of samples whose outputs agree bit for bit."""
     y_proxy = np.asarray(proxy.predict(x_test, verbose=0), dtype=np.float64)
     y_hls = hls4ml_predict(hls_model, x_test, proxy.output_shape[1:])
     return {
@@ -66,14 +81,14 @@ def evaluate(proxy, hls_model, x_test, y_test):
 
 
 def format_report(result):
-    """The demo's summary block as text."""
+    """The demo's summary block."""
     return "\n".join([
-        "== hgq demo: digits ==",
+        f"== hgq demo: digits, {result['epochs']} epochs, beta={result['beta']:g} ==",
         f"proxy test accuracy   {result['proxy_accuracy']:.4f}",
         f"hls4ml test accuracy  {result['hls4ml_accuracy']:.4f}",
         f"BOPs                  {result['bops']:,.0f}",
         f"bit-exact samples     {result['bit_exact_fraction']:.2%} of {result['n_test']}",
-        f"hls4ml project        {result['output_dir']}",
+        f"hls4ml project        {result['output_dir'] or '(temporary, deleted)'}",
         f"runtime               {result['seconds']:.1f} s",
     ])
 
@@ -84,25 +99,28 @@ def run(epochs=DEFAULT_EPOCHS, beta=DEFAULT_BETA, output_dir=None, seed=0, verbo
     Args:
         epochs: training epochs.
         beta: BOPs weight in the loss of every H-layer.
-        output_dir: hls4ml project folder; a temporary one (deleted afterwards) if ``None``.
-        seed: seed for the data split and Keras.
-        verbose: show Keras's progress bar and print the summary.
+        output_dir: hls4ml project folder, kept; a temporary one, deleted afterwards, if ``None``.
+        seed: seed of the data split and of Keras.
+        verbose: show Keras's progress bar and hls4ml's messages, and print the summary.
 
     Returns:
         dict with ``proxy_accuracy``, ``hls4ml_accuracy``, ``bops``, ``bit_exact_fraction``, ``n_test``,
-        ``output_dir`` and ``seconds``.
+        ``epochs``, ``beta``, ``output_dir`` (``None`` if temporary) and ``seconds``.
     """
     start = time.perf_counter()
     keras.utils.set_random_seed(seed)
     x_train, x_test, y_train, y_test = load_data(seed)
     model = build_model(beta)
     train(model, x_train, y_train, epochs, verbose)
-    with tempfile.TemporaryDirectory(prefix="hgq_demo_") as tmp:
-        project = output_dir if output_dir is not None else tmp
-        bops, proxy, hls_model = export(model, x_train, project)
+    if output_dir is None:
+        project = tempfile.TemporaryDirectory(prefix="hgq_demo_")
+    else:
+        project = contextlib.nullcontext(output_dir)
+    with project as project_dir:
+        bops, proxy, hls_model = export(model, x_train, project_dir, verbose)
         result = evaluate(proxy, hls_model, x_test, y_test)
-    result.update(bops=float(bops), n_test=len(x_test), output_dir=None if output_dir is None else str(output_dir),
-                  seconds=time.perf_counter() - start)
+    result.update(bops=float(bops), n_test=len(x_test), epochs=epochs, beta=beta,
+                  output_dir=None if output_dir is None else str(output_dir), seconds=time.perf_counter() - start)
     if verbose:
         print(format_report(result))
     return result

@@ -1,0 +1,7 @@
+"""``python -m hgq``: the ``hgq`` command line."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

@@ -1,0 +1,48 @@
+"""The ``hgq`` command line (also ``python -m hgq``)."""
+
+import argparse
+
+from . import demo
+
+
+def _positive_int(text):
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
+    return value
+
+
+def _run_demo(args):
+    """Run the demo; exit code 1 if hls4ml's output is not bit-exact with the proxy's."""
+    result = demo.run(epochs=args.epochs, beta=args.beta, output_dir=args.output_dir, verbose=not args.quiet)
+    if args.quiet:
+        print(demo.format_report(result))
+    if result["bit_exact_fraction"] < 1.0:
+        print("error: hls4ml's output differs from the proxy model's")
+        return 1
+    return 0
+
+
+def build_parser():
+    """The argument parser, one sub-command per job."""
+    parser = argparse.ArgumentParser(prog="hgq", description="High-granularity quantization for Keras 3.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    demo_parser = commands.add_parser(
+        "demo", help="train on scikit-learn's digits, export to hls4ml and check bit-exactness",
+        description="Train a small H-model on scikit-learn's digits, export it to hls4ml and compare the proxy "
+                    "model with hls4ml's C simulation bit for bit.")
+    demo_parser.add_argument("--epochs", type=_positive_int, default=demo.DEFAULT_EPOCHS,
+                             help="training epochs (default: %(default)s)")
+    demo_parser.add_argument("--beta", type=float, default=demo.DEFAULT_BETA,
+                             help="BOPs weight in the loss (default: %(default)g)")
+    demo_parser.add_argument("--output-dir", help="keep the hls4ml project here (default: a temporary folder)")
+    demo_parser.add_argument("--quiet", action="store_true", help="print only the final summary")
+    demo_parser.set_defaults(handler=_run_demo)
+    return parser
+
+
+def main(argv=None):
+    """Run the command in ``argv`` (default: ``sys.argv[1:]``) and return its exit code."""
+    args = build_parser().parse_args(argv)
+    return args.handler(args)
