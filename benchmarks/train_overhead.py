@@ -1,9 +1,11 @@
 """Training overhead of HGQ: epoch time of an H-model divided by that of the same float Keras model.
 
 MLP 16-64-32-32-5 on generated 5-class data, both models trained in this process with Adam and the
-same loss; the reported time is the median over the epochs after the first (warm-up) one.
+same loss. Each model runs ``--repeats`` fit calls of ``--epochs`` epochs, the two models taking turns
+(so that a slow spell of a shared machine hits both); the first epoch of every fit call is a warm-up and
+is dropped. Reported: the median epoch time of each model and their ratio.
 
-    python benchmarks/train_overhead.py [--epochs N] [--samples N] [--batch-size N]
+    python benchmarks/train_overhead.py [--epochs N] [--repeats N] [--samples N] [--batch-size N] [--jit-compile]
 """
 
 import argparse
@@ -57,34 +59,42 @@ def hgq_model():
     return keras.Model(inp, HDense(5, beta=BETA)(x))
 
 
-def median_epoch_time(model, x, y, epochs, batch_size):
-    """Median wall time of epochs 2..N (the first one traces and compiles the training step)."""
-    model.compile(optimizer=keras.optimizers.Adam(1e-3),
-                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+def epoch_times(model, x, y, epochs, batch_size):
+    """Wall times of epochs 2..N of one fit call (the first one is a warm-up)."""
     timer = EpochTimer()
     model.fit(x, y, epochs=epochs, batch_size=batch_size, verbose=0, callbacks=[timer])
-    return statistics.median(timer.times[1:])
+    return timer.times[1:]
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=6, help="epochs per model, the first is warm-up (default 6)")
+    parser.add_argument("--epochs", type=int, default=6, help="epochs per fit call, the first is warm-up (default 6)")
+    parser.add_argument("--repeats", type=int, default=3, help="fit calls per model, alternating (default 3)")
     parser.add_argument("--samples", type=int, default=65536, help="training samples (default 65536)")
     parser.add_argument("--batch-size", type=int, default=512, help="batch size (default 512)")
+    parser.add_argument("--jit-compile", action="store_true",
+                        help="compile both models with XLA (Keras leaves it off on CPU by default)")
     args = parser.parse_args()
-    if args.epochs < 2:
-        parser.error("--epochs must be at least 2 (the first epoch is warm-up)")
+    if args.epochs < 2 or args.repeats < 1:
+        parser.error("need --epochs >= 2 (the first epoch of each fit call is warm-up) and --repeats >= 1")
 
     x, y = make_data(args.samples)
-    t_float = median_epoch_time(float_model(), x, y, args.epochs, args.batch_size)
-    t_hgq = median_epoch_time(hgq_model(), x, y, args.epochs, args.batch_size)
+    jit = True if args.jit_compile else "auto"
+    models = {"float": float_model(), "HGQ": hgq_model()}
+    for model in models.values():
+        model.compile(optimizer=keras.optimizers.Adam(1e-3),
+                      loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), jit_compile=jit)
+    times = {name: [] for name in models}
+    for _ in range(args.repeats):
+        for name, model in models.items():
+            times[name] += epoch_times(model, x, y, args.epochs, args.batch_size)
 
-    print(f"Keras {keras.__version__}, backend {keras.backend.backend()}; MLP 16-64-32-32-5, "
-          f"{args.samples} samples, batch {args.batch_size}, median of {args.epochs - 1} epochs after warm-up")
-    print(f"{'model':<8}{'epoch time [s]':>16}")
-    print(f"{'float':<8}{t_float:>16.3f}")
-    print(f"{'HGQ':<8}{t_hgq:>16.3f}")
-    print(f"HGQ/float: {t_hgq / t_float:.2f}x")
+    print(f"Keras {keras.__version__}, backend {keras.backend.backend()}, jit_compile={jit}; MLP 16-64-32-32-5, "
+          f"{args.samples} samples, batch {args.batch_size}; {len(times['float'])} timed epochs per model")
+    print(f"{'model':<8}{'median epoch [s]':>18}{'fastest epoch [s]':>19}")
+    for name, t in times.items():
+        print(f"{name:<8}{statistics.median(t):>18.3f}{min(t):>19.3f}")
+    print(f"HGQ/float (medians): {statistics.median(times['HGQ']) / statistics.median(times['float']):.2f}x")
 
 
 if __name__ == "__main__":

@@ -119,3 +119,21 @@ def test_round_to_grid_modes_on_ties(rounding, expected):
     x = keras.ops.convert_to_tensor([-0.75, -0.5, -0.25, 0.25, 0.5, 0.75])
     got = ops.convert_to_numpy(fxp.round_to_grid(x, keras.ops.convert_to_tensor(1.0), rounding))
     assert got.tolist() == expected
+
+
+def test_fast_bit_widths_equal_the_kif_widths():
+    """bits_from_range / bits_from_values (used while training) agree with total_bits(kif_from_range(...))."""
+    rng = np.random.default_rng(2)
+    f = rng.integers(-4, 10, size=4000).astype("float32")
+    step = 2.0 ** -f
+    v = (np.round(rng.normal(size=4000) * 2.0 ** rng.integers(-6, 8, size=4000) / step) * step).astype("float32")
+    v[::7] = 0.0
+    v[1::11] = 2.0 ** rng.integers(-3, 6, size=len(v[1::11]))  # powers of two
+    lo = np.minimum(v, np.roll(v, 1))
+    hi = np.maximum(v, np.roll(v, 1))
+    lo[::13], hi[::13] = np.inf, -np.inf  # never recorded
+    t = ops.convert_to_tensor
+    for fast, (a, b) in ((fxp.bits_from_range(t(lo), t(hi), t(f)), (lo, hi)),
+                         (fxp.bits_from_values(t(v), t(f)), (v, v))):
+        slow = fxp.total_bits(*fxp.kif_from_range(t(a), t(b), t(f)))
+        assert np.array_equal(ops.convert_to_numpy(fast), ops.convert_to_numpy(slow))

@@ -26,6 +26,10 @@ class QuantizedOutput:
     def output_kif(self):
         raise NotImplementedError
 
+    def output_bits(self):
+        """Total bit width of each output element (override for a cheaper computation)."""
+        return fxp.total_bits(*self.output_kif())
+
 
 class BetaWeight(keras.layers.Layer):
     """Holds a layer's ``beta`` as a non-trainable variable, saved like any sub-layer's weights."""
@@ -89,11 +93,14 @@ class HLayer(QuantizedOutput, keras.layers.Layer):
         if not isinstance(producer, QuantizedOutput):
             raise ValueError(f"{type(self).__name__} {self.name!r} receives an unquantized input from "
                              f"{type(producer).__name__} {producer.name!r}; put an HQuantize before it")
-        bits = fxp.total_bits(*producer.output_kif())
+        bits = producer.output_bits()
         return ops.broadcast_to(bits, (1, *shape[1:]))
 
     def output_kif(self):
         return self.paq.kif()
+
+    def output_bits(self):
+        return self.paq.bits()
 
     def compute_bops(self, dtype="float32"):
         """BOPs of this layer as a scalar tensor of ``dtype`` (0 for layers that do not multiply)."""
@@ -103,10 +110,10 @@ class HLayer(QuantizedOutput, keras.layers.Layer):
         """Exact BOPs of this layer as a Python float (computed in float64)."""
         return float(ops.convert_to_numpy(self.compute_bops("float64")))
 
-    def add_bops_loss(self, training):
-        """Add ``beta * BOPs`` to the layer's losses while training."""
+    def add_bops_loss(self, training, **kwargs):
+        """Add ``beta * BOPs`` to the layer's losses while training (``kwargs`` go to ``compute_bops``)."""
         if training and self.multiplies:
-            self.add_loss(self.beta_weight.value * self.compute_bops("float32"))
+            self.add_loss(self.beta_weight.value * self.compute_bops("float32", **kwargs))
 
     def quantizers(self):
         """This layer's quantizers."""

@@ -58,31 +58,36 @@ class HDense(HLayer, keras.layers.Dense):
         self.kq.build(self.kernel.shape)
         self.paq.build((None, *input_shape[1:-1], self.units))
 
-    def quantized_kernel(self, training=None):
-        return self.kq(self.kernel, training=training)
+    def quantized_kernel(self, training=None, f=None):
+        return self.kq(self.kernel, training=training, f=f)
 
-    def bias_fractional_bits(self):
+    def bias_fractional_bits(self, f=None):
         """Fractional bits of the quantized bias: one more than the finest output step of each unit."""
-        f = self.paq.fractional_bits()
+        f = self.paq.fractional_bits() if f is None else f
         f = ops.max(ops.reshape(f, (-1, f.shape[-1])), axis=0)
         return ops.broadcast_to(f, (self.units,)) + 1.0
 
-    def quantized_bias(self):
+    def quantized_bias(self, f_out=None):
         b = self.bias
-        bq = fxp.round_to_grid(b, ops.cast(self.bias_fractional_bits(), b.dtype), "standard_round")
+        bq = fxp.round_to_grid(b, ops.cast(self.bias_fractional_bits(f_out), b.dtype), "standard_round")
         return b + ops.stop_gradient(bq - b)
 
     def call(self, inputs, training=None):
-        z = ops.matmul(inputs, self.quantized_kernel(training))
+        f_kernel, f_out = self.kq.fractional_bits(), self.paq.fractional_bits()
+        kernel_q = self.quantized_kernel(training, f=f_kernel)
+        z = ops.matmul(inputs, kernel_q)
         if self.use_bias:
-            z = z + self.quantized_bias()
-        out = self.paq(self.activation(z), training=training)
-        self.add_bops_loss(training)
+            z = z + self.quantized_bias(f_out)
+        out = self.paq(self.activation(z), training=training, f=f_out)
+        # BOPs use the deterministic kernel: reuse this one unless training rounds it randomly
+        same = self.kq.rounding in ("standard_round", "floor")
+        self.add_bops_loss(training, kernel_q=kernel_q if same else None, f_kernel=f_kernel)
         return out
 
-    def compute_bops(self, dtype="float32"):
-        kernel_q = self.quantized_kernel(False)
-        w_bits = ops.cast(self.kq.bits(kernel_q), dtype)
+    def compute_bops(self, dtype="float32", kernel_q=None, f_kernel=None):
+        if kernel_q is None:
+            kernel_q = self.quantized_kernel(False)
+        w_bits = ops.cast(self.kq.bits(kernel_q, f=f_kernel), dtype)
         in_bits = ops.cast(self.input_bits((None, *self.input.shape[1:])), dtype)
         return ops.sum(ops.matmul(in_bits, w_bits))
 

@@ -74,17 +74,40 @@ def int_bits_for_min(m):
     return ops.where(negative, e, ZERO_INT_BITS)
 
 
+def sign_and_int_bits(vmin, vmax):
+    """Sign bit and integer bits of the smallest type holding ``[vmin, vmax]`` (any step)."""
+    k = ops.cast(vmin < 0, vmin.dtype)
+    return k, ops.maximum(int_bits_for_max(vmax), int_bits_for_min(vmin))
+
+
 def kif_from_range(vmin, vmax, f):
     """Sign, integer and fractional bits of the smallest type holding ``[vmin, vmax]`` at step ``2**-f``.
 
     Elements whose range is empty (``vmax < vmin``, never recorded) or exactly zero get zero width.
     """
-    k = ops.cast(vmin < 0, f.dtype)
-    i = ops.maximum(int_bits_for_max(vmax), int_bits_for_min(vmin))
+    k, i = sign_and_int_bits(ops.cast(vmin, f.dtype), ops.cast(vmax, f.dtype))
     zero_width = (k + i + f <= 0) | (vmax < vmin)
     k = ops.where(zero_width, 0.0, k)
     i = ops.where(zero_width, -f, i)
     return k, i, f
+
+
+def bits_from_range(vmin, vmax, f):
+    """``total_bits(*kif_from_range(vmin, vmax, f))`` in fewer ops; the gradient flows through ``f`` only."""
+    k, i = sign_and_int_bits(ops.cast(vmin, f.dtype), ops.cast(vmax, f.dtype))
+    width = ops.stop_gradient(k + i) + f
+    return ops.where((width <= 0) | (vmax < vmin), 0.0, width)
+
+
+def bits_from_values(v, f):
+    """``total_bits(*kif_from_range(v, v, f))``: each value's own width, with one ``log2`` instead of two;
+    the gradient flows through ``f`` only."""
+    v = ops.stop_gradient(v)
+    a = ops.abs(v)
+    e = _floor_log2(ops.where(a > 0, a, ops.ones_like(a)))
+    i = ops.where(v > 0, e + 1.0, e + ops.cast(a > pow2(e), v.dtype))
+    width = ops.stop_gradient(ops.cast(v < 0, f.dtype) + i) + f
+    return ops.where((width <= 0) | (v == 0), 0.0, width)
 
 
 def total_bits(k, i, f):

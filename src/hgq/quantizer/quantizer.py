@@ -7,6 +7,24 @@ from . import config as qconfig
 from . import fixed_point as fxp
 
 
+def _quantize_ste(x, f, rounding, noise):
+    """``round_to_grid`` with a straight-through gradient for ``x`` and ``-ln2 * (x_q - x)`` for ``f``."""
+    axes = tuple(d for d in range(len(x.shape)) if f.shape[d] == 1 and x.shape[d] != 1)
+
+    @ops.custom_gradient
+    def quantize(x, f):
+        xq = fxp.round_to_grid(x, f, rounding, noise)
+
+        def grad(*args, upstream=None):
+            dy = args[0] if upstream is None else upstream
+            df = dy * (-fxp.LN2 * (xq - x))
+            return dy, ops.sum(df, axis=axes, keepdims=True) if axes else df
+
+        return xq, grad
+
+    return quantize(ops.cast(x, x.dtype), f)  # cast: a variable (kernel) is read into a tensor first
+
+
 @keras.saving.register_keras_serializable(package="hgq")
 class Quantizer(keras.layers.Layer):
     """Fixed-point quantizer with one trainable fractional bit width per element.
@@ -79,16 +97,15 @@ class Quantizer(keras.layers.Layer):
             f = f + ops.stop_gradient(ops.round(f) - f)
         return f
 
-    def call(self, x, training=None):
-        f = ops.cast(self.fractional_bits(), x.dtype)
+    def call(self, x, training=None, f=None):
+        f = ops.cast(self.fractional_bits() if f is None else f, x.dtype)
         rounding = self.rounding if training else ("floor" if self.rounding == "floor" else "standard_round")
         noise = None
         if rounding in ("stochastic_round", "fast_uniform_noise_injection"):
             noise = keras.random.uniform(ops.shape(x), dtype=x.dtype, seed=self.seed_generator)
-        xq = ops.stop_gradient(fxp.round_to_grid(x, f, rounding, noise))
-        out = xq + (x - ops.stop_gradient(x)) + (f - ops.stop_gradient(f)) * ops.stop_gradient(-fxp.LN2 * (xq - x))
+        out = _quantize_ste(x, f, rounding, noise)
         if self.records_minmax and (training or self.calibrating):
-            self._record(xq)
+            self._record(out)
         return out
 
     def _record(self, xq):
@@ -110,9 +127,14 @@ class Quantizer(keras.layers.Layer):
         values = ops.cast(values, f.dtype)
         return fxp.kif_from_range(values, values, f)
 
-    def bits(self, values=None):
+    def bits(self, values=None, f=None):
         """Total bit width per element (zero where the value is always zero)."""
-        return fxp.total_bits(*self.kif(values))
+        f = self.fractional_bits() if f is None else f
+        if self.records_minmax:
+            return fxp.bits_from_range(ops.convert_to_tensor(self.vmin), ops.convert_to_tensor(self.vmax), f)
+        if values is None:
+            raise ValueError(f"quantizer {self.name!r} records no min/max: pass the quantized values to bits()")
+        return fxp.bits_from_values(ops.cast(values, f.dtype), f)
 
     def reset_minmax(self):
         """Forget the recorded ranges."""
