@@ -59,6 +59,7 @@ class HDense(HLayer, keras.layers.Dense):
         self.paq.build((None, *input_shape[1:-1], self.units))
 
     def quantized_kernel(self, training=None, f=None):
+        """The kernel as quantized by ``kq`` (``f``: its fractional bits, when already computed)."""
         return self.kq(self.kernel, training=training, f=f)
 
     def bias_fractional_bits(self, f=None):
@@ -68,6 +69,7 @@ class HDense(HLayer, keras.layers.Dense):
         return ops.broadcast_to(f, (self.units,)) + 1.0
 
     def quantized_bias(self, f_out=None):
+        """The bias rounded half up to ``bias_fractional_bits`` (straight-through gradient)."""
         b = self.bias
         bq = fxp.round_to_grid(b, ops.cast(self.bias_fractional_bits(f_out), b.dtype), "standard_round")
         return b + ops.stop_gradient(bq - b)
