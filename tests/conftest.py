@@ -1,18 +1,22 @@
+"""Shared fixtures and model builders.
+
+TensorFlow is imported lazily (inside fixtures and helpers), so that pytest-xdist's controller process,
+which only loads this file, never starts it.
+"""
+
 import os
 
+import numpy as np
+import pytest
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-
-import hgq  # noqa: E402
-from hgq.layers import HActivation, HDense, HQuantize  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
 def factory_defaults():
     """Every test starts and ends with the factory quantizer defaults."""
+    import hgq
+
     hgq.set_default_kq_conf(None)
     hgq.set_default_paq_conf(None)
     yield
@@ -33,6 +37,10 @@ def mlp(n_in=16, n_out=5, beta=1e-6, paq_conf=None, seed=0):
 
     Covers every export rounding: TRN (floor), RND (standard_round) and RND absorbed by a bias.
     """
+    import keras
+
+    from hgq.layers import HActivation, HDense, HQuantize
+
     keras.utils.set_random_seed(seed)
     paq = dict(paq_conf or {})
     inp = keras.Input((n_in,))
@@ -45,6 +53,11 @@ def mlp(n_in=16, n_out=5, beta=1e-6, paq_conf=None, seed=0):
 
 
 def trained_mlp(epochs=3, **kwargs):
+    """``mlp(**kwargs)`` trained a few epochs on ``regression_data`` and calibrated on it; returns model and inputs."""
+    import keras
+
+    import hgq
+
     x, y = regression_data()
     model = mlp(**kwargs)
     model.compile(keras.optimizers.Adam(3e-3), "mse")
