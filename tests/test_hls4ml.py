@@ -46,6 +46,21 @@ def test_homogeneous_mlp_io_stream(aggressive, tmp_path):
     check_bit_exact(model, proxy, compiled(proxy, tmp_path, "io_stream"), x[:1000])
 
 
+@pytest.mark.parametrize("aggressive", [True, False], ids=["WRAP", "SAT"])
+def test_dense_on_sequences_with_round_half_up_quantizer(aggressive, tmp_path):
+    """(batch, T, n) inputs, a different output step per position: the quantizer itself rounds (RND)."""
+    keras.utils.set_random_seed(0)
+    x = np.random.default_rng(0).normal(size=(1000, 3, 4)).astype("float32")
+    inp = keras.Input((3, 4))
+    dense = HDense(2, activation="relu", name="d")
+    model = keras.Model(inp, dense(HQuantize(paq_conf={"init_bw": 4})(inp)))
+    dense.paq.fbits.assign(np.array([[[2.0, 3.0], [4.0, 3.0], [2.0, 1.0]]], "float32"))
+    hgq.trace_minmax(model, x)
+    proxy = hgq.to_proxy_model(model, aggressive=aggressive)
+    assert proxy.get_layer("d_q").RND == "RND"
+    check_bit_exact(model, proxy, compiled(proxy, tmp_path, "io_parallel"), x)
+
+
 def table_activation_model(activation):
     keras.utils.set_random_seed(0)
     x, _ = regression_data(1000, n_in=8)

@@ -164,3 +164,19 @@ def test_hdense_rejects_activations_it_cannot_fuse():
     with pytest.raises(ValueError, match="layer 'd': activation='tanh' is not supported here.*HActivation"):
         HDense(3, activation="tanh", name="d")
 
+
+
+def test_dense_on_sequences_keeps_rounding_when_the_bias_cannot_absorb_it():
+    """On (batch, T, n) inputs each position has its own output step: the bias cannot carry a per-position
+    half step, so the proxy keeps round-half-up in the quantizer; the proxy still equals the H-model."""
+    keras.utils.set_random_seed(0)
+    x = np.random.default_rng(0).normal(size=(512, 3, 4)).astype("float32")
+    inp = keras.Input((3, 4))
+    dense = HDense(2, name="d", paq_conf={"skip_dims": (0,)})
+    model = keras.Model(inp, dense(HQuantize(paq_conf={"init_bw": 4})(inp)))
+    dense.paq.fbits.assign(np.array([[[2.0, 3.0], [4.0, 3.0], [2.0, 1.0]]], "float32"))
+    hgq.trace_minmax(model, x)
+    proxy = hgq.to_proxy_model(model)
+    assert {q.RND for q in proxy.layers if isinstance(q, FixedPointQuantizer)} == {"RND", "TRN"}
+    assert proxy.get_layer("d_q").RND == "RND"
+    assert np.array_equal(proxy.predict(x, verbose=0), model.predict(x, verbose=0))
