@@ -2,10 +2,15 @@
 
 __version__ = "0.1.0"
 
+from . import callbacks
+from .bitwidths import bit_width_summary
 from .calibration import reset_minmax, trace_minmax
-from .cost import layer_bops, total_bops
+from .callbacks import BetaScheduler, CalibratedBOPs, FreeBOPs, ParetoFront, PiecewiseBeta, ResetMinMax
+from .cost import get_beta, layer_bops, set_beta, total_bops
 from .proxy import to_proxy_model
 from .quantizer import get_default_kq_conf, get_default_paq_conf, set_default_kq_conf, set_default_paq_conf
 
-__all__ = ["__version__", "get_default_kq_conf", "get_default_paq_conf", "layer_bops", "reset_minmax",
-           "set_default_kq_conf", "set_default_paq_conf", "to_proxy_model", "total_bops", "trace_minmax"]
+__all__ = ["BetaScheduler", "CalibratedBOPs", "FreeBOPs", "ParetoFront", "PiecewiseBeta", "ResetMinMax",
+           "__version__", "bit_width_summary", "callbacks", "get_beta", "get_default_kq_conf",
+           "get_default_paq_conf", "layer_bops", "reset_minmax", "set_beta", "set_default_kq_conf",
+           "set_default_paq_conf", "to_proxy_model", "total_bops", "trace_minmax"]

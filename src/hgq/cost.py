@@ -22,3 +22,24 @@ def layer_bops(model):
 def total_bops(model):
     """Exact total BOPs of ``model``."""
     return float(sum(layer_bops(model).values()))
+
+
+def get_beta(model):
+    """Each H-layer's ``beta``, as ``{layer name: beta}``."""
+    return {layer.name: layer.beta for layer in iter_hlayers(model)}
+
+
+def set_beta(model, beta):
+    """Set ``beta`` on every H-layer: one number for all, or ``{layer name: beta}`` for some.
+
+    Takes effect at the next training step, without recompiling.
+    """
+    layers = {layer.name: layer for layer in iter_hlayers(model)}
+    values = beta if isinstance(beta, dict) else dict.fromkeys(layers, beta)
+    for name, value in values.items():
+        if name not in layers:
+            raise ValueError(f"set_beta: model {model.name!r} has no H-layer named {name!r}; "
+                             f"H-layers: {', '.join(layers)}")
+        if not float(value) >= 0:
+            raise ValueError(f"set_beta: beta for layer {name!r} must be a non-negative number, got {value!r}")
+        layers[name].beta = float(value)
