@@ -5,6 +5,7 @@ from keras import ops
 
 from . import config as qconfig
 from . import fixed_point as fxp
+from .distribute import max_over_replicas, min_over_replicas
 
 
 def _quantize_ste(x, f, rounding, noise):
@@ -79,9 +80,10 @@ class Quantizer(keras.layers.Layer):
             constraint=lambda f: ops.clip(f, lo - 0.5, hi + 0.5),
         )
         if self.conf["minmax_record"]:
-            self.vmin = self.add_weight(name="min", shape=shape, dtype=dtype,
+            # Every replica assigns the same cross-replica min/max (see distribute.py): keep the first.
+            self.vmin = self.add_weight(name="min", shape=shape, dtype=dtype, aggregation="only_first_replica",
                                         initializer=keras.initializers.Constant(float("inf")), trainable=False)
-            self.vmax = self.add_weight(name="max", shape=shape, dtype=dtype,
+            self.vmax = self.add_weight(name="max", shape=shape, dtype=dtype, aggregation="only_first_replica",
                                         initializer=keras.initializers.Constant(float("-inf")), trainable=False)
         self.built = True
 
@@ -112,10 +114,10 @@ class Quantizer(keras.layers.Layer):
         shape = tuple(self.fbits.shape)
         axes = tuple(d for d, s in enumerate(shape) if s == 1)
         dtype = self.fbits.dtype
-        batch_min = ops.cast(ops.min(xq, axis=axes, keepdims=True), dtype) if axes else ops.cast(xq, dtype)
-        batch_max = ops.cast(ops.max(xq, axis=axes, keepdims=True), dtype) if axes else ops.cast(xq, dtype)
-        self.vmin.assign(ops.minimum(self.vmin, ops.reshape(batch_min, shape)))
-        self.vmax.assign(ops.maximum(self.vmax, ops.reshape(batch_max, shape)))
+        batch_min = ops.reshape(ops.cast(ops.min(xq, axis=axes, keepdims=True), dtype), shape)
+        batch_max = ops.reshape(ops.cast(ops.max(xq, axis=axes, keepdims=True), dtype), shape)
+        self.vmin.assign(ops.minimum(self.vmin, min_over_replicas(batch_min)))
+        self.vmax.assign(ops.maximum(self.vmax, max_over_replicas(batch_max)))
 
     def kif(self, values=None):
         """``(k, i, f)`` tensors: from the min/max records, or from ``values`` (quantized kernels)."""
