@@ -180,3 +180,11 @@ def test_dense_on_sequences_keeps_rounding_when_the_bias_cannot_absorb_it():
     assert {q.RND for q in proxy.layers if isinstance(q, FixedPointQuantizer)} == {"RND", "TRN"}
     assert proxy.get_layer("d_q").RND == "RND"
     assert np.array_equal(proxy.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
+def test_fixed_point_quantizer_config_round_trip():
+    q = FixedPointQuantizer(kbi_shape=(1, 3), RND="RND", SAT="SAT", fusible=False,
+                            overrides={"layers": {"d": {"parallelization_factor": 2}}}, name="q")
+    config = q.get_config()
+    clone = FixedPointQuantizer.from_config(config)
+    assert clone.get_config() == config
