@@ -156,3 +156,9 @@ def test_bit_width_summary_hand_count():
     summary = hgq.bit_width_summary(model)
     assert summary["q"]["output"] == {"mean": 3.5, "min": 3.0, "max": 4.0, "pruned": 0.0, "size": 2}
     assert summary["d"]["kernel"] == {"mean": 2.25, "min": 0.0, "max": 4.0, "pruned": 0.25, "size": 4}
+
+
+def test_calibrated_bops_names_calibration_data_of_the_wrong_shape():
+    x, y = regression_data(64)
+    with pytest.raises(ValueError, match=r"data of shape \(8, 3\) does not match input"):
+        compiled_mlp().fit(x, y, epochs=1, verbose=0, callbacks=[hgq.CalibratedBOPs(np.zeros((8, 3), "float32"))])
