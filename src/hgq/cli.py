@@ -1,6 +1,7 @@
 """The ``hgq`` command line (also ``python -m hgq``)."""
 
 import argparse
+import sys
 
 from . import demo
 
@@ -23,6 +24,23 @@ def _run_demo(args):
     return 0
 
 
+def _run_convert_qkeras(args):
+    """Convert a QKeras model file to a proxy ``.keras`` file; exit code 1 with a message if it cannot."""
+    from .qkeras import from_qkeras
+
+    if not args.output.endswith(".keras"):
+        print(f"error: the output file must end in .keras, got {args.output!r}", file=sys.stderr)
+        return 1
+    try:
+        proxy = from_qkeras(args.input, weights=args.weights, aggressive=args.aggressive)
+        proxy.save(args.output)
+    except (ValueError, OSError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(f"wrote the proxy model of {args.input} to {args.output}")
+    return 0
+
+
 def build_parser():
     """The argument parser, one sub-command per job."""
     parser = argparse.ArgumentParser(prog="hgq", description="High-granularity quantization for Keras 3.")
@@ -39,6 +57,17 @@ def build_parser():
     demo_parser.add_argument("--output-dir", help="keep the hls4ml project here (default: a temporary folder)")
     demo_parser.add_argument("--quiet", action="store_true", help="print only the final summary")
     demo_parser.set_defaults(handler=_run_demo)
+
+    qkeras_parser = commands.add_parser(
+        "convert-qkeras", help="convert a saved QKeras (Keras 2) model to a bit-exact proxy model",
+        description="Convert a QKeras model (a Keras 2 full-model .h5 file, or an architecture .json with "
+                    "--weights) to a proxy model for hls4ml, saved as a .keras file. Needs neither QKeras nor Keras 2.")
+    qkeras_parser.add_argument("input", help="the QKeras model: NAME.h5, or NAME.json with --weights")
+    qkeras_parser.add_argument("output", help="where to write the proxy model (OUT.keras)")
+    qkeras_parser.add_argument("--weights", help="the NAME.weights.h5 file of a .json architecture")
+    qkeras_parser.add_argument("--aggressive", action="store_true",
+                               help="wrap on overflow (cheaper logic) instead of saturating like QKeras")
+    qkeras_parser.set_defaults(handler=_run_convert_qkeras)
     return parser
 
 

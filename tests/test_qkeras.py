@@ -1,0 +1,361 @@
+"""QKeras import: proxy == QKeras (fixtures computed by real QKeras 0.9.0), hls4ml == proxy, refused models, CLI."""
+
+import copy
+import json
+import shutil
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "qkeras"  # made with real QKeras 0.9.0, see index.json
+NAMES = list(json.loads((FIXTURES / "index.json").read_text())["models"])
+
+
+def fixture(name):
+    return np.load(FIXTURES / f"{name}_X.npy"), np.load(FIXTURES / f"{name}_Y.npy")
+
+
+def predict(model, x):
+    return model.predict(np.asarray(x, np.float64), verbose=0, batch_size=1024)
+
+
+@pytest.mark.hls4ml
+@pytest.mark.parametrize("name", NAMES)
+def test_fixture_bit_exact(name, tmp_path):
+    """Both input forms reproduce QKeras exactly; hls4ml's C simulation reproduces the proxy, overflow included."""
+    from hgq.proxy import FixedPointQuantizer, convert_to_hls4ml, hls4ml_predict
+    from hgq.qkeras import from_qkeras
+
+    x, y_qkeras = fixture(name)
+    proxy = from_qkeras(FIXTURES / f"{name}.h5")
+    from_json = from_qkeras(FIXTURES / f"{name}.json", weights=FIXTURES / f"{name}.weights.h5")
+    assert isinstance(proxy.layers[1], FixedPointQuantizer), "hls4ml needs a quantizer right after the input"
+    assert all(w.dtype == "float64" for w in proxy.weights if "kernel" in w.path or "bias" in w.path)
+    assert np.array_equal(predict(proxy, x), y_qkeras)
+    assert np.array_equal(predict(from_json, x), y_qkeras)
+
+    hls_model = convert_to_hls4ml(proxy, tmp_path / "prj", io_type="io_parallel")
+    hls_model.compile()
+    x_all = np.concatenate([x, 3 * x]).astype(np.float64)
+    y_proxy = predict(proxy, x_all)
+    y_hls = hls4ml_predict(hls_model, x_all, proxy.output_shape[1:])
+    assert np.array_equal(y_hls, y_proxy), f"{np.mean(np.any(y_hls != y_proxy, axis=1)):.2%} of samples differ"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_aggressive_wraps_instead_of_saturating(name):
+    """quantized_bits activations wrap; quantized_relu keeps saturating (its saturation at 0 is the ReLU)."""
+    from hgq.proxy import FixedPointQuantizer
+    from hgq.qkeras import from_qkeras
+    from hgq.qkeras.reader import read_model
+
+    x, _ = fixture(name)
+    saturating = from_qkeras(FIXTURES / f"{name}.h5")
+    wrapping = from_qkeras(FIXTURES / f"{name}.h5", aggressive=True)
+    layers = read_model(FIXTURES / f"{name}.h5")[0]["config"]["layers"]
+    relu_quantizers = {c["config"]["name"] for c in layers if c["class_name"] == "QActivation"
+                       and c["config"]["activation"]["class_name"] == "quantized_relu"}
+    modes = {layer.name: layer.SAT for layer in wrapping.layers if isinstance(layer, FixedPointQuantizer)}
+    assert modes and all(mode == ("SAT" if q in relu_quantizers else "WRAP") for q, mode in modes.items())
+    assert {layer.SAT for layer in saturating.layers if isinstance(layer, FixedPointQuantizer)} <= {"SAT", "SAT_SYM"}
+    assert not np.array_equal(predict(wrapping, 3 * x), predict(saturating, 3 * x))
+
+
+def test_quantizer_semantics_match_design():
+    """quantized_bits: ap_fixed<bits, integer+1, RND_CONV, SAT(_SYM)>; quantized_relu: ap_ufixed<bits, integer>."""
+    from hgq.qkeras.quantizers import parse_quantizer
+
+    def q(class_name, **config):
+        return parse_quantizer({"class_name": class_name, "config": config}, "test")
+
+    assert q("quantized_bits", bits=8, integer=3, keep_negative=True).fixed_type() == (1, 8, 4, "SAT")
+    assert q("quantized_bits", bits=6, integer=2, symmetric=1).fixed_type() == (1, 6, 3, "SAT_SYM")
+    assert q("quantized_bits", bits=6, integer=2, keep_negative=False).fixed_type() == (0, 6, 2, "SAT")
+    assert q("quantized_relu", bits=5, integer=2).fixed_type() == (0, 5, 2, "SAT")
+    w = np.array([-2.0, -0.3, -0.0625, 0.03125, 0.09375, 0.99, 5.0], np.float32)
+    np.testing.assert_array_equal(q("quantized_bits", bits=4, integer=0).quantize(w),
+                                  [-1.0, -0.25, 0.0, 0.0, 0.125, 0.875, 0.875])  # half to even, saturate
+    np.testing.assert_array_equal(q("quantized_bits", bits=4, integer=0, symmetric=1).quantize(w)[:1], [-0.875])
+    np.testing.assert_array_equal(q("binary", alpha=1).quantize(np.array([-0.5, 0.0, 2.0])), [-1, 1, 1])
+    np.testing.assert_array_equal(q("ternary", alpha=1).quantize(np.array([-0.5, 0.2, 0.4])), [-1, 0, 1])
+
+
+def test_auto_po2_kernel_scale_is_per_channel_power_of_two():
+    from hgq.qkeras.quantizers import parse_quantizer
+    from hgq.qkeras.reader import read_model
+
+    config, weights = read_model(FIXTURES / "mlp_auto_po2.h5")
+    layer = next(c for c in config["config"]["layers"] if c["class_name"] == "QDense")
+    quantizer = parse_quantizer(layer["config"]["kernel_quantizer"], "test")
+    kernel = quantizer.quantize(weights[layer["config"]["name"]][0])
+    # each output channel: integers |z| <= 2**(bits-1) - 1 times its own power-of-two scale
+    exponents = [max(e for e in range(-24, 8) if np.array_equal(col / 2.0**e, np.round(col / 2.0**e)))
+                 for col in kernel.T]
+    assert len(set(exponents)) > 1
+    assert all(np.abs(col / 2.0**e).max() <= 2 ** (quantizer.bits - 1) - 1 for col, e in zip(kernel.T, exponents))
+
+
+# ----- refused models: edited copies of the mlp fixture ---------------------------------------------------------
+
+def mlp_config():
+    return json.loads((FIXTURES / "mlp.json").read_text())
+
+
+def layer(config, name):
+    return next(c for c in config["config"]["layers"] if c["config"]["name"] == name)
+
+
+def write_json(config, tmp_path):
+    path = tmp_path / "edited.json"
+    path.write_text(json.dumps(config))
+    return path
+
+
+def _po2_kernel(c):
+    layer(c, "q_dense")["config"]["kernel_quantizer"] = {"class_name": "quantized_po2", "config": {"bits": 4}}
+
+
+def _auto_alpha(c):
+    layer(c, "q_dense")["config"]["kernel_quantizer"]["config"]["alpha"] = "auto"
+
+
+def _stochastic(c):
+    layer(c, "q_activation_1")["config"]["activation"]["config"]["use_stochastic_rounding"] = True
+
+
+def _unknown_layer(c):
+    layer(c, "q_activation_1")["class_name"] = "QBatchNormalization"
+
+
+def _binary_activation(c):
+    layer(c, "q_activation_2")["config"]["activation"] = {"class_name": "binary", "config": {"alpha": 1}}
+
+
+def _auto_po2_activation(c):
+    layer(c, "q_activation_2")["config"]["activation"]["config"].update(alpha="auto_po2", symmetric=1)
+
+
+def _unquantized_input(c):
+    c["config"]["layers"].remove(layer(c, "q_activation"))
+    layer(c, "q_dense")["inbound_nodes"] = [[["input_1", 0, 0, {}]]]
+
+
+def _po2_string_activation(c):
+    layer(c, "q_activation_1")["config"]["activation"] = "quantized_po2(4, 1)"
+
+
+def _softmax(c):
+    layer(c, "q_dense_1")["config"]["activation"] = "softmax"
+
+
+def _auto_po2_bias(c):
+    layer(c, "q_dense")["config"]["bias_quantizer"]["config"].update(alpha="auto_po2")
+
+
+REFUSED = {
+    "auto_po2_bias": (_auto_po2_bias, r"'q_dense' \(QDense\) bias_quantizer: .*auto_po2.* 1-D tensor"),
+    "quantized_po2_string": (_po2_string_activation, r"'q_activation_1' \(QActivation\): quantizer 'quantized_po2'"),
+    "softmax": (_softmax, r"'q_dense_1' \(QDense\): quantizer 'softmax' is not supported"),
+    "quantized_po2": (_po2_kernel, r"'q_dense' \(QDense\) kernel_quantizer: quantizer 'quantized_po2' is not"),
+    "alpha_auto": (_auto_alpha, r"'q_dense' \(QDense\) kernel_quantizer: quantized_bits\(alpha='auto'\) is not a "
+                                r"power-of-two"),
+    "stochastic": (_stochastic, r"'q_activation_1' \(QActivation\).*use_stochastic_rounding=True"),
+    "unknown_layer": (_unknown_layer, r"'q_activation_1' \(QBatchNormalization\): layer class .* not supported"),
+    "binary_activation": (_binary_activation, r"'q_activation_2' \(QActivation\): binary as an activation"),
+    "auto_po2_activation": (_auto_po2_activation, r"'q_activation_2' \(QActivation\).*auto_po2.*activations"),
+    "unquantized_input": (_unquantized_input, r"'q_dense' \(QDense\) is fed by a tensor of unknown fixed-point"),
+}
+
+
+@pytest.mark.parametrize("case", REFUSED)
+def test_refused_json(case, tmp_path):
+    from hgq.qkeras import from_qkeras
+
+    edit, message = REFUSED[case]
+    config = mlp_config()
+    edit(config)
+    with pytest.raises(ValueError, match=message):
+        from_qkeras(write_json(config, tmp_path), weights=FIXTURES / "mlp.weights.h5")
+
+
+def test_refused_h5(tmp_path):
+    """The same checks on a full-model .h5 whose model_config was edited with h5py."""
+    from hgq.qkeras import from_qkeras
+
+    path = tmp_path / "edited.h5"
+    shutil.copy(FIXTURES / "mlp.h5", path)
+    path.chmod(0o644)
+    with h5py.File(path, "r+") as f:
+        config = json.loads(f.attrs["model_config"])
+        _auto_alpha(config)
+        f.attrs["model_config"] = json.dumps(config)
+    with pytest.raises(ValueError, match=REFUSED["alpha_auto"][1]):
+        from_qkeras(path)
+
+
+def test_missing_and_incomplete_inputs(tmp_path):
+    from hgq.qkeras import from_qkeras
+
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        from_qkeras(tmp_path / "missing.h5")
+    with pytest.raises(ValueError, match="pass weights="):
+        from_qkeras(FIXTURES / "mlp.json")
+    with pytest.raises(FileNotFoundError, match="weights file"):
+        from_qkeras(FIXTURES / "mlp.json", weights=tmp_path / "missing.weights.h5")
+    with pytest.raises(ValueError, match="not a Keras 2 full-model"):
+        from_qkeras(FIXTURES / "mlp.weights.h5")
+
+
+def test_unedited_config_is_accepted(tmp_path):
+    """The edits above are the only reason for each refusal."""
+    from hgq.qkeras import from_qkeras
+
+    x, y = fixture("mlp")
+    proxy = from_qkeras(write_json(copy.deepcopy(mlp_config()), tmp_path), weights=FIXTURES / "mlp.weights.h5")
+    assert np.array_equal(predict(proxy, x), y)
+
+
+def test_string_quantizers(tmp_path):
+    """QActivation("quantized_relu(8,3)") keeps the string in its config; it reads like the dict form."""
+    from hgq.qkeras import from_qkeras
+
+    config = mlp_config()
+    layer(config, "q_activation")["config"]["activation"] = "quantized_bits(8, 3, 0, alpha=1)"
+    layer(config, "q_activation_1")["config"]["activation"] = "quantized_relu(8,3)"
+    layer(config, "q_dense_1")["config"]["kernel_quantizer"] = "quantized_bits(6, 0, keep_negative=True, alpha=1)"
+    x, y = fixture("mlp")
+    proxy = from_qkeras(write_json(config, tmp_path), weights=FIXTURES / "mlp.weights.h5")
+    assert np.array_equal(predict(proxy, x), y)
+
+
+# ----- command line --------------------------------------------------------------------------------------------
+
+def test_cli_converts_and_saves(tmp_path, capsys):
+    import keras
+
+    from hgq.cli import main
+
+    out = tmp_path / "cnn2d_proxy.keras"
+    assert main(["convert-qkeras", str(FIXTURES / "cnn2d.json"), str(out),
+                 "--weights", str(FIXTURES / "cnn2d.weights.h5")]) == 0
+    assert "wrote" in capsys.readouterr().out
+    x, y = fixture("cnn2d")
+    assert np.array_equal(predict(keras.models.load_model(out), x), y)
+
+
+def test_cli_aggressive(tmp_path):
+    import keras
+
+    from hgq.cli import main
+
+    out = tmp_path / "mlp_proxy.keras"
+    assert main(["convert-qkeras", str(FIXTURES / "mlp.h5"), str(out), "--aggressive"]) == 0
+    assert {layer.SAT for layer in keras.models.load_model(out).layers if hasattr(layer, "SAT")} == {"WRAP", "SAT"}
+
+
+def test_cli_errors(tmp_path, capsys):
+    from hgq.cli import main
+
+    assert main(["convert-qkeras", str(tmp_path / "missing.h5"), str(tmp_path / "out.keras")]) == 1
+    assert "error:" in capsys.readouterr().err
+    config = mlp_config()
+    _po2_kernel(config)
+    assert main(["convert-qkeras", str(write_json(config, tmp_path)), str(tmp_path / "out.keras"),
+                 "--weights", str(FIXTURES / "mlp.weights.h5")]) == 1
+    assert "quantized_po2" in capsys.readouterr().err
+    assert not (tmp_path / "out.keras").exists()
+    assert main(["convert-qkeras", str(FIXTURES / "mlp.h5"), str(tmp_path / "out.h5")]) == 1
+    assert "must end in .keras" in capsys.readouterr().err
+
+
+# ----- layers the fixtures do not cover: a synthetic Keras 2 model (.json + legacy-layout weights .h5) ------------
+
+def _qbits(bits, integer, **extra):
+    return {"class_name": "quantized_bits", "config": {"bits": bits, "integer": integer, "symmetric": 0,
+                                                       "keep_negative": True, "alpha": 1, **extra}}
+
+
+def _qrelu(bits, integer):
+    return {"class_name": "quantized_relu", "config": {"bits": bits, "integer": integer}}
+
+
+def _layer(class_name, name, inbound, **config):
+    return {"class_name": class_name, "config": {"name": name, **config}, "name": name,
+            "inbound_nodes": [[[n, 0, 0, {}] for n in inbound]] if inbound else []}
+
+
+def synthetic_model(tmp_path):
+    """Conv1D, AveragePooling1D, Flatten, QDense with a quantizer activation, plain Dense(relu), Add,
+    Concatenate, Reshape; weights written in Keras 2's legacy ``save_weights`` .h5 layout."""
+    dense = {"kernel_quantizer": _qbits(5, 0), "bias_quantizer": _qbits(6, 1)}
+    layers = [
+        _layer("InputLayer", "inp", [], batch_input_shape=[None, 16, 3]),
+        _layer("QActivation", "qa_in", ["inp"], activation=_qbits(8, 2)),
+        _layer("QConv1D", "conv", ["qa_in"], filters=4, kernel_size=[3], strides=[1], padding="valid",
+               dilation_rate=[1], activation="linear", use_bias=True, kernel_quantizer=_qbits(6, 0, alpha="auto_po2",
+                                                                                               symmetric=1),
+               bias_quantizer=_qbits(6, 0)),
+        _layer("QActivation", "qa_conv", ["conv"], activation=_qrelu(6, 2)),
+        _layer("AveragePooling1D", "pool", ["qa_conv"], pool_size=[2], strides=[2], padding="valid"),
+        _layer("Flatten", "flat", ["pool"]),
+        _layer("QDense", "d1", ["flat"], units=8, use_bias=True, activation=_qrelu(7, 3), **dense),
+        _layer("Dense", "d2", ["qa_in_flat"], units=8, use_bias=True, activation="relu"),
+        _layer("Add", "add", ["d1", "d2"]),
+        _layer("Concatenate", "cat", ["add", "d1"], axis=-1),
+        _layer("Reshape", "reshape", ["cat"], target_shape=[4, 4]),
+        _layer("QActivation", "qa_out", ["reshape"], activation=_qbits(10, 4)),
+    ]
+    layers.insert(7, _layer("Flatten", "qa_in_flat", ["qa_in"]))
+    config = {"class_name": "Functional", "config": {"name": "synthetic", "layers": layers,
+                                                     "input_layers": [["inp", 0, 0]],
+                                                     "output_layers": [["qa_out", 0, 0]]}}
+    rng = np.random.default_rng(0)
+    shapes = {"conv": [(3, 3, 4), (4,)], "d1": [(28, 8), (8,)], "d2": [(48, 8), (8,)]}
+    weights_path = tmp_path / "synthetic_weights.h5"
+    with h5py.File(weights_path, "w") as f:
+        f.attrs["layer_names"] = [c["config"]["name"].encode() for c in layers]
+        for c in layers:
+            name = c["config"]["name"]
+            group = f.create_group(name)
+            names = [f"{name}/{w}:0" for w in ("kernel", "bias")][:len(shapes.get(name, []))]
+            group.attrs["weight_names"] = [n.encode() for n in names]
+            for n, shape in zip(names, shapes.get(name, [])):
+                group[n] = (rng.normal(size=shape) * 0.5).astype(np.float32)
+    return write_json(config, tmp_path), weights_path
+
+
+@pytest.mark.hls4ml
+@pytest.mark.filterwarnings("ignore:max is not a multiple of delta")  # hls4ml, about d2's float32 weights
+def test_synthetic_layers_bit_exact_with_hls4ml(tmp_path):
+    from hgq.proxy import convert_to_hls4ml, hls4ml_predict
+    from hgq.qkeras import from_qkeras
+    from hgq.qkeras.quantizers import parse_quantizer
+
+    config_path, weights_path = synthetic_model(tmp_path)
+    with pytest.warns(UserWarning, match=r"'d2' \(Dense\): no kernel_quantizer and no bias_quantizer, the float32"):
+        proxy = from_qkeras(config_path, weights=weights_path)
+    with h5py.File(weights_path) as f:
+        kernel = np.asarray(f["d1"]["d1/kernel:0"])
+    np.testing.assert_array_equal(proxy.get_layer("d1").get_weights()[0],
+                                  parse_quantizer(_qbits(5, 0), "test").quantize(kernel))
+    x = np.random.default_rng(1).normal(size=(1000, 16, 3)) * 2
+    x = np.concatenate([x, 3 * x])
+    hls_model = convert_to_hls4ml(proxy, tmp_path / "prj", io_type="io_parallel")
+    hls_model.compile()
+    y_proxy = predict(proxy, x)
+    assert np.array_equal(hls4ml_predict(hls_model, x, proxy.output_shape[1:]), y_proxy)
+
+
+def test_sequential_config(tmp_path):
+    """A Sequential model config (no inbound nodes) converts like the functional one."""
+    from hgq.qkeras import from_qkeras
+
+    config = mlp_config()
+    layers = [{k: v for k, v in c.items() if k != "inbound_nodes"} for c in config["config"]["layers"]]
+    sequential = {"class_name": "Sequential", "config": {"name": "seq", "layers": layers[1:]}}
+    sequential["config"]["layers"][0]["config"]["batch_input_shape"] = layers[0]["config"]["batch_input_shape"]
+    x, y = fixture("mlp")
+    proxy = from_qkeras(write_json(sequential, tmp_path), weights=FIXTURES / "mlp.weights.h5")
+    assert np.array_equal(predict(proxy, x), y)
