@@ -15,8 +15,6 @@ LN2 = math.log(2.0)
 #: Integer bits reported for a value that is exactly zero (no bit needed).
 ZERO_INT_BITS = -128.0
 
-TRAINING_ROUNDINGS = ("standard_round", "stochastic_round", "fast_uniform_noise_injection", "floor")
-
 
 def pow2(e):
     """``2**e`` in the dtype of ``e`` (exact for integer ``e``)."""
