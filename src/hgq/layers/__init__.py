@@ -2,7 +2,12 @@
 
 from .activation import HActivation
 from .base import HLayer
+from .conv import HConv1D, HConv2D
 from .dense import HDense
+from .passthrough import (PAveragePooling1D, PAveragePooling2D, PConcatenate, PFlatten, PMaxPooling1D,
+                          PMaxPooling2D, PReshape, Signature)
 from .quantize import HQuantize
 
-__all__ = ["HActivation", "HDense", "HLayer", "HQuantize"]
+__all__ = ["HActivation", "HConv1D", "HConv2D", "HDense", "HLayer", "HQuantize",
+           "PAveragePooling1D", "PAveragePooling2D", "PConcatenate", "PFlatten", "PMaxPooling1D", "PMaxPooling2D",
+           "PReshape", "Signature"]

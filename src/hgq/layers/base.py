@@ -20,6 +20,37 @@ def producer_of(tensor):
     return None if history is None else history.operation
 
 
+class TracksProducers:
+    """Mixin recording, when the layer is called on symbolic tensors, the layers that produced its inputs.
+
+    Put it before the Keras layer class in the bases.
+    """
+
+    def __call__(self, *args, **kwargs):
+        inputs = args[0] if args else kwargs.get("inputs")
+        producers = [producer_of(t) for t in keras.tree.flatten(inputs)]
+        if all(p is not None for p in producers) and producers:
+            self._producers = tuple(weakref.ref(p) for p in producers)
+        return super().__call__(*args, **kwargs)
+
+    def input_layers(self):
+        """The layers that feed this one, in input order, as recorded when it was called on symbolic tensors."""
+        return [ref() for ref in getattr(self, "_producers", ())]
+
+    def quantized_input_layers(self):
+        """``input_layers()``, after checking that there are some and that each reports its output's types."""
+        layers = self.input_layers()
+        if not layers:
+            raise ValueError(f"{type(self).__name__} {self.name!r} has not been connected in a functional or "
+                             "Sequential model, so the bit widths of its input are unknown")
+        for producer in layers:
+            if not isinstance(producer, QuantizedOutput):
+                raise ValueError(f"{type(self).__name__} {self.name!r} receives an unquantized input from "
+                                 f"{type(producer).__name__} {producer.name!r}; put an HQuantize or a Signature "
+                                 "before it")
+        return layers
+
+
 class QuantizedOutput:
     """Protocol of hgq layers whose output is quantized: they report its ``(k, i, f)``."""
 
@@ -41,7 +72,7 @@ class BetaWeight(keras.layers.Layer):
         self.built = True
 
 
-class HLayer(QuantizedOutput, keras.layers.Layer):
+class HLayer(TracksProducers, QuantizedOutput, keras.layers.Layer):
     """Base of the H-layers: owns the output quantizer ``paq`` and ``beta``, and adds ``beta * BOPs``
     to the model loss while training.
 
@@ -57,7 +88,6 @@ class HLayer(QuantizedOutput, keras.layers.Layer):
         self.paq = Quantizer(self.paq_conf, kind="activation", auto_rounding=self._auto_rounding(),
                              name=f"{self.name}_paq")
         self.beta_weight = BetaWeight(beta, name=f"{self.name}_beta")
-        self._producers = ()
 
     def _auto_rounding(self):
         """What ``rnd_strategy="auto"`` means for the output quantizer: floor, unless a bias absorbs rounding."""
@@ -72,28 +102,9 @@ class HLayer(QuantizedOutput, keras.layers.Layer):
     def beta(self, value):
         self.beta_weight.value.assign(float(value))
 
-    def __call__(self, *args, **kwargs):
-        inputs = args[0] if args else kwargs.get("inputs")
-        producers = [producer_of(t) for t in keras.tree.flatten(inputs)]
-        if all(p is not None for p in producers) and producers:
-            self._producers = tuple(weakref.ref(p) for p in producers)
-        return super().__call__(*args, **kwargs)
-
-    def input_layers(self):
-        """The layers that feed this one, as recorded when it was called on symbolic tensors."""
-        return [ref() for ref in self._producers]
-
     def input_bits(self, shape):
         """Total bit width of each input element, broadcast to ``(1, *shape[1:])``."""
-        layers = self.input_layers()
-        if not layers:
-            raise ValueError(f"{type(self).__name__} {self.name!r} has not been connected in a functional or "
-                             "Sequential model, so the bit widths of its input are unknown")
-        producer = layers[0]
-        if not isinstance(producer, QuantizedOutput):
-            raise ValueError(f"{type(self).__name__} {self.name!r} receives an unquantized input from "
-                             f"{type(producer).__name__} {producer.name!r}; put an HQuantize before it")
-        bits = producer.output_bits()
+        bits = self.quantized_input_layers()[0].output_bits()
         return ops.broadcast_to(bits, (1, *shape[1:]))
 
     def output_kif(self):

@@ -13,7 +13,7 @@ from keras import ops
 
 from ..cost import iter_hlayers
 from ..layers import HActivation, HDense, HQuantize
-from ..layers.dense import check_activation
+from ..layers.kernel import check_activation
 from .fixed_point_quantizer import FixedPointQuantizer
 
 PROXY_DTYPE = "float64"
@@ -47,16 +47,19 @@ def export_kbi(quantizer, feature_shape):
     return arrays
 
 
-def output_quantizer(layer, ctx, rounding, name=None):
-    """A ``FixedPointQuantizer`` reproducing ``layer.paq`` at inference."""
+def output_quantizer(layer, ctx, rounding, name=None, overrides=None):
+    """A ``FixedPointQuantizer`` reproducing ``layer.paq`` at inference, and its ``(k, b, i)`` to set once built.
+
+    ``overrides``: hls4ml configuration the quantizer carries (e.g. the layer's parallelization factor).
+    """
     k, b, integers = export_kbi(layer.paq, layer.output.shape[1:])
     q = FixedPointQuantizer(kbi_shape=k.shape, RND=rounding, SAT=ctx.overflow, fusible=bool(k.size == 1),
-                            name=name or f"{layer.name}_q", dtype=PROXY_DTYPE)
+                            overrides=overrides, name=name or f"{layer.name}_q", dtype=PROXY_DTYPE)
     return q, (k, b, integers)
 
 
-def _quantize(layer, x, ctx, rounding, name=None):
-    q, kbi = output_quantizer(layer, ctx, rounding, name)
+def _quantize(layer, x, ctx, rounding, name=None, overrides=None):
+    q, kbi = output_quantizer(layer, ctx, rounding, name, overrides)
     y = q(x)
     q.set_kbi(*kbi)
     return y
@@ -97,22 +100,37 @@ def _(layer: HActivation, x, ctx):
     return _quantize(layer, x, ctx, inference_rounding(layer.paq))
 
 
-@convert_layer.register
-def _(layer: HDense, x, ctx):
+def exported_kernel_bias(layer):
+    """The quantized kernel and bias (``None`` without one) of a kernel layer, and its output rounding.
+
+    Where the output rounds half up and each channel has one step at every position, the bias carries the
+    half step and the quantizer truncates (free in hardware).
+    """
     kernel = _np(layer.quantized_kernel(False))
     rounding = inference_rounding(layer.paq)
     bias = _np(layer.quantized_bias()) if layer.use_bias else None
     if bias is not None and rounding == "RND" and _bias_absorbs_rounding(layer):
-        # Round half up == truncate after adding half an output step: the bias absorbs it for free.
         f = _np(layer.paq.fractional_bits())
         bias = bias + np.broadcast_to(2.0 ** -(f.reshape(-1, f.shape[-1])[0] + 1), bias.shape)
         rounding = "TRN"
+    return kernel, bias, rounding
+
+
+def export_kernel_layer(layer, plain_layer, x, ctx, overrides=None):
+    """The proxy of a kernel layer: ``plain_layer(activation=, use_bias=, name=, dtype=)`` (a Keras layer of the
+    same geometry) holding the exported kernel and bias, then the output quantizer."""
+    kernel, bias, rounding = exported_kernel_bias(layer)
     activation = check_activation(layer.name, layer.activation)
-    dense = keras.layers.Dense(layer.units, activation=None if activation == "linear" else activation,
-                               use_bias=bias is not None, name=layer.name, dtype=PROXY_DTYPE)
-    y = dense(x)
-    dense.set_weights([kernel] if bias is None else [kernel, bias])
-    return _quantize(layer, y, ctx, rounding)
+    plain = plain_layer(activation=None if activation == "linear" else activation, use_bias=bias is not None,
+                        name=layer.name, dtype=PROXY_DTYPE)
+    y = plain(x)
+    plain.set_weights([kernel] if bias is None else [kernel, bias])
+    return _quantize(layer, y, ctx, rounding, overrides=overrides)
+
+
+@convert_layer.register
+def _(layer: HDense, x, ctx):
+    return export_kernel_layer(layer, functools.partial(keras.layers.Dense, layer.units), x, ctx)
 
 
 def check_exportable(model):

@@ -1,0 +1,111 @@
+"""HConv1D and HConv2D: convolutions with a per-weight quantized kernel and a quantized output."""
+
+import keras
+
+from ..quantizer import config as qconfig
+from .base import HLayer
+from .kernel import QuantizedKernelMixin, check_activation
+
+
+def _positions(shape):
+    """Number of positions (pixels) of a channels-last ``(batch, *spatial, channels)`` shape."""
+    n = 1
+    for s in shape[1:-1]:
+        n *= int(s)
+    return n
+
+
+class HConvBase(QuantizedKernelMixin, HLayer):
+    """Shared part of ``HConv1D`` and ``HConv2D`` (see ``HConv2D`` for the arguments)."""
+
+    def __init__(self, filters, kernel_size, activation=None, beta=0.0, kq_conf=None, paq_conf=None,
+                 parallel_factor=1, **kwargs):
+        super().__init__(filters=filters, kernel_size=kernel_size, activation=activation, beta=beta,
+                         paq_conf=paq_conf, **kwargs)
+        check_activation(self.name, activation)
+        what = type(self).__name__
+        if self.padding not in ("valid", "same"):
+            raise ValueError(f"{what} {self.name!r}: padding={self.padding!r}; use 'valid' or 'same'")
+        if any(int(d) != 1 for d in self.dilation_rate):
+            raise ValueError(f"{what} {self.name!r}: dilation_rate={self.dilation_rate} is not supported "
+                             "(hls4ml ignores dilation); use 1")
+        if self.groups != 1:
+            raise ValueError(f"{what} {self.name!r}: groups={self.groups} is not supported; use 1")
+        if self.data_format != "channels_last":
+            raise ValueError(f"{what} {self.name!r}: data_format={self.data_format!r}; use 'channels_last'")
+        if isinstance(parallel_factor, bool) or int(parallel_factor) != parallel_factor or parallel_factor < 1:
+            raise ValueError(f"{what} {self.name!r}: parallel_factor must be an integer >= 1, "
+                             f"got {parallel_factor!r}")
+        self.parallel_factor = int(parallel_factor)
+        self._init_kernel_quantizer(kq_conf)
+
+    def build(self, input_shape):
+        super().build(input_shape)
+        out_shape = self.compute_output_shape(input_shape)
+        positions = _positions(out_shape)
+        if positions % self.parallel_factor:
+            raise ValueError(f"{type(self).__name__} {self.name!r}: parallel_factor={self.parallel_factor} must "
+                             f"divide the number of output positions ({positions})")
+        self.kq.build(self.kernel.shape)
+        self.paq.build((None, *out_shape[1:]))
+
+    def output_positions(self):
+        """Number of output positions (pixels) of the built layer."""
+        return _positions(self.output.shape)
+
+    def parallel_bops(self):
+        """BOPs of the firmware's ``parallel_factor`` kernel instances, reused over the output positions:
+        ``bops() / output_positions() * parallel_factor`` (an estimate of the multiplier logic; ``bops()``,
+        the loss and ``trace_minmax`` keep the full sum)."""
+        return self.bops() / self.output_positions() * self.parallel_factor
+
+    def _linear(self, inputs, kernel):
+        return self.convolution_op(inputs, kernel)
+
+    def _bops_map(self, in_bits, w_bits):
+        # The conv's own geometry: padded zeros and zero-width weights contribute nothing.
+        return self.convolution_op(in_bits, w_bits)
+
+    def get_config(self):
+        cfg = super().get_config()
+        cfg.update(kq_conf=qconfig.serialize(self.kq_conf), parallel_factor=self.parallel_factor)
+        return cfg
+
+
+@keras.saving.register_keras_serializable(package="hgq")
+class HConv1D(HConvBase, keras.layers.Conv1D):
+    """1D convolution with heterogeneous quantization (arguments as ``HConv2D``, on ``(batch, steps, channels)``).
+
+    Example:
+        >>> x = keras.Input((32, 3))
+        >>> y = HConv1D(8, 3, activation="relu", beta=1e-5, parallel_factor=2)(HQuantize()(x))
+    """
+
+
+@keras.saving.register_keras_serializable(package="hgq")
+class HConv2D(HConvBase, keras.layers.Conv2D):
+    """2D convolution with heterogeneous quantization.
+
+    The kernel gets one trainable fractional bit width per weight (``kq_conf``); the output, after the
+    activation, is quantized by ``paq`` (``paq_conf``). The bias is rounded to one fractional bit more
+    than the finest output step of its channel, so that the export is exact. While training,
+    ``beta * BOPs`` joins the loss, with BOPs summed over every output and kernel position.
+
+    Args:
+        filters: number of output channels.
+        kernel_size, strides: as in Keras.
+        padding: ``"valid"`` or ``"same"``.
+        activation: ``None``/``"linear"`` or ``"relu"``.
+        beta: BOPs weight in the loss.
+        kq_conf: kernel-quantizer options overriding the defaults (see ``get_default_kq_conf``).
+        paq_conf: output-quantizer options overriding the defaults (see ``get_default_paq_conf``).
+        parallel_factor: output positions computed in parallel in firmware (hls4ml's
+            ``ParallelizationFactor``); must divide the number of output positions. It does not change
+            ``bops()``: see ``docs/conv.md``.
+        **kwargs: any other ``keras.layers.Conv2D`` argument (``dilation_rate`` and ``groups`` must be 1,
+            ``data_format`` ``"channels_last"``).
+
+    Example:
+        >>> x = keras.Input((8, 8, 1))
+        >>> y = HConv2D(4, 3, strides=2, padding="same", activation="relu", beta=1e-5)(HQuantize()(x))
+    """

@@ -1,0 +1,168 @@
+"""HConv1D / HConv2D: BOPs, proxy export, bit-exactness through hls4ml, parallel_factor, serialization."""
+
+import functools
+
+import keras
+import numpy as np
+import pytest
+
+import hgq
+from hgq.layers import HConv1D, HConv2D, HQuantize
+from hgq.proxy import convert_to_hls4ml
+
+from test_hls4ml import check_bit_exact, compiled
+
+
+def conv_model(dims, paq_conf=None, beta=1e-4, seed=0):
+    """HQuantize -> conv (ReLU, bias, 'same') -> conv (2D: no bias, floor; 1D: strides 2, bias)."""
+    keras.utils.set_random_seed(seed)
+    paq = dict(paq_conf or {})
+    if dims == 2:
+        inp = keras.Input((8, 8, 1))
+        x = HQuantize(paq_conf={**paq, "init_bw": 4}, name="inp_q")(inp)
+        x = HConv2D(4, 3, strides=2, padding="same", activation="relu", beta=beta, paq_conf=paq,
+                    parallel_factor=2, name="c1")(x)
+        x = HConv2D(3, 2, use_bias=False, beta=beta, paq_conf=paq, name="c2")(x)
+    else:
+        inp = keras.Input((16, 2))
+        x = HQuantize(paq_conf={**paq, "init_bw": 4}, name="inp_q")(inp)
+        x = HConv1D(4, 3, padding="same", activation="relu", beta=beta, paq_conf=paq, parallel_factor=4,
+                    name="c1")(x)
+        x = HConv1D(3, 3, strides=2, beta=beta, paq_conf=paq, name="c2")(x)
+    return keras.Model(inp, x)
+
+
+@functools.lru_cache(maxsize=None)
+def trained(dims, homogeneous=False):
+    """``conv_model`` trained 2 epochs with beta > 0 (heterogeneous widths), calibrated; returns model and inputs."""
+    model = conv_model(dims, paq_conf={"skip_dims": "all"} if homogeneous else None)
+    rng = np.random.default_rng(dims)
+    x = rng.normal(size=(1000, *model.input_shape[1:])).astype("float32")
+    y = conv_model(dims, seed=1).predict(x, verbose=0)  # a learnable target: a random model of the same shape
+    keras.utils.set_random_seed(0)
+    model.compile(keras.optimizers.Adam(3e-2), "mse")
+    model.fit(x, y, epochs=2, batch_size=32, verbose=0)
+    hgq.trace_minmax(model, x)
+    return model, x
+
+
+def tiny_conv1d(padding):
+    """Input widths (2, 2, 2, 4) at 4 positions; kernel taps [[0.75, 0], [3, -1.25]] (widths [[2, 0], [4, 4]])."""
+    inp = keras.Input((4, 1))
+    q = HQuantize(name="q")
+    conv = HConv1D(2, 2, padding=padding, use_bias=False,
+                   parallel_factor=3 if padding == "valid" else 2, name="conv")
+    model = keras.Model(inp, conv(q(inp)))
+    q.paq.fbits.assign(np.array([1.0, 2.0, 0.0, 3.0], "float32").reshape(1, 4, 1))
+    conv.kq.fbits.assign(np.full((2, 1, 2), 2.0, "float32"))
+    conv.kernel.assign(np.array([[0.75, 0.0], [3.0, -1.25]], "float32").reshape(2, 1, 2))
+    # ranges [0.5, 1.5] f=1 -> ufixed 2 bits; [0.25, 0.75] f=2 -> 2; [1, 3] f=0 -> 2; [-1, 0.125] f=3 -> 4
+    x = np.array([[0.5, 0.25, 1.0, 0.125], [1.5, 0.75, 3.0, -1.0]], "float32").reshape(2, 4, 1)
+    return model, x, conv
+
+
+@pytest.mark.parametrize("padding, expected", [("valid", 76.0), ("same", 84.0)])
+def test_bops_hand_count(padding, expected):
+    # valid, 3 positions p = 0..2 reading inputs (p, p+1):
+    #   filter 0: (2*2 + 2*4) + (2*2 + 2*4) + (2*2 + 4*4) = 44;  filter 1: (2*0 + 2*4) * 2 + (2*0 + 4*4) = 32
+    # same: one more position reading (input 3, padded zero): 4*2 = 8 more; the padding costs nothing
+    model, x, conv = tiny_conv1d(padding)
+    assert hgq.trace_minmax(model, x) == expected
+    np.testing.assert_array_equal(np.asarray(model.get_layer("q").output_bits()).ravel(), [2, 2, 2, 4])
+    assert conv.bops() == expected
+    assert conv.output_positions() == (3 if padding == "valid" else 4)
+    # parallel_factor (3 of 3 positions; 2 of 4) scales the per-position average, never bops() itself
+    assert conv.parallel_bops() == (76.0 if padding == "valid" else 42.0)
+
+
+@pytest.mark.parametrize("dims", [1, 2])
+def test_training_adds_bops_loss_and_makes_widths_heterogeneous(dims):
+    model, _ = trained(dims)
+    c1 = model.get_layer("c1")
+    assert np.unique(np.round(np.asarray(c1.kq.fractional_bits()))).size > 1
+    assert c1.bops() > 0
+    x = model.get_layer("inp_q")(np.zeros((2, *model.input_shape[1:]), "float32"))
+    c1(x, training=False)
+    inference_losses = [float(v) for v in c1.losses]  # the quantizers' regularizers only
+    c1(x, training=True)  # adds beta * BOPs
+    extra = [float(v) for v in c1.losses if float(v) not in inference_losses]
+    assert extra == pytest.approx([c1.beta * c1.bops()], rel=1e-6)
+
+
+@pytest.mark.parametrize("dims", [1, 2])
+@pytest.mark.parametrize("homogeneous", [False, True], ids=["hetero", "homo"])
+def test_proxy_equals_model(dims, homogeneous):
+    model, x = trained(dims, homogeneous)
+    proxy = hgq.to_proxy_model(model)
+    assert np.array_equal(proxy.predict(x, verbose=0), model.predict(x, verbose=0))
+    assert isinstance(proxy.get_layer("c1"), keras.layers.Conv1D if dims == 1 else keras.layers.Conv2D)
+    # c1 has a bias and rounds half up: absorbed by the bias where every channel has one step everywhere
+    assert proxy.get_layer("c1_q").RND == ("TRN" if hgq.proxy.convert._bias_absorbs_rounding(model.get_layer("c1"))
+                                           else "RND")
+    if homogeneous:
+        assert proxy.get_layer("c1_q").RND == "TRN"
+
+
+HLS_CASES = [(2, False, "io_parallel", True), (2, False, "io_parallel", False), (2, True, "io_stream", True),
+             (1, False, "io_parallel", True), (1, False, "io_parallel", False), (1, True, "io_stream", False)]
+
+
+@pytest.mark.hls4ml
+@pytest.mark.parametrize("dims, homogeneous, io_type, aggressive", HLS_CASES,
+                         ids=[f"{d}d-{io}-{'WRAP' if a else 'SAT'}" for d, _, io, a in HLS_CASES])
+def test_bit_exact_through_hls4ml(dims, homogeneous, io_type, aggressive, tmp_path):
+    model, x = trained(dims, homogeneous)
+    proxy = hgq.to_proxy_model(model, aggressive=aggressive)
+    check_bit_exact(model, proxy, compiled(proxy, tmp_path, io_type), x, scales=(3.0,))
+
+
+@pytest.mark.hls4ml
+@pytest.mark.parametrize("dims", [1, 2])
+def test_parallel_factor_reaches_hls4ml(dims, tmp_path):
+    model, _ = trained(dims)
+    proxy = hgq.to_proxy_model(model)
+    assert proxy.get_layer("c1_q").overrides == {"layers": {"c1": {"parallelization_factor": 4 if dims == 1 else 2}}}
+    hls_model = convert_to_hls4ml(proxy, tmp_path / "prj")
+    assert hls_model.graph["c1"].get_attr("parallelization_factor") == (4 if dims == 1 else 2)
+    assert hls_model.graph["c2"].get_attr("parallelization_factor") == 1
+
+
+def test_config_round_trip_and_keras_file(tmp_path):
+    model, x = trained(2)
+    c1 = model.get_layer("c1")
+    cfg = c1.get_config()
+    assert cfg["parallel_factor"] == 2 and cfg["strides"] == (2, 2) and cfg["padding"] == "same"
+    clone = HConv2D.from_config(cfg)
+    assert clone.get_config() == cfg
+    path = tmp_path / "m.keras"
+    model.save(path)
+    loaded = keras.models.load_model(path)
+    assert isinstance(loaded.get_layer("c1"), HConv2D)
+    assert loaded.get_layer("c1").parallel_factor == 2
+    assert np.array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+    assert hgq.total_bops(loaded) == hgq.total_bops(model)
+
+
+def test_activation_must_be_linear_or_relu():
+    with pytest.raises(ValueError, match="'my_conv'.*tanh"):
+        HConv2D(4, 3, activation="tanh", name="my_conv")
+    with pytest.raises(ValueError, match="'my_conv1d'.*tanh"):
+        HConv1D(4, 3, activation="tanh", name="my_conv1d")
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"dilation_rate": 2}, "dilation_rate"),
+    ({"padding": "causal"}, "padding"),
+    ({"parallel_factor": 0}, "parallel_factor"),
+    ({"parallel_factor": 1.5}, "parallel_factor"),
+    ({"groups": 2}, "groups"),
+])
+def test_unsupported_arguments(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        HConv1D(4, 3, name="bad", **kwargs)
+
+
+def test_parallel_factor_must_divide_output_positions():
+    inp = keras.Input((8, 1))
+    with pytest.raises(ValueError, match="parallel_factor=4 must divide the number of output positions \\(6\\)"):
+        HConv1D(2, 3, parallel_factor=4, name="c")(HQuantize()(inp))
