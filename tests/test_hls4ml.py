@@ -72,15 +72,12 @@ def table_activation_model(activation):
 
 
 @pytest.mark.parametrize("activation", ["tanh", "sigmoid"])
-def test_tanh_sigmoid_are_close_not_guaranteed_exact(activation, tmp_path):
-    """hls4ml evaluates these with its own tables: the proxy equals the H-model; hls4ml stays within a table step."""
+def test_tanh_sigmoid_export_as_bit_exact_lookup_tables(activation, tmp_path):
+    """Small enough inputs make tanh/sigmoid a UnaryLUT: exact, overflowing inputs included."""
     model, x = table_activation_model(activation)
-    with pytest.warns(UserWarning, match="not bit-exact"):
-        proxy = hgq.to_proxy_model(model)
-    y_proxy = proxy.predict(x, verbose=0)
-    assert np.array_equal(y_proxy, model.predict(x, verbose=0))
-    y_hls = hls4ml_predict(compiled(proxy, tmp_path, "io_parallel"), x, proxy.output_shape[1:])
-    assert np.abs(y_hls - y_proxy).max() <= 2.0 ** -3
+    proxy = hgq.to_proxy_model(model)
+    assert any(type(layer).__name__ == "UnaryLUT" for layer in proxy.layers)
+    check_bit_exact(model, proxy, compiled(proxy, tmp_path, "io_parallel"), x)
 
 
 def test_softmax_keeps_the_decision(tmp_path):

@@ -1,6 +1,7 @@
 """H-layers (trainable heterogeneous quantization)."""
 
 from .activation import HActivation
+from .add import HAdd
 from .base import HLayer
 from .conv import HConv1D, HConv2D
 from .dense import HDense
@@ -8,6 +9,6 @@ from .passthrough import (PAveragePooling1D, PAveragePooling2D, PConcatenate, PF
                           PMaxPooling2D, PReshape, Signature)
 from .quantize import HQuantize
 
-__all__ = ["HActivation", "HConv1D", "HConv2D", "HDense", "HLayer", "HQuantize",
+__all__ = ["HActivation", "HAdd", "HConv1D", "HConv2D", "HDense", "HLayer", "HQuantize",
            "PAveragePooling1D", "PAveragePooling2D", "PConcatenate", "PFlatten", "PMaxPooling1D", "PMaxPooling2D",
            "PReshape", "Signature"]

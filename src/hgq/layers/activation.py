@@ -9,11 +9,18 @@ from .base import HLayer
 class HActivation(HLayer):
     """Apply ``activation`` then quantize the result (``paq_conf``).
 
-    ``linear`` and ``relu`` export bit-exactly to hls4ml. ``sigmoid``, ``tanh`` and ``softmax`` train and
-    export, but hls4ml evaluates them with its own lookup tables, so that layer is not bit-exact.
+    ``activation`` may be any element-wise function: a Keras activation name (``"tanh"``, ``"sigmoid"``,
+    ``"silu"``, ...) or a callable. A custom callable must be registered to save and load the model and to
+    export it: decorate it with ``@keras.saving.register_keras_serializable()``.
+
+    Export (``to_proxy_model``): ``linear`` and ``relu`` export as such; any other element-wise function becomes a
+    ``UnaryLUT`` table indexed by the input's bits, bit-exact with hls4ml, when the input type has at most
+    ``unary_lut_max_table_size`` values (default 1024). Otherwise built-in activations fall back to hls4ml's own
+    implementation (not bit-exact, with a warning) and custom functions raise. ``softmax`` is not element-wise:
+    hls4ml evaluates it with its own tables (not bit-exact).
 
     Args:
-        activation: a Keras activation name or function.
+        activation: a Keras activation name or an element-wise function (registered serializable).
         beta: accepted for uniformity; HActivation has no BOPs.
         paq_conf: quantizer options overriding the defaults.
 

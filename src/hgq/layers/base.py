@@ -34,8 +34,16 @@ class TracksProducers:
         return super().__call__(*args, **kwargs)
 
     def input_layers(self):
-        """The layers that feed this one, in input order, as recorded when it was called on symbolic tensors."""
-        return [ref() for ref in getattr(self, "_producers", ())]
+        """The layers that feed this one, in input order, as recorded when it was called on symbolic tensors.
+
+        An input coming out of a nested single-output model is attributed to that model's last layer.
+        """
+        layers = []
+        for producer in (ref() for ref in getattr(self, "_producers", ())):
+            while isinstance(producer, keras.Model) and len(producer.outputs or ()) == 1:
+                producer = producer_of(producer.outputs[0])
+            layers.append(producer)
+        return layers
 
     def quantized_input_layers(self):
         """``input_layers()``, after checking that there are some and that each reports its output's types."""

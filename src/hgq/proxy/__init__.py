@@ -5,5 +5,6 @@ from . import passthrough as _passthrough  # noqa: F401  (registers the P-layer 
 from .convert import to_proxy_model
 from .fixed_point_quantizer import FixedPointQuantizer
 from .hls import convert_to_hls4ml, hls4ml_predict
+from .unary_lut import UnaryLUT
 
-__all__ = ["FixedPointQuantizer", "convert_to_hls4ml", "hls4ml_predict", "to_proxy_model"]
+__all__ = ["FixedPointQuantizer", "UnaryLUT", "convert_to_hls4ml", "hls4ml_predict", "to_proxy_model"]

@@ -12,7 +12,7 @@ import numpy as np
 from keras import ops
 
 from ..cost import iter_hlayers
-from ..layers import HActivation, HDense, HQuantize
+from ..layers import HActivation, HAdd, HDense, HQuantize
 from ..layers.kernel import check_activation
 from .fixed_point_quantizer import FixedPointQuantizer
 
@@ -23,8 +23,9 @@ EXACT_ACTIVATIONS = ("linear", "relu")
 class ProxyContext:
     """Export options shared by the converters."""
 
-    def __init__(self, aggressive):
+    def __init__(self, aggressive, unary_lut_max_table_size=1024):
         self.aggressive = aggressive
+        self.unary_lut_max_table_size = unary_lut_max_table_size
 
     @property
     def overflow(self):
@@ -91,13 +92,93 @@ def _(layer: HQuantize, x, ctx):
 @convert_layer.register
 def _(layer: HActivation, x, ctx):
     name = keras.activations.serialize(layer.activation)
-    name = name if isinstance(name, str) else getattr(layer.activation, "__name__", str(name))
-    if name not in EXACT_ACTIVATIONS:
-        warnings.warn(f"HActivation {layer.name!r} ({name}): hls4ml evaluates {name} with its own lookup "
-                      "tables, so this layer of the proxy is not bit-exact with hls4ml", stacklevel=3)
-    if name != "linear":
-        x = keras.layers.Activation(name, name=layer.name, dtype=PROXY_DTYPE)(x)
+    builtin = isinstance(name, str)
+    name = name if builtin else keras.saving.get_registered_name(layer.activation)
+    if name in EXACT_ACTIVATIONS:
+        if name != "linear":
+            x = keras.layers.Activation(name, name=layer.name, dtype=PROXY_DTYPE)(x)
+        return _quantize(layer, x, ctx, inference_rounding(layer.paq))
+    if name not in NON_ELEMENTWISE_ACTIVATIONS:
+        reason = _unary_lut_refusal(layer, ctx)
+        if reason is None and not builtin and ">" not in name:
+            reason = (f"its activation {name!r} is not a registered serializable function; decorate it with "
+                      "@keras.saving.register_keras_serializable()")
+        if reason is None:
+            return _unary_lut(layer, x, ctx)
+        if not builtin:
+            raise ValueError(f"to_proxy_model: HActivation {layer.name!r} ({name}) cannot be exported: {reason}")
+        detail = f" ({reason})"
+    else:
+        detail = ""
+    warnings.warn(f"HActivation {layer.name!r} ({name}): hls4ml evaluates {name} with its own lookup "
+                  f"tables, so this layer of the proxy is not bit-exact with hls4ml{detail}", stacklevel=3)
+    x = keras.layers.Activation(name, name=layer.name, dtype=PROXY_DTYPE)(x)
     return _quantize(layer, x, ctx, inference_rounding(layer.paq))
+
+
+NON_ELEMENTWISE_ACTIVATIONS = ("softmax", "log_softmax")
+
+
+def _union_input_kif(layer):
+    """One ``(k, i, f)`` holding every element of the HActivation's input (zero-width elements ignored)."""
+    k, i, f = (_np(a) for a in layer.quantized_input_layers()[0].output_kif())
+    k, i, f = np.broadcast_arrays(k, i, f)
+    live = k + i + f > 0
+    if not np.any(live):
+        return None
+    return tuple(int(np.max(a[live])) for a in (k, i, f))
+
+
+def _unary_lut_refusal(layer, ctx):
+    """Why the HActivation cannot become a UnaryLUT, or ``None`` when it can."""
+    try:
+        kif = _union_input_kif(layer)
+    except ValueError as e:
+        return f"its input type is unknown ({e})"
+    if kif is None:
+        return "its input has zero bits"
+    size = 2 ** sum(kif)
+    if size > ctx.unary_lut_max_table_size:
+        return (f"its input type fixed<k={kif[0]}, i={kif[1]}, f={kif[2]}> needs a {size}-entry table, more than "
+                f"unary_lut_max_table_size={ctx.unary_lut_max_table_size}")
+    return None
+
+
+def _unary_lut(layer, x, ctx):
+    """[homogeneous input quantizer] -> UnaryLUT -> the layer's own output quantizer.
+
+    The input quantizer (the union type of the producer's per-element types, TRN, WRAP) changes no value:
+    every input already lies on that grid and in that range. It fixes the type hls4ml feeds to the table.
+
+    Table values: ``y = act(v)`` computed in float32 exactly as the H-model does, then floored to
+    ``F + 1`` fractional bits, ``F`` the largest output fractional width. The output quantizer then rounds
+    each element to its own ``f <= F``. This equals rounding ``y`` directly: with ``t = floor(y, F + 1)``,
+    ``t <= y < t + 2^-(F+1)``, and ``t * 2^f + 1/2`` is a multiple of ``2^(f-F-1) <= 1/2``, so no integer
+    lies in ``(t * 2^f + 1/2, y * 2^f + 1/2]`` and both round half up (and both floor) to the same value.
+    """
+    from .unary_lut import UnaryLUT, minimal_kif, table_inputs
+
+    kif_in = _union_input_kif(layer)
+    k_in, i_in, f_in = kif_in
+    xq = FixedPointQuantizer(kbi_shape=(1,), RND="TRN", SAT="WRAP", fusible=True, name=f"{layer.name}_in",
+                             dtype=PROXY_DTYPE)
+    x = xq(x)
+    xq.set_kbi([k_in], [k_in + i_in + f_in], [k_in + i_in])
+
+    v = table_inputs(*kif_in)
+    y = _np(layer.activation(ops.convert_to_tensor(v.astype(np.float32))))
+    if y.shape != v.shape or not np.all(np.isfinite(y)):
+        raise ValueError(f"to_proxy_model: HActivation {layer.name!r}: its activation is not an element-wise "
+                         "function with finite values on its input range, so it cannot be tabulated")
+    k, i, f = (_np(a) for a in layer.paq.kif())
+    live = (k + i + f) > 0
+    f_max = int(np.max(f[live])) if np.any(live) else 0
+    table = np.floor(y * 2.0 ** (f_max + 1)) / 2.0 ** (f_max + 1)
+    lut = UnaryLUT(table_size=table.size, kif_in=kif_in, kif_out=minimal_kif(table), name=layer.name,
+                   dtype=PROXY_DTYPE)
+    y = lut(x)
+    lut.set_weights([table])
+    return _quantize(layer, y, ctx, inference_rounding(layer.paq))
 
 
 def exported_kernel_bias(layer):
@@ -133,6 +214,18 @@ def _(layer: HDense, x, ctx):
     return export_kernel_layer(layer, functools.partial(keras.layers.Dense, layer.units), x, ctx)
 
 
+@convert_layer.register
+def _(layer: HAdd, x, ctx):
+    """``keras.layers.Add`` in float64 (exact: the inputs are fixed-point), then the output quantizer. More than
+    two inputs become a chain of two-input adds (hls4ml's merge takes two), named ``<name>``, ``<name>_1``, ..."""
+    layer.quantized_input_layers()  # every input must be quantized (names the layers otherwise)
+    tensors = list(x)
+    y = tensors[0]
+    for n, t in enumerate(tensors[1:]):
+        y = keras.layers.Add(name=layer.name if n == 0 else f"{layer.name}_{n}", dtype=PROXY_DTYPE)([y, t])
+    return _quantize(layer, y, ctx, inference_rounding(layer.paq))
+
+
 def check_exportable(model):
     """Raise if some quantizer of ``model`` has never recorded a range or does not produce fixed-point values."""
     for layer in iter_hlayers(model):
@@ -145,7 +238,7 @@ def check_exportable(model):
                                  "quantizer has no recorded range); run hgq.trace_minmax(model, data) first")
 
 
-def to_proxy_model(model, aggressive=True):
+def to_proxy_model(model, aggressive=True, unary_lut_max_table_size=1024):
     """Export an H-model as a proxy model: plain Keras layers with exactly quantized weights, and
     ``FixedPointQuantizer`` layers where the H-model quantizes.
 
@@ -155,19 +248,35 @@ def to_proxy_model(model, aggressive=True):
     Args:
         model: a calibrated (``trace_minmax``) or trained H-model, functional or Sequential.
         aggressive: ``True`` wraps on overflow (cheapest logic, trusts the calibration); ``False`` saturates.
+        unary_lut_max_table_size: an ``HActivation`` other than ReLU/linear/softmax becomes a ``UnaryLUT``
+            (bit-exact) when its input type has at most this many values (``2 ** bits``); larger inputs fall back
+            to hls4ml's built-in activation (not bit-exact; custom functions raise).
     """
     if not isinstance(model, keras.Model) or not model.built:
         raise ValueError("to_proxy_model: expected a built keras.Model")
     if not list(iter_hlayers(model)):
         raise ValueError(f"to_proxy_model: model {model.name!r} contains no hgq layer")
     check_exportable(model)
-    ctx = ProxyContext(aggressive)
+    ctx = ProxyContext(aggressive, unary_lut_max_table_size)
     functional = keras.Model(model.inputs, model.outputs, name=model.name)
     inputs = keras.tree.map_structure(
         lambda t: keras.Input(batch_shape=t.shape, dtype=PROXY_DTYPE, name=t.name), functional.input)
 
     def call_function(layer, *args, **kwargs):
+        if isinstance(layer, keras.Model):
+            return inline_nested(layer, args[0])
         return convert_layer(layer, args[0], ctx)
+
+    def inline_nested(sub, x):
+        # A nested model (functional or Sequential) is converted layer by layer on the outer tensors, so the
+        # proxy is flat: no keras.Model inside it.
+        if not sub.built or not getattr(sub, "inputs", None):
+            raise ValueError(f"to_proxy_model: nested model {sub.name!r} has no defined inputs; build it "
+                             "(e.g. give its first layer an input shape) before exporting")
+        sub_functional = keras.Model(sub.inputs, sub.outputs, name=sub.name)
+        x = keras.tree.pack_sequence_as(sub_functional.input, keras.tree.flatten(x))
+        # clone_model cannot take tensors of an enclosing graph as inputs; the graph walk it uses internally can.
+        return sub_functional._run_through_graph(x, operation_fn=lambda op: op, call_fn=call_function)
 
     proxy = keras.models.clone_model(functional, input_tensors=inputs, clone_function=lambda layer: layer,
                                      call_function=call_function)

@@ -1,0 +1,79 @@
+"""UnaryLUT: an element-wise function as a lookup table indexed by the input's raw bits, as hls4ml evaluates it."""
+
+import keras
+import numpy as np
+from keras import ops
+
+
+@keras.saving.register_keras_serializable(package="hgq")
+class UnaryLUT(keras.layers.Layer):
+    """``y = table[raw bits of x]``, exactly as hls4ml's ``unary_lut``.
+
+    The input must lie on the grid of one fixed-point type ``kif_in = (k, i, f)`` (put a homogeneous
+    ``FixedPointQuantizer`` of that type before it); the index is the input's ``k + i + f`` raw bits (two's
+    complement when signed, so negative inputs sit in the upper half of the table). hls4ml reads the weight
+    ``table`` (length ``2 ** (k + i + f)``) and the config ``kif_out`` (type of the table values); it ignores
+    ``kif_in``.
+
+    Args:
+        table_size: number of entries, ``2 ** (k_in + i_in + f_in)``.
+        kif_in: ``(k, i, f)`` of the input (``i`` without the sign bit).
+        kif_out: ``(k, i, f)`` holding every table value.
+    """
+
+    def __init__(self, table_size, kif_in, kif_out, **kwargs):
+        kwargs.setdefault("dtype", "float64")
+        super().__init__(**kwargs)
+        self.table_size = int(table_size)
+        self.kif_in = tuple(int(v) for v in kif_in)
+        self.kif_out = tuple(int(v) for v in kif_out)
+        if 2 ** sum(self.kif_in) != self.table_size:
+            raise ValueError(f"UnaryLUT {self.name!r}: table_size={table_size} but kif_in={self.kif_in} "
+                             f"needs 2**{sum(self.kif_in)} entries")
+
+    def build(self, input_shape):
+        self.table = self.add_weight(name="table", shape=(self.table_size,), dtype=self.dtype,
+                                     initializer="zeros", trainable=False)
+        self.built = True
+
+    def call(self, x):
+        _, _, f = self.kif_in
+        n = ops.floor(ops.cast(x, "float64") * 2.0 ** f)
+        index = ops.cast(n - ops.floor(n / self.table_size) * self.table_size, "int32")  # two's complement bits
+        return ops.cast(ops.take(ops.convert_to_tensor(self.table), index), self.compute_dtype)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        cfg = super().get_config()
+        cfg.update(table_size=self.table_size, kif_in=list(self.kif_in), kif_out=list(self.kif_out))
+        return cfg
+
+
+def table_inputs(k, i, f):
+    """Every value of ``fixed<k, i, f>`` in raw-bit order (index ``n`` holds the value whose raw bits are ``n``)."""
+    b = k + i + f
+    n = np.arange(2**b, dtype=np.float64)
+    if k:
+        n = np.where(n >= 2 ** (b - 1), n - 2**b, n)
+    return n * 2.0**-f
+
+
+def minimal_kif(values):
+    """Smallest ``(k, i, f)`` holding every value of ``values`` (all on a power-of-two grid)."""
+    values = np.asarray(values, dtype=np.float64)
+    nz = values[values != 0]
+    if nz.size == 0:
+        return 0, 1, 0  # all zeros: one (unused) bit, so that hls4ml gets a valid type
+    f = 0
+    while np.any(nz * 2.0**f != np.floor(nz * 2.0**f)):
+        f += 1
+    while f > -60 and np.all(nz * 2.0 ** (f - 1) == np.floor(nz * 2.0 ** (f - 1))):
+        f -= 1
+    k = int(np.any(values < 0))
+    hi, lo = values.max(), values.min()
+    i = -f
+    while (hi > 2.0**i - 2.0**-f) or (lo < -k * 2.0**i):
+        i += 1
+    return k, i, f

@@ -1,0 +1,169 @@
+"""HAdd (residual sums) and nested models in to_proxy_model."""
+
+import keras
+import numpy as np
+import pytest
+
+import hgq
+from hgq.layers import HActivation, HAdd, HDense, HQuantize, PConcatenate
+from hgq.proxy import convert_to_hls4ml, hls4ml_predict
+
+from conftest import regression_data
+
+
+def check_bit_exact(model, proxy, x, tmp_path, scales=(3.0,)):
+    """Proxy == H-model on the calibration data; hls4ml == proxy everywhere, overflowing inputs included."""
+    assert np.array_equal(proxy.predict(x, verbose=0), model.predict(x, verbose=0))
+    hls_model = convert_to_hls4ml(proxy, tmp_path / "prj", io_type="io_parallel")
+    hls_model.compile()
+    x_all = np.concatenate([x] + [x * s for s in scales]).astype(np.float64)
+    assert len(x_all) >= 1000
+    y_proxy = proxy.predict(x_all, verbose=0)
+    y_hls = hls4ml_predict(hls_model, x_all, proxy.output_shape[1:])
+    assert np.array_equal(y_hls, y_proxy), f"{np.mean(np.any(y_hls != y_proxy, axis=1)):.2%} of samples differ"
+    overflowing = x_all[len(x):]
+    assert not np.array_equal(proxy.predict(overflowing, verbose=0), model.predict(overflowing, verbose=0)), \
+        "the overflow test data did not overflow"
+
+
+def no_nested_models(proxy):
+    return not any(isinstance(layer, keras.Model) for layer in proxy.layers)
+
+
+def residual_model(epochs=2):
+    """HQuantize -> HDense(relu) -> [HDense, HActivation(relu)] -> HAdd -> PConcatenate with a third HDense branch
+    -> HDense, trained with beta > 0 and calibrated."""
+    keras.utils.set_random_seed(0)
+    x, y = regression_data(1000, n_in=8, n_out=3)
+    inp = keras.Input((8,))
+    h = HQuantize(paq_conf={"init_bw": 5}, name="q")(inp)
+    h = HDense(8, activation="relu", beta=1e-5, name="d0")(h)
+    a = HDense(8, beta=1e-5, name="branch")(h)
+    r = HActivation("relu", name="ident")(h)
+    s = HAdd(name="add")([a, r])
+    c = HDense(4, activation="relu", beta=1e-5, name="side")(h)
+    out = HDense(3, beta=1e-5, name="out")(PConcatenate(name="cat")([s, c]))
+    model = keras.Model(inp, out)
+    if epochs:
+        model.compile(keras.optimizers.Adam(3e-3), "mse")
+        model.fit(x, y, epochs=epochs, batch_size=128, verbose=0)
+    hgq.trace_minmax(model, x)
+    return model, x
+
+
+@pytest.mark.hls4ml
+@pytest.mark.parametrize("aggressive", [True, False], ids=["WRAP", "SAT"])
+def test_residual_add_bit_exact(aggressive, tmp_path):
+    model, x = residual_model()
+    proxy = hgq.to_proxy_model(model, aggressive=aggressive)
+    assert isinstance(proxy.get_layer("add"), keras.layers.Add)
+    assert proxy.get_layer("add_q").RND == "TRN"  # rnd_strategy='auto' floors
+    check_bit_exact(model, proxy, x, tmp_path)
+
+
+def test_add_bops_are_zero_and_auto_floors():
+    """Hand count: the model's BOPs are the two dense layers' only; the adder adds none."""
+    inp = keras.Input((2,))
+    q = HQuantize(name="q")
+    d = HDense(2, use_bias=False, name="d")
+    add = HAdd(name="add")
+    h = q(inp)
+    model = keras.Model(inp, add([d(h), h]))
+    assert add.paq.rounding == "floor"
+    # q's elements: [-0.5, 0.75] -> fixed<k=1, i=0, f=2> (3 bits); [-1, 1.25] -> fixed<k=1, i=1, f=2> (4 bits)
+    x = np.array([[0.75, -1.0], [-0.5, 1.25]], "float32")
+    hgq.trace_minmax(model, x)
+    d.kernel.assign(np.array([[0.5, -0.75], [0.0, 3.0]], "float32"))  # widths 2, 3, 0, 4
+    assert add.bops() == 0.0
+    assert hgq.layer_bops(model) == {"q": 0.0, "d": 3 * 2 + 3 * 3 + 4 * 0 + 4 * 4, "add": 0.0}
+
+
+def test_three_inputs_proxy_is_a_chain_of_adds():
+    keras.utils.set_random_seed(1)
+    x, _ = regression_data(500, n_in=4)
+    inp = keras.Input((4,))
+    h = HQuantize(paq_conf={"init_bw": 4})(inp)
+    model = keras.Model(inp, HAdd(paq_conf={"rnd_strategy": "standard_round"}, name="add3")(
+        [HDense(4, name="a")(h), HDense(4, name="b")(h), h]))
+    hgq.trace_minmax(model, x)
+    proxy = hgq.to_proxy_model(model)
+    assert [type(proxy.get_layer(n)).__name__ for n in ("add3", "add3_1")] == ["Add", "Add"]
+    assert proxy.get_layer("add3_q").RND == "RND"
+    assert np.array_equal(proxy.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
+def test_config_and_keras_file_round_trip(tmp_path):
+    layer = HAdd(beta=1e-4, paq_conf={"init_bw": 3, "skip_dims": "all"}, name="a")
+    clone = HAdd.from_config(layer.get_config())
+    assert type(clone) is HAdd and clone.get_config() == layer.get_config()
+    model, x = residual_model(epochs=0)
+    path = tmp_path / "m.keras"
+    model.save(path)
+    loaded = keras.saving.load_model(path)
+    assert isinstance(loaded.get_layer("add"), HAdd)
+    assert np.array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+    proxy = hgq.to_proxy_model(model)
+    proxy.save(tmp_path / "p.keras")
+    assert np.array_equal(keras.saving.load_model(tmp_path / "p.keras").predict(x, verbose=0),
+                          proxy.predict(x, verbose=0))
+
+
+def test_unquantized_input_is_refused_with_names():
+    a, b = keras.Input((3,), name="raw"), keras.Input((3,))
+    add = HAdd(name="add")
+    model = keras.Model([a, b], add([a, HQuantize(name="q")(b)]))
+    with pytest.raises(ValueError, match="HAdd 'add' receives an unquantized input from InputLayer 'raw'"):
+        hgq.total_bops(model)
+
+
+# ---------------------------------------------------------------------------------------------- nested models
+
+
+def nested_model():
+    """HQuantize -> HDense(relu) -> Sequential block [HActivation(relu), HDense, HActivation(linear)] -> HAdd with
+    the block's input (residual) -> HDense."""
+    keras.utils.set_random_seed(2)
+    x, y = regression_data(1000, n_in=6, n_out=2)
+    inp = keras.Input((6,))
+    h = HDense(8, activation="relu", beta=1e-5, name="d0")(HQuantize(paq_conf={"init_bw": 5}, name="q")(inp))
+    block = keras.Sequential([keras.Input((8,)), HActivation("relu", name="b_act"), HDense(8, beta=1e-5, name="b_d"),
+                              HActivation("linear", name="b_lin")], name="block")
+    out = HDense(2, name="out")(HAdd(name="add")([block(h), h]))
+    model = keras.Model(inp, out)
+    model.compile(keras.optimizers.Adam(3e-3), "mse")
+    model.fit(x, y, epochs=2, batch_size=128, verbose=0)
+    hgq.trace_minmax(model, x)
+    return model, x
+
+
+@pytest.mark.hls4ml
+def test_nested_sequential_is_flattened_and_bit_exact(tmp_path):
+    model, x = nested_model()
+    assert any(isinstance(layer, keras.Model) for layer in model.layers)
+    proxy = hgq.to_proxy_model(model)
+    assert no_nested_models(proxy)
+    assert {"b_act", "b_act_q", "b_d", "b_d_q", "b_lin_q"} <= {layer.name for layer in proxy.layers}
+    check_bit_exact(model, proxy, x, tmp_path)
+
+
+def test_nested_functional_model_is_flattened():
+    keras.utils.set_random_seed(3)
+    x, _ = regression_data(300, n_in=4)
+    sub_in = keras.Input((4,))
+    sub = keras.Model(sub_in, HActivation("relu", name="s_act")(sub_in), name="sub")
+    inp = keras.Input((4,))
+    model = keras.Model(inp, HAdd(name="add")([sub(HQuantize(name="q")(inp)), HQuantize(name="q2")(inp)]))
+    hgq.trace_minmax(model, x)
+    proxy = hgq.to_proxy_model(model)
+    assert no_nested_models(proxy)
+    assert np.array_equal(proxy.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
+def test_unexportable_layer_in_nested_model_is_named():
+    x, _ = regression_data(100, n_in=4)
+    inp = keras.Input((4,))
+    block = keras.Sequential([keras.Input((4,)), keras.layers.Dropout(0.1, name="drop_in_block")], name="block")
+    model = keras.Model(inp, HActivation("relu", name="act")(block(HQuantize(name="q")(inp))))
+    hgq.trace_minmax(model, x)
+    with pytest.raises(ValueError, match="'drop_in_block' of type Dropout cannot be exported"):
+        hgq.to_proxy_model(model)

@@ -1,0 +1,111 @@
+"""HActivation with any element-wise function, exported as a UnaryLUT: bit-exact through real hls4ml."""
+
+import keras
+import numpy as np
+import pytest
+
+import hgq
+from hgq.layers import HActivation, HDense, HQuantize
+from hgq.proxy import UnaryLUT, convert_to_hls4ml, hls4ml_predict
+
+
+@keras.saving.register_keras_serializable(package="hgq_tests")
+def wobble(x):
+    """A custom element-wise function (registered, hence exportable)."""
+    return keras.ops.sin(3.0 * x) * x
+
+
+def unregistered_square(x):
+    return x * x
+
+
+def lut_model(activations=("tanh", "sigmoid", wobble), widths=(6, 5, 4), n=1000):
+    """HQuantize -> (HDense -> HActivation)*: every quantizer heterogeneous, set by hand."""
+    keras.utils.set_random_seed(0)
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(n, 8)).astype("float32")
+    inp = keras.Input((8,))
+    h = HQuantize(paq_conf={"init_bw": 4}, name="q")(inp)
+    layers = []
+    for j, (act, w) in enumerate(zip(activations, widths)):
+        d = HDense(w, name=f"d{j}")
+        a = HActivation(act, name=f"a{j}")
+        h = a(d(h))
+        layers += [d, a]
+    model = keras.Model(inp, h)
+    for layer in layers:
+        w = layer.paq.fbits.shape[-1]
+        fb = np.array([[1.0, 2.0, 3.0, 2.0, 4.0, 3.0][:w]], "float32")
+        layer.paq.fbits.assign(fb if isinstance(layer, HDense) else fb + 1)
+    hgq.trace_minmax(model, x)
+    return model, x
+
+
+def lut_input_precision(hls_model, name):
+    return hls_model.graph[name].get_input_variable().type.precision
+
+
+@pytest.mark.hls4ml
+@pytest.mark.parametrize("aggressive", [True, False], ids=["WRAP", "SAT"])
+def test_unary_lut_bit_exact(aggressive, tmp_path):
+    model, x = lut_model()
+    proxy = hgq.to_proxy_model(model, aggressive=aggressive)
+    luts = [layer for layer in proxy.layers if isinstance(layer, UnaryLUT)]
+    assert [layer.name for layer in luts] == ["a0", "a1", "a2"]
+    assert np.array_equal(proxy.predict(x, verbose=0), model.predict(x, verbose=0))
+
+    hls_model = convert_to_hls4ml(proxy, tmp_path / "prj")
+    hls_model.compile()
+    for lut in luts:  # hls4ml feeds each table exactly the type the table was laid out for
+        k, i, f = lut.kif_in
+        p = lut_input_precision(hls_model, lut.name)
+        assert (bool(p.signed), p.width, p.integer) == (bool(k), k + i + f, k + i), lut.name
+    x_all = np.concatenate([x, 3.0 * x]).astype(np.float64)
+    y_proxy = proxy.predict(x_all, verbose=0)
+    y_hls = hls4ml_predict(hls_model, x_all, proxy.output_shape[1:])
+    assert np.array_equal(y_hls, y_proxy), f"{np.mean(np.any(y_hls != y_proxy, axis=1)):.2%} of samples differ"
+    assert not np.array_equal(y_proxy[len(x):], model.predict(3.0 * x, verbose=0)), "3x inputs did not overflow"
+
+
+def test_table_too_large_falls_back_for_builtin():
+    model, _ = lut_model(activations=("tanh",), widths=(6,))
+    with pytest.warns(UserWarning, match="not bit-exact.*unary_lut_max_table_size"):
+        proxy = hgq.to_proxy_model(model, unary_lut_max_table_size=4)
+    assert not any(isinstance(layer, UnaryLUT) for layer in proxy.layers)
+    assert isinstance(proxy.get_layer("a0"), keras.layers.Activation)
+
+
+def test_custom_function_errors():
+    model, _ = lut_model(activations=(unregistered_square,), widths=(6,))
+    with pytest.raises(ValueError, match="'a0'.*register_keras_serializable"):
+        hgq.to_proxy_model(model)
+    model, _ = lut_model(activations=(wobble,), widths=(6,))
+    with pytest.raises(ValueError, match="'a0'.*unary_lut_max_table_size"):
+        hgq.to_proxy_model(model, unary_lut_max_table_size=4)
+
+
+def test_unary_lut_layer_semantics_and_round_trip(tmp_path):
+    kif_in = (1, 1, 2)  # fixed<1,1,2>: 16 values in [-2, 1.75]
+    inp = keras.Input((3,), dtype="float64")
+    lut = UnaryLUT(table_size=16, kif_in=kif_in, kif_out=(0, 5, 0), name="lut")
+    m = keras.Model(inp, lut(inp))
+    lut.set_weights([np.arange(16.0)])
+    v = np.array([[0.0, 0.25, 1.75], [-2.0, -0.25, -1.0]])
+    expected = np.array([[0, 1, 7], [8, 15, 12]], dtype=np.float64)  # two's complement raw bits
+    assert np.array_equal(m.predict(v, verbose=0), expected)
+
+    clone = UnaryLUT.from_config(lut.get_config())
+    assert (clone.kif_in, clone.kif_out, clone.table_size) == (kif_in, (0, 5, 0), 16)
+    path = tmp_path / "m.keras"
+    m.save(path)
+    loaded = keras.models.load_model(path)
+    assert np.array_equal(loaded.predict(v, verbose=0), expected)
+    assert loaded.get_layer("lut").get_config()["kif_out"] == [0, 5, 0]
+
+
+def test_h_model_with_custom_activation_round_trips(tmp_path):
+    model, x = lut_model(activations=(wobble,), widths=(6,))
+    path = tmp_path / "h.keras"
+    model.save(path)
+    loaded = keras.models.load_model(path)
+    assert np.array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
