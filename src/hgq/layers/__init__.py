@@ -2,6 +2,7 @@
 
 from .activation import HActivation
 from .add import HAdd
+from .batchnorm import HConv1DBatchNorm, HConv2DBatchNorm, HDenseBatchNorm
 from .base import HLayer
 from .conv import HConv1D, HConv2D
 from .dense import HDense
@@ -9,6 +10,7 @@ from .passthrough import (PAveragePooling1D, PAveragePooling2D, PConcatenate, PF
                           PMaxPooling2D, PReshape, Signature)
 from .quantize import HQuantize
 
-__all__ = ["HActivation", "HAdd", "HConv1D", "HConv2D", "HDense", "HLayer", "HQuantize",
+__all__ = ["HActivation", "HAdd", "HConv1D", "HConv1DBatchNorm", "HConv2D", "HConv2DBatchNorm", "HDense",
+           "HDenseBatchNorm", "HLayer", "HQuantize",
            "PAveragePooling1D", "PAveragePooling2D", "PConcatenate", "PFlatten", "PMaxPooling1D", "PMaxPooling2D",
            "PReshape", "Signature"]

@@ -1,0 +1,94 @@
+"""The bit-exactness grid of issue 3: every exportable layer x rnd_strategy x aggressive through real hls4ml.
+
+One model holds every layer type, so each grid cell costs one hls4ml compile.
+"""
+
+import keras
+import numpy as np
+import pytest
+
+import hgq
+from hgq.layers import (HActivation, HAdd, HConv1DBatchNorm, HConv2D, HConv2DBatchNorm, HDense, HDenseBatchNorm,
+                        HQuantize, PAveragePooling2D, PConcatenate, PFlatten, PMaxPooling2D, PReshape)
+from hgq.proxy import convert_to_hls4ml, hls4ml_predict
+
+pytestmark = pytest.mark.hls4ml
+
+ROUNDINGS = ["standard_round", "floor", "auto"]
+
+
+def every_layer_model():
+    """(8, 8, 2) input through HConv2D, HConv2DBatchNorm, both poolings, HConv1DBatchNorm, HDenseBatchNorm,
+    HDense, a lookup-table HActivation, HAdd, PConcatenate, PReshape and PFlatten."""
+    inp = keras.Input((8, 8, 2))
+    q = HQuantize(paq_conf={"init_bw": 4})(inp)
+    c1 = HConv2D(4, 3, padding="same", activation="relu", beta=1e-5)(q)
+    p1 = PMaxPooling2D(2)(c1)                                                     # (4, 4, 4)
+    c2 = HActivation("relu")(HConv2DBatchNorm(4, 3, beta=1e-5)(p1))           # (2, 2, 4)
+    flat2 = PFlatten()(PAveragePooling2D(2)(c2))                                  # (4,)
+    seq = PReshape((16, 4))(PFlatten()(p1))
+    flat1 = PFlatten()(HConv1DBatchNorm(3, 3, strides=2, activation="relu", beta=1e-5)(seq))  # (7 * 3,)
+    d1 = HDenseBatchNorm(8, activation="relu", beta=1e-5)(PConcatenate()([flat2, flat1]))
+    summed = HAdd()([HActivation("tanh", paq_conf={"init_bw": 3})(d1), HDense(8, beta=1e-5)(d1)])
+    return keras.Model(inp, HDense(3, beta=1e-5)(summed))
+
+
+def streamable_model():
+    """Homogeneous output quantizers and 'valid' pooling: what hls4ml's io_stream supports."""
+    inp = keras.Input((8, 8, 2))
+    x = HQuantize(paq_conf={"init_bw": 4})(inp)
+    x = PMaxPooling2D(2)(HConv2D(4, 3, padding="same", activation="relu", beta=1e-5)(x))
+    x = PFlatten()(HConv2D(4, 3, use_bias=False, activation="relu", beta=1e-5)(x))
+    return keras.Model(inp, HDense(3, beta=1e-5)(HDense(8, activation="relu", beta=1e-5)(x)))
+
+
+def trained(build, rnd_strategy, paq_extra=None, cover_factor=1.0):
+    keras.utils.set_random_seed(0)
+    hgq.set_default_kq_conf({"init_bw": 4})  # the grid is about output rounding: weights are exported as values
+    hgq.set_default_paq_conf({"rnd_strategy": rnd_strategy, "init_bw": 4, **(paq_extra or {})})
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(1000, 8, 8, 2)).astype("float32")
+    y = np.tanh(x.reshape(1000, -1)[:, :3] * 2).astype("float32")
+    model = build()
+    model.compile(keras.optimizers.Adam(3e-3), "mse")
+    model.fit(x, y, epochs=2, batch_size=64, verbose=0)
+    hgq.trace_minmax(model, x, cover_factor=cover_factor)
+    return model, x
+
+
+def hls4ml_outputs(proxy, x, tmp_path, io_type):
+    hls_model = convert_to_hls4ml(proxy, tmp_path / "prj", io_type=io_type)
+    hls_model.compile()
+    return hls4ml_predict(hls_model, x, proxy.output_shape[1:])
+
+
+def assert_grid_cell(model, x, tmp_path, aggressive, io_type):
+    proxy = hgq.to_proxy_model(model, aggressive=aggressive)
+    assert np.array_equal(proxy.predict(x, verbose=0), model.predict(x, verbose=0))
+    x_all = np.concatenate([x, 2.5 * x, 3 * x]).astype(np.float64)
+    y_proxy = proxy.predict(x_all, verbose=0)
+    assert not np.array_equal(y_proxy[len(x):], model.predict(x_all[len(x):], verbose=0)), "no overflow tested"
+    assert np.array_equal(hls4ml_outputs(proxy, x_all, tmp_path, io_type), y_proxy)
+
+
+@pytest.mark.parametrize("aggressive", [True, False], ids=["WRAP", "SAT"])
+@pytest.mark.parametrize("rnd_strategy", ROUNDINGS)
+def test_every_layer_io_parallel(rnd_strategy, aggressive, tmp_path):
+    model, x = trained(every_layer_model, rnd_strategy)
+    assert_grid_cell(model, x, tmp_path, aggressive, "io_parallel")
+
+
+@pytest.mark.parametrize("aggressive", [True, False], ids=["WRAP", "SAT"])
+@pytest.mark.parametrize("rnd_strategy", ROUNDINGS)
+def test_homogeneous_io_stream(rnd_strategy, aggressive, tmp_path):
+    model, x = trained(streamable_model, rnd_strategy, paq_extra={"skip_dims": "all"})
+    assert_grid_cell(model, x, tmp_path, aggressive, "io_stream")
+
+
+def test_cover_factor_below_one_proxy_still_equals_hls4ml(tmp_path):
+    """Ranges shrunk below the data: the proxy no longer equals the H-model, but hls4ml still equals the proxy."""
+    model, x = trained(every_layer_model, "auto", cover_factor=0.5)
+    proxy = hgq.to_proxy_model(model)
+    y_proxy = proxy.predict(x, verbose=0)
+    assert not np.array_equal(y_proxy, model.predict(x, verbose=0))
+    assert np.array_equal(hls4ml_outputs(proxy, x.astype(np.float64), tmp_path, "io_parallel"), y_proxy)
