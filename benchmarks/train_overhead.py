@@ -1,11 +1,13 @@
 """Training overhead of HGQ: epoch time of an H-model divided by that of the same float Keras model.
 
-MLP 16-64-32-32-5 on generated 5-class data, both models trained in this process with Adam and the
-same loss. Each model runs ``--repeats`` fit calls of ``--epochs`` epochs, the two models taking turns
+``--model mlp`` (default): MLP 16-64-32-32-5 on generated 5-class data. ``--model cnn``: two 3x3
+convolutions with 2x2 max-pooling and a dense head on generated 32x32x3 images, 10 classes. Both models
+trained in this process with Adam and the same loss. Each model runs ``--repeats`` fit calls of ``--epochs`` epochs, the two models taking turns
 (so that a slow spell of a shared machine hits both); the first epoch of every fit call is a warm-up and
 is dropped. Reported: the median and fastest epoch time of each model and their ratios.
 
-    python benchmarks/train_overhead.py [--epochs N] [--repeats N] [--samples N] [--batch-size N] [--jit-compile]
+    python benchmarks/train_overhead.py [--model mlp|cnn] [--epochs N] [--repeats N] [--samples N]
+                                        [--batch-size N] [--jit-compile]
 """
 
 import argparse
@@ -15,7 +17,7 @@ import time
 import keras
 import numpy as np
 
-from hgq.layers import HDense, HQuantize
+from hgq.layers import HConv2D, HDense, HQuantize, PFlatten, PMaxPooling2D
 
 BETA = 1e-6  # on every H-layer, so that the BOPs loss is part of the training step
 
@@ -42,6 +44,16 @@ def make_data(samples, seed=0):
     return x, y
 
 
+def make_image_data(samples, seed=0):
+    """32x32x3 Gaussian images; the label is the argmax of a fixed random projection of the
+    4x4-average-pooled image (10 classes)."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(samples, 32, 32, 3)).astype("float32")
+    pooled = x.reshape(samples, 8, 4, 8, 4, 3).mean(axis=(2, 4)).reshape(samples, -1)
+    y = np.argmax(pooled @ rng.normal(size=(pooled.shape[1], 10)), axis=1)
+    return x, y
+
+
 def float_model():
     inp = keras.Input((16,))
     x = keras.layers.Dense(64, activation="relu")(inp)
@@ -59,6 +71,34 @@ def hgq_model():
     return keras.Model(inp, HDense(5, beta=BETA)(x))
 
 
+def float_cnn():
+    inp = keras.Input((32, 32, 3))
+    x = keras.layers.Conv2D(16, 3, activation="relu")(inp)
+    x = keras.layers.MaxPooling2D(2)(x)
+    x = keras.layers.Conv2D(32, 3, activation="relu")(x)
+    x = keras.layers.MaxPooling2D(2)(x)
+    x = keras.layers.Flatten()(x)
+    return keras.Model(inp, keras.layers.Dense(10)(x))
+
+
+def hgq_cnn():
+    inp = keras.Input((32, 32, 3))
+    x = HQuantize(beta=BETA)(inp)
+    x = HConv2D(16, 3, activation="relu", beta=BETA)(x)
+    x = PMaxPooling2D(2)(x)
+    x = HConv2D(32, 3, activation="relu", beta=BETA)(x)
+    x = PMaxPooling2D(2)(x)
+    x = PFlatten()(x)
+    return keras.Model(inp, HDense(10, beta=BETA)(x))
+
+
+# per workload: data, float model, H-model, description, defaults (epochs, repeats, samples, batch size)
+WORKLOADS = {
+    "mlp": (make_data, float_model, hgq_model, "MLP 16-64-32-32-5", (6, 3, 65536, 512)),
+    "cnn": (make_image_data, float_cnn, hgq_cnn, "CNN 32x32x3-conv16-pool-conv32-pool-dense10", (5, 3, 4096, 64)),
+}
+
+
 def epoch_times(model, x, y, epochs, batch_size):
     """Wall times of epochs 2..N of one fit call (the first one is a warm-up)."""
     timer = EpochTimer()
@@ -68,19 +108,24 @@ def epoch_times(model, x, y, epochs, batch_size):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=6, help="epochs per fit call, the first is warm-up (default 6)")
-    parser.add_argument("--repeats", type=int, default=3, help="fit calls per model, alternating (default 3)")
-    parser.add_argument("--samples", type=int, default=65536, help="training samples (default 65536)")
-    parser.add_argument("--batch-size", type=int, default=512, help="batch size (default 512)")
+    parser.add_argument("--model", choices=sorted(WORKLOADS), default="mlp", help="workload (default mlp)")
+    parser.add_argument("--epochs", type=int, help="epochs per fit call, the first is warm-up (default 6; cnn 5)")
+    parser.add_argument("--repeats", type=int, help="fit calls per model, alternating (default 3)")
+    parser.add_argument("--samples", type=int, help="training samples (default 65536; cnn 4096)")
+    parser.add_argument("--batch-size", type=int, help="batch size (default 512; cnn 64)")
     parser.add_argument("--jit-compile", action="store_true",
                         help="compile both models with XLA (Keras leaves it off on CPU by default)")
     args = parser.parse_args()
+    data_fn, float_fn, hgq_fn, description, defaults = WORKLOADS[args.model]
+    for key, default in zip(("epochs", "repeats", "samples", "batch_size"), defaults):
+        if getattr(args, key) is None:
+            setattr(args, key, default)
     if args.epochs < 2 or args.repeats < 1:
         parser.error("need --epochs >= 2 (the first epoch of each fit call is warm-up) and --repeats >= 1")
 
-    x, y = make_data(args.samples)
+    x, y = data_fn(args.samples)
     jit = True if args.jit_compile else "auto"
-    models = {"float": float_model(), "HGQ": hgq_model()}
+    models = {"float": float_fn(), "HGQ": hgq_fn()}
     for model in models.values():
         model.compile(optimizer=keras.optimizers.Adam(1e-3),
                       loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), jit_compile=jit)
@@ -89,7 +134,7 @@ def main():
         for name, model in models.items():
             times[name] += epoch_times(model, x, y, args.epochs, args.batch_size)
 
-    print(f"Keras {keras.__version__}, backend {keras.backend.backend()}, jit_compile={jit}; MLP 16-64-32-32-5, "
+    print(f"Keras {keras.__version__}, backend {keras.backend.backend()}, jit_compile={jit}; {description}, "
           f"{args.samples} samples, batch {args.batch_size}; {len(times['float'])} timed epochs per model")
     print(f"{'model':<8}{'median epoch [s]':>18}{'fastest epoch [s]':>19}")
     for name, t in times.items():

@@ -15,7 +15,8 @@ def _positive_int(text):
 
 def _run_demo(args):
     """Run the demo; exit code 1 if hls4ml's output is not bit-exact with the proxy's."""
-    result = demo.run(epochs=args.epochs, beta=args.beta, output_dir=args.output_dir, verbose=not args.quiet)
+    result = demo.run(epochs=args.epochs, beta=args.beta, output_dir=args.output_dir, verbose=not args.quiet,
+                      model=args.model)
     if args.quiet:
         print(demo.format_report(result))
     if result["bit_exact_fraction"] < 1.0:
@@ -50,6 +51,9 @@ def build_parser():
         "demo", help="train on scikit-learn's digits, export to hls4ml and check bit-exactness",
         description="Train a small H-model on scikit-learn's digits, export it to hls4ml and compare the proxy "
                     "model with hls4ml's C simulation bit for bit.")
+    demo_parser.add_argument("--model", choices=sorted(demo.MODELS), default="mlp",
+                             help="mlp: dense layers on the 64 pixels; cnn: HConv2D on the 8x8x1 images "
+                                  "(default: %(default)s)")
     demo_parser.add_argument("--epochs", type=_positive_int, default=demo.DEFAULT_EPOCHS,
                              help="training epochs (default: %(default)s)")
     demo_parser.add_argument("--beta", type=float, default=demo.DEFAULT_BETA,

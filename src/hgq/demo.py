@@ -1,6 +1,7 @@
 """End-to-end demo: train an H-model on scikit-learn's digits, export it and check hls4ml bit for bit.
 
-Run it with ``hgq demo`` or ``python -m hgq demo``; ``run()`` returns the numbers it prints.
+Run it with ``hgq demo`` or ``python -m hgq demo`` (an MLP on the 64 pixels), or ``hgq demo --model cnn``
+(an ``HConv2D`` model on the 8x8x1 images); ``run()`` returns the numbers it prints.
 """
 
 import contextlib
@@ -13,7 +14,7 @@ import keras
 import numpy as np
 
 from .calibration import trace_minmax
-from .layers import HDense, HQuantize
+from .layers import HConv2D, HDense, HQuantize, PFlatten, PMaxPooling2D
 from .proxy import convert_to_hls4ml, hls4ml_predict, to_proxy_model
 
 DEFAULT_EPOCHS = 60
@@ -45,6 +46,23 @@ def build_model(beta):
         HDense(32, activation="relu", beta=beta, paq_conf=paq_conf),
         HDense(10, beta=beta, paq_conf=paq_conf),
     ], name="digits_hgq")
+
+
+def build_cnn_model(beta):
+    """On 8x8x1 images: HQuantize -> HConv2D(8, 3, relu) -> PMaxPooling2D(2) -> PFlatten -> HDense(10) logits."""
+    paq_conf = {"init_bw": 6}
+    return keras.Sequential([
+        keras.Input((8, 8, 1)),
+        HQuantize(paq_conf=paq_conf),
+        HConv2D(8, 3, activation="relu", beta=beta, paq_conf=paq_conf),
+        PMaxPooling2D(2),
+        PFlatten(),
+        HDense(10, beta=beta, paq_conf=paq_conf),
+    ], name="digits_hgq_cnn")
+
+
+# model name -> (builder taking beta, shape of one input sample)
+MODELS = {"mlp": (build_model, (64,)), "cnn": (build_cnn_model, (8, 8, 1))}
 
 
 def train(model, x_train, y_train, epochs, verbose):
@@ -83,7 +101,7 @@ def evaluate(proxy, hls_model, x_test, y_test):
 def format_report(result):
     """The demo's summary block."""
     return "\n".join([
-        f"== hgq demo: digits, {result['epochs']} epochs, beta={result['beta']:g} ==",
+        f"== hgq demo: digits, {result.get('model', 'mlp')}, {result['epochs']} epochs, beta={result['beta']:g} ==",
         f"proxy test accuracy   {result['proxy_accuracy']:.4f}",
         f"hls4ml test accuracy  {result['hls4ml_accuracy']:.4f}",
         f"BOPs                  {result['bops']:,.0f}",
@@ -93,7 +111,7 @@ def format_report(result):
     ])
 
 
-def run(epochs=DEFAULT_EPOCHS, beta=DEFAULT_BETA, output_dir=None, seed=0, verbose=True):
+def run(epochs=DEFAULT_EPOCHS, beta=DEFAULT_BETA, output_dir=None, seed=0, verbose=True, model="mlp"):
     """Train, calibrate, export and compare with hls4ml; return the numbers as a dict.
 
     Args:
@@ -102,24 +120,30 @@ def run(epochs=DEFAULT_EPOCHS, beta=DEFAULT_BETA, output_dir=None, seed=0, verbo
         output_dir: hls4ml project folder, kept; a temporary one, deleted afterwards, if ``None``.
         seed: seed of the data split and of Keras.
         verbose: show Keras's progress bar and hls4ml's messages, and print the summary.
+        model: ``"mlp"`` (dense layers on the 64 pixels) or ``"cnn"`` (``HConv2D`` on the 8x8x1 images).
 
     Returns:
         dict with ``proxy_accuracy``, ``hls4ml_accuracy``, ``bops``, ``bit_exact_fraction``, ``n_test``,
-        ``epochs``, ``beta``, ``output_dir`` (``None`` if temporary) and ``seconds``.
+        ``model``, ``epochs``, ``beta``, ``output_dir`` (``None`` if temporary) and ``seconds``.
     """
+    if model not in MODELS:
+        raise ValueError(f"model must be one of {sorted(MODELS)}, got {model!r}")
+    builder, input_shape = MODELS[model]
     start = time.perf_counter()
     keras.utils.set_random_seed(seed)
     x_train, x_test, y_train, y_test = load_data(seed)
-    model = build_model(beta)
-    train(model, x_train, y_train, epochs, verbose)
+    x_train = x_train.reshape((-1, *input_shape))
+    x_test = x_test.reshape((-1, *input_shape))
+    h_model = builder(beta)
+    train(h_model, x_train, y_train, epochs, verbose)
     if output_dir is None:
         project = tempfile.TemporaryDirectory(prefix="hgq_demo_")
     else:
         project = contextlib.nullcontext(output_dir)
     with project as project_dir:
-        bops, proxy, hls_model = export(model, x_train, project_dir, verbose)
+        bops, proxy, hls_model = export(h_model, x_train, project_dir, verbose)
         result = evaluate(proxy, hls_model, x_test, y_test)
-    result.update(bops=float(bops), n_test=len(x_test), epochs=epochs, beta=beta,
+    result.update(bops=float(bops), n_test=len(x_test), model=model, epochs=epochs, beta=beta,
                   output_dir=None if output_dir is None else str(output_dir), seconds=time.perf_counter() - start)
     if verbose:
         print(format_report(result))
