@@ -147,3 +147,11 @@ def test_without_minmax_record_bits_come_from_values():
     assert ops.convert_to_numpy(q.bits(values)).tolist() == [2.0, 2.0, 0.0]  # ufixed<2,0>, fixed<2,0>, pruned
     with pytest.raises(ValueError, match="records no min/max"):
         q.kif()
+
+
+def test_output_quantizer_without_records_cannot_count_bops():
+    inp = keras.Input((4,))
+    model = keras.Model(inp, HDense(2, beta=1e-3)(HQuantize(paq_conf={"minmax_record": False}, name="q")(inp)))
+    model.compile("adam", "mse")
+    with pytest.raises(ValueError, match="'q_paq' has minmax_record=False.*need minmax_record=True in paq_conf"):
+        model.fit(np.zeros((8, 4), "float32"), np.zeros((8, 2), "float32"), verbose=0)

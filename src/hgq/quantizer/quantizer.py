@@ -124,8 +124,7 @@ class Quantizer(keras.layers.Layer):
         f = self.fractional_bits()
         if self.records_minmax:
             return fxp.kif_from_range(ops.convert_to_tensor(self.vmin), ops.convert_to_tensor(self.vmax), f)
-        if values is None:
-            raise ValueError(f"quantizer {self.name!r} records no min/max: pass the quantized values to kif()")
+        self._require_values(values)
         values = ops.cast(values, f.dtype)
         return fxp.kif_from_range(values, values, f)
 
@@ -134,9 +133,17 @@ class Quantizer(keras.layers.Layer):
         f = self.fractional_bits() if f is None else f
         if self.records_minmax:
             return fxp.bits_from_range(ops.convert_to_tensor(self.vmin), ops.convert_to_tensor(self.vmax), f)
-        if values is None:
-            raise ValueError(f"quantizer {self.name!r} records no min/max: pass the quantized values to bits()")
+        self._require_values(values)
         return fxp.bits_from_values(ops.cast(values, f.dtype), f)
+
+    def _require_values(self, values):
+        """Without min/max records the integer bits come from the values themselves, which must be given."""
+        if values is not None:
+            return
+        if self.kind == "activation":
+            raise ValueError(f"quantizer {self.name!r} has minmax_record=False, so the integer bits of its outputs "
+                             "are unknown: BOPs, calibration and export need minmax_record=True in paq_conf")
+        raise ValueError(f"quantizer {self.name!r} records no min/max: pass the quantized values")
 
     def reset_minmax(self):
         """Forget the recorded ranges."""
