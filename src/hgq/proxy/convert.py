@@ -36,34 +36,35 @@ def _np(x):
     return np.asarray(ops.convert_to_numpy(x), dtype=np.float64)
 
 
-def export_kbi(quantizer, feature_shape):
-    """hls4ml's ``(keep_negative, bits, integers)`` of an activation quantizer, shaped ``(1, *features)``,
-    or ``(1,)`` each when all elements share one type."""
+def export_kbi(quantizer):
+    """hls4ml's ``(keep_negative, bits, integers)`` of an activation quantizer (zero where ``bits`` is 0)."""
     k, i, f = (_np(a) for a in quantizer.kif())
     b = np.maximum(k + i + f, 0)
-    k, integers = np.where(b > 0, k, 0), np.where(b > 0, k + i, 0)
-    arrays = [np.broadcast_to(a, (1, *feature_shape)) for a in (k, b, integers)]
-    if all(np.unique(a).size == 1 for a in arrays):
-        arrays = [a.reshape(-1)[:1] for a in arrays]
-    return arrays
+    return np.where(b > 0, k, 0), b, np.where(b > 0, k + i, 0)
 
 
-def output_quantizer(layer, ctx, rounding, name=None, overrides=None):
-    """A ``FixedPointQuantizer`` reproducing ``layer.paq`` at inference, and its ``(k, b, i)`` to set once built.
+def apply_quantizer(x, kbi, rounding, overflow, name, overrides=None):
+    """Call a new ``FixedPointQuantizer`` of types ``kbi = (keep_negative, bits, integers)`` on the proxy tensor
+    ``x`` and return its output.
 
-    ``overrides``: hls4ml configuration the quantizer carries (e.g. the layer's parallelization factor).
+    The arrays are stored shaped ``(1, *features)`` as hls4ml requires, or ``(1,)`` each when all elements share
+    one type (then ``fusible``). ``overrides``: hls4ml configuration the quantizer carries (e.g. a layer's
+    parallelization factor).
     """
-    k, b, integers = export_kbi(layer.paq, layer.output.shape[1:])
-    q = FixedPointQuantizer(kbi_shape=k.shape, RND=rounding, SAT=ctx.overflow, fusible=bool(k.size == 1),
-                            overrides=overrides, name=name or f"{layer.name}_q", dtype=PROXY_DTYPE)
-    return q, (k, b, integers)
+    arrays = [np.broadcast_to(np.asarray(a), (1, *x.shape[1:])) for a in kbi]
+    fusible = all(np.unique(a).size == 1 for a in arrays)
+    if fusible:
+        arrays = [a.reshape(-1)[:1] for a in arrays]
+    q = FixedPointQuantizer(kbi_shape=arrays[0].shape, RND=rounding, SAT=overflow, fusible=fusible,
+                            overrides=overrides, name=name, dtype=PROXY_DTYPE)
+    y = q(x)
+    q.set_kbi(*arrays)
+    return y
 
 
 def _quantize(layer, x, ctx, rounding, name=None, overrides=None):
-    q, kbi = output_quantizer(layer, ctx, rounding, name, overrides)
-    y = q(x)
-    q.set_kbi(*kbi)
-    return y
+    """``layer.paq`` at inference, as a ``FixedPointQuantizer`` named ``name`` (default ``<layer name>_q``)."""
+    return apply_quantizer(x, export_kbi(layer.paq), rounding, ctx.overflow, name or f"{layer.name}_q", overrides)
 
 
 def _bias_absorbs_rounding(layer):
@@ -160,10 +161,7 @@ def _unary_lut(layer, x, ctx):
 
     kif_in = _union_input_kif(layer)
     k_in, i_in, f_in = kif_in
-    xq = FixedPointQuantizer(kbi_shape=(1,), RND="TRN", SAT="WRAP", fusible=True, name=f"{layer.name}_in",
-                             dtype=PROXY_DTYPE)
-    x = xq(x)
-    xq.set_kbi([k_in], [k_in + i_in + f_in], [k_in + i_in])
+    x = apply_quantizer(x, (k_in, k_in + i_in + f_in, k_in + i_in), "TRN", "WRAP", f"{layer.name}_in")
 
     v = table_inputs(*kif_in)
     y = _np(layer.activation(ops.convert_to_tensor(v.astype(np.float32))))

@@ -6,12 +6,10 @@ bit-exact flow derives its accumulator). ``Signature`` becomes a ``FixedPointQua
 """
 
 import keras
-import numpy as np
 
 from ..layers.passthrough import (PAveragePooling1D, PAveragePooling2D, PConcatenate, PFlatten, PMaxPooling1D,
                                   PMaxPooling2D, PReshape, Signature)
-from .convert import PROXY_DTYPE, convert_layer
-from .fixed_point_quantizer import FixedPointQuantizer
+from .convert import PROXY_DTYPE, apply_quantizer, convert_layer
 
 PLAIN_LAYERS = {
     PFlatten: keras.layers.Flatten,
@@ -41,13 +39,4 @@ for _cls in PLAIN_LAYERS:
 
 @convert_layer.register
 def _(layer: Signature, x, ctx):
-    k, b, integers = layer.kbi()
-    arrays = [np.asarray(a, dtype=np.int32) for a in (k, b, integers)]
-    homogeneous = all(np.unique(a).size == 1 for a in arrays)
-    if homogeneous:
-        arrays = [a.reshape(-1)[:1] for a in arrays]
-    q = FixedPointQuantizer(kbi_shape=arrays[0].shape, RND="TRN", SAT="WRAP", fusible=homogeneous,
-                            name=layer.name, dtype=PROXY_DTYPE)
-    y = q(x)
-    q.set_kbi(*arrays)
-    return y
+    return apply_quantizer(x, layer.kbi(), "TRN", "WRAP", layer.name)

@@ -10,8 +10,7 @@ from dataclasses import dataclass
 import keras
 import numpy as np
 
-from ..proxy.convert import PROXY_DTYPE
-from ..proxy.fixed_point_quantizer import FixedPointQuantizer
+from ..proxy.convert import PROXY_DTYPE, apply_quantizer
 from .quantizers import QuantizedRelu, parse_quantizer
 
 CONVERTERS = {}
@@ -76,11 +75,7 @@ def _quantized_activation(cfg, name, activation, x, ctx):
     q = parse_quantizer(activation, f"from_qkeras: {_where(cfg)}")
     k, bits, integers, overflow = q.fixed_type()
     wrap = ctx.aggressive and not isinstance(q, QuantizedRelu)
-    fpq = FixedPointQuantizer(kbi_shape=(1,), RND="RND_CONV", SAT="WRAP" if wrap else overflow, fusible=True,
-                              name=name, dtype=PROXY_DTYPE)
-    y = fpq(x)
-    fpq.set_kbi(k, bits, integers)
-    return y
+    return apply_quantizer(x, (k, bits, integers), "RND_CONV", "WRAP" if wrap else overflow, name)
 
 
 def _activation(cfg, name, x, ctx):
