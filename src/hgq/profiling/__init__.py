@@ -1,0 +1,1 @@
+"""Profiling: weight/activation distributions against representable ranges, and per-layer cost reports."""
