@@ -1,9 +1,11 @@
 """The ``hgq`` command line (also ``python -m hgq``)."""
 
 import argparse
+import os
 import sys
 
 from . import demo
+from .profiling import profile, render
 
 
 def _positive_int(text):
@@ -42,6 +44,56 @@ def _run_convert_qkeras(args):
     return 0
 
 
+def _load_inputs(path):
+    """The ``--data`` array, or raise ``ValueError`` saying why it cannot be read."""
+    import numpy as np
+
+    if not path.endswith(".npy"):
+        raise ValueError(f"--data must be a NumPy .npy file, got {path!r}")
+    if not os.path.isfile(path):
+        raise ValueError(f"data file not found: {path}")
+    try:
+        return np.load(path)
+    except (ValueError, OSError) as error:
+        raise ValueError(f"cannot read the data file {path}: {error}") from None
+
+
+def _run_profile(args):
+    """Print or write the cost report of a saved model; exit code 1 with a message if it cannot."""
+    import keras  # importing hgq registered its layers for loading
+
+    if not os.path.isfile(args.model):
+        print(f"error: model file not found: {args.model}", file=sys.stderr)
+        return 1
+    try:
+        model = keras.models.load_model(args.model)
+    except (ValueError, OSError, TypeError, KeyError) as error:
+        print(f"error: cannot read the model file {args.model}: {error}", file=sys.stderr)
+        return 1
+    try:
+        data = None if args.data is None else _load_inputs(args.data)
+        report = profile(model, data)
+        figures = render.report_figures(model, data) if args.format == "html" else ()
+        text = render.render(report, args.format, raw=args.raw, figures=figures)
+    except (ValueError, ImportError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    if args.output_dir is None:
+        sys.stdout.write(text)
+        return 0
+    stem = os.path.splitext(os.path.basename(args.model))[0]
+    path = os.path.join(args.output_dir, f"{stem}_report.{render.EXTENSIONS[args.format]}")
+    try:
+        os.makedirs(args.output_dir, exist_ok=True)
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text)
+    except OSError as error:
+        print(f"error: cannot write the report: {error}", file=sys.stderr)
+        return 1
+    print(f"wrote {path}")
+    return 0
+
+
 def build_parser():
     """The argument parser, one sub-command per job."""
     parser = argparse.ArgumentParser(prog="hgq", description="High-granularity quantization for Keras 3.")
@@ -72,6 +124,21 @@ def build_parser():
     qkeras_parser.add_argument("--aggressive", action="store_true",
                                help="wrap on overflow (cheaper logic) instead of saturating like QKeras")
     qkeras_parser.set_defaults(handler=_run_convert_qkeras)
+
+    profile_parser = commands.add_parser(
+        "profile", help="per-layer cost report (BOPs, bit widths, memory, LUT/DSP/latency estimates)",
+        description="Report the costs of each layer of a saved H-model or proxy model: parameters, MACs, BOPs, "
+                    "bit widths, accumulator width, weight memory and estimated LUTs, DSPs and latency, plus "
+                    "totals. See docs/cost_report.md.")
+    profile_parser.add_argument("model", help="the model file (NAME.keras)")
+    profile_parser.add_argument("--data", help="inputs (a .npy array): calibrate the H-model on them first "
+                                               "(trace_minmax); the HTML report also plots their activations")
+    profile_parser.add_argument("--format", choices=list(render.EXTENSIONS), default="text",
+                                help="output format (default: %(default)s)")
+    profile_parser.add_argument("-o", "--output-dir", help="write DIR/<model file name>_report.<ext> instead of "
+                                                            "printing to stdout")
+    profile_parser.add_argument("--raw", action="store_true", help="plain numbers instead of SI suffixes (k, M, G)")
+    profile_parser.set_defaults(handler=_run_profile)
     return parser
 
 

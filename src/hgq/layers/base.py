@@ -20,6 +20,13 @@ def producer_of(tensor):
     return None if history is None else history.operation
 
 
+def through_nested_models(producer):
+    """``producer``, or for a nested single-output model the layer that produces its output (followed down)."""
+    while isinstance(producer, keras.Model) and len(producer.outputs or ()) == 1:
+        producer = producer_of(producer.outputs[0])
+    return producer
+
+
 class TracksProducers:
     """Mixin recording, when the layer is called on symbolic tensors, the layers that produced its inputs.
 
@@ -38,12 +45,7 @@ class TracksProducers:
 
         An input coming out of a nested single-output model is attributed to that model's last layer.
         """
-        layers = []
-        for producer in (ref() for ref in getattr(self, "_producers", ())):
-            while isinstance(producer, keras.Model) and len(producer.outputs or ()) == 1:
-                producer = producer_of(producer.outputs[0])
-            layers.append(producer)
-        return layers
+        return [through_nested_models(ref()) for ref in getattr(self, "_producers", ())]
 
     def quantized_input_layers(self):
         """``input_layers()``, after checking that there are some and that each reports its output's types."""

@@ -1,0 +1,349 @@
+"""The data behind ``hgq.profiling.numerical``: values per variable and per layer output, bit widths, and the range
+each fixed-point type can represent. NumPy only (no matplotlib).
+
+Conventions:
+
+- A *row* is one variable (``<layer>/<weight>``) or one layer output (``<layer>``; model inputs under their input
+  layer's name). Its ``values`` are the **non-zero absolute** values (bit-width rows keep every width, zeros
+  included). Rows with no non-zero value are left out (nothing to show on a log axis).
+- A precision *range* is ``(low, high) = (-f, i)`` in log2 units: a fixed-point type with ``f`` fractional and
+  ``i`` integer bits (sign excluded) represents magnitudes from ``2**-f`` to ``2**i``. Each row names the keys
+  under which its range is looked up (``Row.keys``, first match wins).
+"""
+
+import inspect
+from dataclasses import dataclass
+
+import keras
+import numpy as np
+from keras import ops
+
+from ..cost import iter_hlayers
+from ..layers.base import HLayer, producer_of
+from ..proxy.convert import exported_kernel_bias
+from ..proxy.fixed_point_quantizer import FixedPointQuantizer
+from ..proxy.unary_lut import minimal_kif
+
+#: hls4ml's names of a layer's weights -> the Keras names used in the row labels.
+HLS_WEIGHT_NAMES = {"weight": "kernel", "bias": "bias"}
+
+
+@dataclass
+class Row:
+    """One distribution: ``label`` (the y tick label), ``values`` (1-D float64) and the range look-up ``keys``."""
+
+    label: str
+    values: np.ndarray
+    keys: tuple = ()
+
+
+@dataclass
+class Profile:
+    """Everything ``numerical`` draws. ``None`` marks what is not drawn."""
+
+    weights: list
+    activations: list = None
+    bits: list = None
+    weight_ranges: dict = None
+    activation_ranges: dict = None
+
+
+def nonzero_abs(values):
+    """The non-zero absolute values of ``values``, flattened, as float64."""
+    a = np.abs(np.asarray(ops.convert_to_numpy(values), dtype=np.float64)).reshape(-1)
+    return a[a != 0]
+
+
+def _rows(pairs):
+    rows = [Row(label, nonzero_abs(values), keys or (label,)) for label, values, keys in pairs]
+    return [row for row in rows if row.values.size]
+
+
+def is_hmodel(model):
+    """Whether ``model`` (nested models included) holds at least one H-layer."""
+    return any(True for _ in iter_hlayers(model))
+
+
+def _flat_layers(model):
+    for layer in model.layers:
+        if isinstance(layer, keras.Model):
+            yield from _flat_layers(layer)
+        else:
+            yield layer
+
+
+# -- weights ----------------------------------------------------------------------------------------------------
+
+def weight_rows(model):
+    """One row per weight variable of ``model`` (nested models included), labelled ``<layer>/<variable>``.
+
+    H-layers with a kernel contribute what the proxy model holds (``exported_kernel_bias``: the quantized, and
+    for the batch-norm layers fused, kernel and bias); other H-layers (their variables are quantizer state) and
+    ``FixedPointQuantizer`` layers (their weights are types) contribute nothing; any other layer contributes its
+    variables as they are.
+    """
+    pairs = []
+    for layer in _flat_layers(model):
+        if isinstance(layer, HLayer):
+            if hasattr(layer, "quantized_kernel"):
+                kernel, bias, _ = exported_kernel_bias(layer)
+                pairs.append((f"{layer.name}/kernel", kernel, None))
+                if bias is not None:
+                    pairs.append((f"{layer.name}/bias", bias, None))
+        elif not isinstance(layer, FixedPointQuantizer):
+            pairs.extend((f"{layer.name}/{v.name}", v, None) for v in layer.weights)
+    return _rows(pairs)
+
+
+def modelgraph_weight_rows(hls_model):
+    """One row per weight of an hls4ml ``ModelGraph`` (``weight`` is labelled ``kernel``)."""
+    return _rows((_hls_weight_label(layer, key), w.data, None)
+                 for layer in hls_model.get_layers() for key, w in layer.weights.items())
+
+
+def _hls_weight_label(layer, key):
+    return f"{layer.name}/{HLS_WEIGHT_NAMES.get(key, key)}"
+
+
+def bit_width_rows(model):
+    """Total bit widths of every H-layer: ``<layer>/kernel`` (per weight) and ``<layer>/output`` (per output
+    element, from the recorded ranges; left out while the layer has none). Zeros (pruned) are kept."""
+    rows = []
+    for layer in iter_hlayers(model):
+        if hasattr(layer, "kq"):
+            rows.append(Row(f"{layer.name}/kernel", _np(layer.kq.bits(layer.quantized_kernel(False)))))
+        try:
+            rows.append(Row(f"{layer.name}/output", _np(layer.paq.bits())))
+        except ValueError:  # never calibrated or trained: no recorded range, so no output width yet
+            pass
+    return rows
+
+
+def _np(x):
+    return np.asarray(ops.convert_to_numpy(x), dtype=np.float64).reshape(-1)
+
+
+# -- activations ------------------------------------------------------------------------------------------------
+
+def input_arrays(model, X):
+    """``X`` as a list of arrays, one per input of ``model``, after checking their number and shapes."""
+    arrays = [np.asarray(a) for a in (X if isinstance(X, (list, tuple)) else [X])]
+    expected = [(None, *t.shape[1:]) for t in model.inputs]
+    if len(arrays) != len(expected):
+        raise ValueError(f"numerical: model {model.name!r} has {len(expected)} input(s) of shape(s) "
+                         f"{', '.join(map(str, expected))}, but X holds {len(arrays)} array(s)")
+    for n, (arr, shape) in enumerate(zip(arrays, expected)):
+        if arr.ndim != len(shape) or any(e is not None and e != g for e, g in zip(shape[1:], arr.shape[1:])):
+            raise ValueError(f"numerical: X{f'[{n}]' if len(arrays) > 1 else ''} has shape {arr.shape}, but "
+                             f"input {n} of model {model.name!r} expects shape {shape}")
+    if len({len(a) for a in arrays}) != 1:
+        raise ValueError("numerical: all arrays of X must hold the same number of samples")
+    return arrays
+
+
+def _takes_training(layer):
+    try:
+        return "training" in inspect.signature(layer.call).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def _run_recording(model, inputs, record):
+    """Run ``model`` eagerly in inference mode on ``inputs``, calling ``record(layer, output)`` for every layer,
+    layers of nested models included (the nested model itself is not recorded)."""
+    functional = keras.Model(model.inputs, model.outputs, name=model.name)
+
+    def call(layer, *args, **kwargs):
+        if isinstance(layer, keras.Model):
+            return _run_recording(layer, args[0], record)
+        if _takes_training(layer):
+            kwargs["training"] = False
+        out = layer(*args, **kwargs)
+        record(layer, out)
+        return out
+
+    flat = keras.tree.flatten(inputs)
+    # Functional._run_through_graph walks the graph with a hook on every call; hgq's proxy export uses it too.
+    return functional._run_through_graph(flat, operation_fn=lambda op: op, call_fn=call)
+
+
+def activation_rows(model, X, batch_size=1024, hmodel_keys=None):
+    """One row per model input (named after its input layer) and per layer output of ``model`` on ``X``
+    (inference mode, nested models' layers included, a layer called more than once pooled into one row).
+
+    The ranges of inputs are looked up under ``input:<n>``; of an H-layer's output under ``<layer>_q`` then
+    ``<layer>`` (the names of its quantizer in the proxy), of any other layer under its name.
+    """
+    arrays = input_arrays(model, X)
+    hmodel_keys = is_hmodel(model) if hmodel_keys is None else hmodel_keys
+    collected, keys = {}, {}
+    for n, tensor in enumerate(model.inputs):
+        producer = producer_of(tensor)
+        label = producer.name if producer is not None else f"input_{n}"
+        collected[label], keys[label] = [nonzero_abs(arrays[n])], (f"input:{n}", label)
+
+    def record(layer, out):
+        outs = keras.tree.flatten(out)
+        for m, y in enumerate(outs):
+            label = layer.name if len(outs) == 1 else f"{layer.name}[{m}]"
+            if label not in collected:
+                collected[label] = []
+                keys[label] = (f"{layer.name}_q", layer.name) if hmodel_keys and isinstance(layer, HLayer) \
+                    else (layer.name,)
+            collected[label].append(nonzero_abs(y))
+
+    n = len(arrays[0])
+    for start in range(0, n, int(batch_size)):
+        _run_recording(model, [a[start:start + int(batch_size)] for a in arrays], record)
+    rows = [Row(label, np.concatenate(parts), keys[label]) for label, parts in collected.items()]
+    return [row for row in rows if row.values.size]
+
+
+def modelgraph_activation_rows(hls_model, X):
+    """Layer outputs of an hls4ml ``ModelGraph`` on ``X``.
+
+    When the graph was converted from a Keras model (``hls_model.config.config["KerasModel"]``, e.g. a proxy,
+    which hls4ml reproduces bit for bit) that model is run; no compilation and no ``Trace`` setting is needed.
+    Otherwise every layer's trace is switched on and ``hls_model.trace`` compiles and runs the C simulation.
+    """
+    keras_model = hls_model.config.config.get("KerasModel")
+    if isinstance(keras_model, keras.Model):
+        return activation_rows(keras_model, X, hmodel_keys=False)
+    arrays = [np.ascontiguousarray(a, dtype=np.float64) for a in (X if isinstance(X, (list, tuple)) else [X])]
+    for layer in hls_model.get_layers():
+        layer.set_attr("trace", True)
+    _, trace = hls_model.trace(arrays if len(arrays) > 1 else arrays[0])
+    rows = [Row(var.name, nonzero_abs(a), (f"input:{n}", var.name))
+            for n, (var, a) in enumerate(zip(hls_model.get_input_variables(), arrays))]
+    rows += [Row(name, nonzero_abs(y), (name,)) for name, y in trace.items()]
+    return [row for row in rows if row.values.size]
+
+
+# -- precision ranges -------------------------------------------------------------------------------------------
+
+def kif_range(k, i, f):
+    """``(-f, i)``: the log2 magnitudes a type with sign ``k``, ``i`` integer and ``f`` fractional bits holds."""
+    del k  # the sign bit does not change the magnitudes
+    return (-float(f), float(i))
+
+
+def quantizer_range(quantizer):
+    """The range of the union type of a ``FixedPointQuantizer`` (max ``i``, max ``f`` over its elements with at
+    least one bit), or ``None`` when every element has zero bits."""
+    k, b, integers = (np.asarray(a, dtype=np.int64).reshape(-1) for a in quantizer.kbi())
+    live = b > 0
+    if not np.any(live):
+        return None
+    i, f = (integers - k)[live], (b - integers)[live]
+    return kif_range(int(k[live].max()), int(i.max()), int(f.max()))
+
+
+def precision_range(precision):
+    """The range of an hls4ml precision type (``width``, ``integer``, ``signed``), or ``None`` for another type."""
+    width, integer = getattr(precision, "width", None), getattr(precision, "integer", None)
+    if width is None or integer is None:
+        return None
+    signed = int(bool(getattr(precision, "signed", True)))
+    return kif_range(signed, integer - signed, width - integer)
+
+
+def proxy_ranges(proxy):
+    """``(weight ranges, activation ranges)`` of a proxy model.
+
+    Weights: the smallest fixed-point type holding each variable's values exactly (what hls4ml infers for a
+    proxy), keyed ``<layer>/<variable>``. Activations: each ``FixedPointQuantizer``'s union type, keyed by its
+    name. The proxy's inputs are floats: no range.
+    """
+    weights, activations = {}, {}
+    for layer in _flat_layers(proxy):
+        if isinstance(layer, FixedPointQuantizer):
+            r = quantizer_range(layer)
+            if r is not None:
+                activations[layer.name] = r
+            continue
+        for v in layer.weights:
+            values = np.asarray(ops.convert_to_numpy(v), dtype=np.float64)
+            if np.any(values != 0):
+                weights[f"{layer.name}/{v.name}"] = kif_range(*minimal_kif(values))
+    return weights, activations
+
+
+def modelgraph_ranges(hls_model):
+    """``(weight ranges, activation ranges)`` of an hls4ml ``ModelGraph``: each weight's precision keyed
+    ``<layer>/<weight>`` (``weight`` -> ``kernel``), each layer's output precision keyed by its name and each
+    input's also as ``input:<n>``."""
+    weights, activations = {}, {}
+    for layer in hls_model.get_layers():
+        for key, w in layer.weights.items():
+            r = precision_range(w.type.precision)
+            if r is not None:
+                weights[_hls_weight_label(layer, key)] = r
+        r = precision_range(layer.get_output_variable().type.precision)
+        if r is not None:
+            activations[layer.name] = r
+    for n, var in enumerate(hls_model.get_input_variables()):
+        r = precision_range(var.type.precision)
+        if r is not None:
+            activations[f"input:{n}"] = r
+    return weights, activations
+
+
+def range_of(row, ranges):
+    """The first of ``row.keys`` found in ``ranges``, or ``None``."""
+    for key in row.keys:
+        if key in (ranges or {}):
+            return ranges[key]
+    return None
+
+
+# -- what to profile --------------------------------------------------------------------------------------------
+
+def is_modelgraph(obj):
+    """Whether ``obj`` is an hls4ml ``ModelGraph`` (hls4ml is imported only when ``obj`` comes from it)."""
+    if not type(obj).__module__.startswith("hls4ml"):
+        return False
+    from hls4ml.model.graph import ModelGraph
+
+    return isinstance(obj, ModelGraph)
+
+
+def _check_proxy(hls_model):
+    if not any(isinstance(layer, FixedPointQuantizer) for layer in _flat_layers(hls_model)):
+        hint = (" it is an H-model: pass it as model= and its proxy (hgq.to_proxy_model) as hls_model="
+                if is_hmodel(hls_model) else " it holds no FixedPointQuantizer")
+        raise ValueError(f"numerical: hls_model {hls_model.name!r} is not a proxy model;{hint}")
+
+
+def collect(model=None, hls_model=None, X=None):
+    """The ``Profile`` of the combination given (see ``numerical``)."""
+    if model is None and hls_model is None:
+        raise ValueError("numerical: nothing to profile; give model (a Keras or H-model) and/or hls_model "
+                         "(a proxy model or an hls4ml ModelGraph), and X to profile the activations")
+    if model is not None and not isinstance(model, keras.Model):
+        raise ValueError(f"numerical: model must be a keras.Model, got {type(model).__name__}")
+    graph = None
+    if hls_model is not None:
+        if isinstance(hls_model, keras.Model):
+            _check_proxy(hls_model)
+        elif is_modelgraph(hls_model):
+            graph = hls_model
+        else:
+            raise ValueError(f"numerical: hls_model must be a proxy model (hgq.to_proxy_model) or an hls4ml "
+                             f"ModelGraph, got {type(hls_model).__module__}.{type(hls_model).__name__}")
+    if model is not None:
+        weights = weight_rows(model)
+        activations = activation_rows(model, X) if X is not None else None
+        bits = bit_width_rows(model) if is_hmodel(model) else None
+    elif graph is not None:
+        weights = modelgraph_weight_rows(graph)
+        activations = modelgraph_activation_rows(graph, X) if X is not None else None
+        bits = None
+    else:
+        weights = weight_rows(hls_model)
+        activations = activation_rows(hls_model, X, hmodel_keys=False) if X is not None else None
+        bits = None
+    profile = Profile(weights, activations, bits)
+    if hls_model is not None:  # grey boxes
+        profile.weight_ranges, profile.activation_ranges = (
+            modelgraph_ranges(graph) if graph is not None else proxy_ranges(hls_model))
+    return profile
