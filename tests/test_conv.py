@@ -166,3 +166,27 @@ def test_parallel_factor_must_divide_output_positions():
     inp = keras.Input((8, 1))
     with pytest.raises(ValueError, match="parallel_factor=4 must divide the number of output positions \\(6\\)"):
         HConv1D(2, 3, parallel_factor=4, name="c")(HQuantize()(inp))
+
+
+@pytest.mark.parametrize("dims, kernel, strides, padding", [
+    (1, 3, 1, "valid"), (1, 4, 3, "same"), (2, (3, 2), (2, 1), "same"), (2, 3, 2, "valid"), (2, (2, 4), 3, "same")])
+def test_bops_equal_the_convolution_of_the_bit_widths(dims, kernel, strides, padding):
+    # bops() contracts the input widths with one 0/1 matrix per axis; the reference convolves the width
+    # maps directly: sum over every output position and tap of b_in * b_w
+    from keras import ops
+
+    rng = np.random.default_rng(dims)
+    shape = (9, 3) if dims == 1 else (7, 8, 3)
+    inp = keras.Input(shape)
+    q = HQuantize(name="q")
+    layer = (HConv1D if dims == 1 else HConv2D)(4, kernel, strides=strides, padding=padding, name="conv")
+    keras.Model(inp, layer(q(inp)))
+    q.paq.fbits.assign(rng.integers(0, 5, size=(1, *shape)).astype("float32"))
+    layer.kq.fbits.assign(rng.integers(0, 5, size=layer.kernel.shape).astype("float32"))
+    x = rng.normal(size=(64, *shape)).astype("float32") * 4
+    q.paq(x, training=True)  # records the ranges
+    in_bits = ops.cast(q.output_bits(), "float64")  # shaped (1, *shape)
+    w_bits = ops.cast(layer.kq.bits(layer.quantized_kernel(False)), "float64")
+    reference = float(ops.sum(layer.convolution_op(in_bits, w_bits)))
+    assert reference > 0
+    assert layer.bops() == reference

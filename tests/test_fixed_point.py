@@ -40,23 +40,28 @@ def _floor_log2_exact(v):
     return e - 1
 
 
-def _edge_values():
+def _edge_values(dtype, exponents):
+    """Powers of two and their neighbours in ``dtype``."""
+    dtype = np.dtype(dtype)
     out = []
-    for e in range(-40, 40):
-        p = 2.0 ** e
-        out += [p, np.nextafter(np.float32(p), np.float32(0)), np.nextafter(np.float32(p), np.float32(np.inf))]
-    return np.array(out, dtype=np.float32)
+    for e in exponents:
+        p = dtype.type(2.0 ** e)
+        out += [p, np.nextafter(p, dtype.type(0)), np.nextafter(p, dtype.type(np.inf))]
+    return np.array(out, dtype=dtype)
 
 
-def test_int_bits_exact_around_powers_of_two():
-    v = _edge_values()
+@pytest.mark.parametrize("dtype, exponents", [("float32", range(-125, 127)), ("float64", range(-1020, 1023, 7)),
+                                              ("float16", range(-13, 15))])
+def test_int_bits_exact_around_powers_of_two(dtype, exponents):
+    # integer bits are read from the float's exponent and mantissa bits: exact over the whole normal range
+    v = _edge_values(dtype, exponents)
     got_max = ops.convert_to_numpy(fxp.int_bits_for_max(ops.convert_to_tensor(v)))
     got_min = ops.convert_to_numpy(fxp.int_bits_for_min(ops.convert_to_tensor(-v)))
     for value, i_max, i_min in zip(v.astype(float), got_max, got_min):
         assert i_max == _floor_log2_exact(value) + 1, value  # smallest i with value < 2**i
         assert i_min == math.ceil(math.log2(Fraction(value))) if value == 2.0 ** _floor_log2_exact(value) \
             else i_min == _floor_log2_exact(value) + 1, value  # smallest i with -value >= -2**i
-    zero = ops.convert_to_numpy(fxp.int_bits_for_max(ops.zeros((1,))))
+    zero = ops.convert_to_numpy(fxp.int_bits_for_max(ops.zeros((1,), dtype=dtype)))
     assert zero[0] == fxp.ZERO_INT_BITS
 
 

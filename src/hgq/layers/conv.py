@@ -1,10 +1,37 @@
 """HConv1D and HConv2D: convolutions with a per-weight quantized kernel and a quantized output."""
 
 import keras
+import numpy as np
+from keras import ops
 
 from ..quantizer import config as qconfig
 from .base import HLayer
 from .kernel import QuantizedKernelMixin, check_activation
+
+
+def _axis_taps(in_size, kernel, stride, padding):
+    """0/1 matrix ``(in_size, kernel)`` along one spatial axis: 1 where kernel tap ``t`` of some output
+    position reads input ``y = p * stride + t - pad`` (a padded zero is read by no entry)."""
+    if padding == "same":
+        out = -(-in_size // stride)
+        pad = max((out - 1) * stride + kernel - in_size, 0) // 2
+    else:
+        out, pad = (in_size - kernel) // stride + 1, 0
+    matrix = np.zeros((in_size, kernel))
+    for p in range(out):
+        for t in range(kernel):
+            if 0 <= p * stride + t - pad < in_size:
+                matrix[p * stride + t - pad, t] = 1.0
+    return matrix
+
+
+def _tap_matrix(spatial_shape, kernel_size, strides, padding):
+    """0/1 matrix ``(input positions, kernel taps)``, both flattened in row-major order: the Kronecker
+    product of the per-axis matrices of ``_axis_taps``."""
+    matrix = np.ones((1, 1))
+    for n, k, s in zip(spatial_shape, kernel_size, strides):
+        matrix = np.kron(matrix, _axis_taps(int(n), int(k), int(s), padding))
+    return matrix
 
 
 def _positions(shape):
@@ -62,9 +89,14 @@ class HConvBase(QuantizedKernelMixin, HLayer):
     def _linear(self, inputs, kernel):
         return self.convolution_op(inputs, kernel)
 
-    def _bops_map(self, in_bits, w_bits):
-        # The conv's own geometry: padded zeros and zero-width weights contribute nothing.
-        return self.convolution_op(in_bits, w_bits)
+    def _bops(self, in_bits, w_bits):
+        # sum over positions p, taps t, channels c, filters o of b_in[p*s + t - pad, c] * b_w[t, c, o]
+        #   = sum over t, c of reads[t, c] * sum_o b_w[t, c, o], where reads[t, c] sums the input widths that
+        # tap t reads over all positions: one small matmul by a 0/1 matrix instead of a convolution of the widths
+        taps = _tap_matrix(in_bits.shape[1:-1], self.kernel_size, self.strides, self.padding)
+        channels = in_bits.shape[-1]
+        reads = ops.matmul(ops.convert_to_tensor(taps.T, dtype=in_bits.dtype), ops.reshape(in_bits, (-1, channels)))
+        return ops.sum(reads * ops.reshape(ops.sum(w_bits, axis=-1), (-1, channels)))
 
     def get_config(self):
         cfg = super().get_config()

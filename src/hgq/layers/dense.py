@@ -42,8 +42,8 @@ class HDense(QuantizedKernelMixin, HLayer, keras.layers.Dense):
     def _linear(self, inputs, kernel):
         return ops.matmul(inputs, kernel)
 
-    def _bops_map(self, in_bits, w_bits):
-        return ops.matmul(in_bits, w_bits)
+    def _bops(self, in_bits, w_bits):
+        return ops.sum(ops.matmul(in_bits, w_bits))
 
     def get_config(self):
         cfg = super().get_config()

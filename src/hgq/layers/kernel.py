@@ -23,8 +23,8 @@ class QuantizedKernelMixin:
     """What a layer with a quantized kernel, a bias and a quantized output needs (HDense, HConv1D, HConv2D).
 
     The host class defines ``kernel``, ``bias``, ``use_bias``, ``activation``, ``kq`` and ``paq``, and
-    implements ``_linear(inputs, kernel)`` (its multiply-accumulate) and ``_bops_map(in_bits, w_bits)``
-    (the same multiply-accumulate applied to bit widths, whose sum is the BOPs).
+    implements ``_linear(inputs, kernel)`` (its multiply-accumulate) and ``_bops(in_bits, w_bits)``
+    (the sum of that multiply-accumulate applied to bit widths: the BOPs).
     """
 
     multiplies = True
@@ -70,7 +70,7 @@ class QuantizedKernelMixin:
             kernel_q = self.quantized_kernel(False)
         w_bits = ops.cast(self.kq.bits(kernel_q, f=f_kernel), dtype)
         in_bits = ops.cast(self.input_bits((None, *self.input.shape[1:])), dtype)
-        return ops.sum(self._bops_map(in_bits, w_bits))
+        return self._bops(in_bits, w_bits)
 
     def quantizers(self):
         return [self.kq, self.paq]

@@ -57,13 +57,13 @@ def _restore_zero_width(k, i, f):
 class _PoolingKif:
     """Window maximum of ``k``, ``i``, ``f`` with the layer's own pool size, strides and padding."""
 
-    def _window_max(self, a):
-        return ops.max_pool(a, pool_size=self.pool_size, strides=self.strides, padding=self.padding,
-                            data_format=self.data_format)
-
     def _window_union(self):
-        k, i, f = _neutralize_zero_width(*self.input_kif())
-        return _restore_zero_width(*(self._window_max(a) for a in (k, i, f)))
+        # one pooling of k, i and f stacked along the channels instead of three
+        axis = -1 if self.data_format == "channels_last" else 1
+        stacked = ops.concatenate(_neutralize_zero_width(*self.input_kif()), axis=axis)
+        pooled = ops.max_pool(stacked, pool_size=self.pool_size, strides=self.strides, padding=self.padding,
+                              data_format=self.data_format)
+        return _restore_zero_width(*ops.split(pooled, 3, axis=axis))
 
 
 class _PMaxPooling(_PoolingKif):

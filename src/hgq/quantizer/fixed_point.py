@@ -8,12 +8,18 @@ exponent, and ``floor`` of a float is exact.
 
 import math
 
+import keras
 from keras import ops
 
 LN2 = math.log(2.0)
 
 #: Integer bits reported for a value that is exactly zero (no bit needed).
 ZERO_INT_BITS = -128.0
+
+
+#: Per float dtype: the integer dtype of the same size, mantissa bits and exponent bias.
+_FLOAT_LAYOUT = {"float16": ("int16", 10, 15), "bfloat16": ("int16", 7, 127), "float32": ("int32", 23, 127),
+                 "float64": ("int64", 52, 1023)}
 
 
 def pow2(e):
@@ -49,27 +55,33 @@ def round_to_grid(x, f, rounding, noise=None):
     return q / scale
 
 
-def _floor_log2(a):
-    """Exact ``floor(log2(a))`` for ``a > 0`` (``log2`` alone is off by one near powers of two)."""
-    e = ops.floor(ops.log2(a))
-    e = e - ops.cast(a < pow2(e), a.dtype) + ops.cast(a >= pow2(e + 1.0), a.dtype)
-    return e
+def _log2_parts(a):
+    """``(floor(log2(a)), a is a power of two)`` for ``a > 0``, read exactly from the float's exponent and
+    mantissa bits (no ``log2``, no ``pow``). A subnormal ``a`` counts as the smallest normal exponent."""
+    int_dtype, mantissa_bits, bias = _FLOAT_LAYOUT[keras.backend.standardize_dtype(a.dtype)]
+    raw = ops.view(a, int_dtype)
+    biased = ops.right_shift(raw, mantissa_bits)  # a > 0: the sign bit is 0
+    exponent = ops.cast(ops.maximum(biased, 1) - bias, a.dtype)
+    return exponent, raw == ops.left_shift(biased, mantissa_bits)
+
+
+def _int_bits(a):
+    """Integer bits for magnitudes ``a > 0``: of ``+a`` (``floor(log2(a)) + 1``, so that ``a < 2**i``) and of
+    ``-a`` (``ceil(log2(a))``, so that ``-a >= -2**i``)."""
+    exponent, power_of_two = _log2_parts(a)
+    return exponent + 1.0, exponent + ops.cast(ops.logical_not(power_of_two), a.dtype)
 
 
 def int_bits_for_max(m):
     """Smallest ``i`` with ``m < 2**i`` where ``m > 0`` (a grid value below ``2**i`` fits); else ZERO_INT_BITS."""
     positive = m > 0
-    safe = ops.where(positive, m, ops.ones_like(m))
-    return ops.where(positive, _floor_log2(safe) + 1.0, ZERO_INT_BITS)
+    return ops.where(positive, _int_bits(ops.where(positive, m, ops.ones_like(m)))[0], ZERO_INT_BITS)
 
 
 def int_bits_for_min(m):
     """Smallest ``i`` with ``m >= -2**i`` where ``m < 0``; else ZERO_INT_BITS."""
     negative = m < 0
-    a = ops.where(negative, -m, ops.ones_like(m))
-    e = _floor_log2(a)
-    e = e + ops.cast(a > pow2(e), a.dtype)  # ceil(log2(a))
-    return ops.where(negative, e, ZERO_INT_BITS)
+    return ops.where(negative, _int_bits(ops.where(negative, -m, ops.ones_like(m)))[1], ZERO_INT_BITS)
 
 
 def sign_and_int_bits(vmin, vmax):
@@ -98,12 +110,11 @@ def bits_from_range(vmin, vmax, f):
 
 
 def bits_from_values(v, f):
-    """``total_bits(*kif_from_range(v, v, f))``: each value's own width, with one ``log2`` instead of two;
-    the gradient flows through ``f`` only."""
+    """``total_bits(*kif_from_range(v, v, f))``: each value's own width; the gradient flows through ``f`` only."""
     v = ops.stop_gradient(v)
     a = ops.abs(v)
-    e = _floor_log2(ops.where(a > 0, a, ops.ones_like(a)))
-    i = ops.where(v > 0, e + 1.0, e + ops.cast(a > pow2(e), v.dtype))
+    for_positive, for_negative = _int_bits(ops.where(a > 0, a, ops.ones_like(a)))
+    i = ops.where(v < 0, for_negative, for_positive)
     width = ops.stop_gradient(ops.cast(v < 0, f.dtype) + i) + f
     return ops.where((width <= 0) | (v == 0), 0.0, width)
 
