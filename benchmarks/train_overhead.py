@@ -7,7 +7,7 @@ trained in this process with Adam and the same loss. Each model runs ``--repeats
 is dropped. Reported: the median and fastest epoch time of each model and their ratios.
 
     python benchmarks/train_overhead.py [--model mlp|cnn] [--epochs N] [--repeats N] [--samples N]
-                                        [--batch-size N] [--jit-compile]
+                                        [--batch-size N] [--frozen-input] [--jit-compile]
 """
 
 import argparse
@@ -62,9 +62,9 @@ def float_model():
     return keras.Model(inp, keras.layers.Dense(5)(x))
 
 
-def hgq_model():
+def hgq_model(frozen_input=False):
     inp = keras.Input((16,))
-    x = HQuantize(beta=BETA)(inp)
+    x = HQuantize(beta=BETA, paq_conf={"trainable": not frozen_input})(inp)
     x = HDense(64, activation="relu", beta=BETA)(x)
     x = HDense(32, activation="relu", beta=BETA)(x)
     x = HDense(32, activation="relu", beta=BETA)(x)
@@ -81,9 +81,9 @@ def float_cnn():
     return keras.Model(inp, keras.layers.Dense(10)(x))
 
 
-def hgq_cnn():
+def hgq_cnn(frozen_input=False):
     inp = keras.Input((32, 32, 3))
-    x = HQuantize(beta=BETA)(inp)
+    x = HQuantize(beta=BETA, paq_conf={"trainable": not frozen_input})(inp)
     x = HConv2D(16, 3, activation="relu", beta=BETA)(x)
     x = PMaxPooling2D(2)(x)
     x = HConv2D(32, 3, activation="relu", beta=BETA)(x)
@@ -113,6 +113,9 @@ def main():
     parser.add_argument("--repeats", type=int, help="fit calls per model, alternating (default 3)")
     parser.add_argument("--samples", type=int, help="training samples (default 65536; cnn 4096)")
     parser.add_argument("--batch-size", type=int, help="batch size (default 512; cnn 64)")
+    parser.add_argument("--frozen-input", action="store_true",
+                        help="do not train the input quantizer's bit widths (as for inputs of a fixed type): "
+                             "the first layer then needs no gradient w.r.t. its input")
     parser.add_argument("--jit-compile", action="store_true",
                         help="compile both models with XLA (Keras leaves it off on CPU by default)")
     args = parser.parse_args()
@@ -125,7 +128,7 @@ def main():
 
     x, y = data_fn(args.samples)
     jit = True if args.jit_compile else "auto"
-    models = {"float": float_fn(), "HGQ": hgq_fn()}
+    models = {"float": float_fn(), "HGQ": hgq_fn(frozen_input=args.frozen_input)}
     for model in models.values():
         model.compile(optimizer=keras.optimizers.Adam(1e-3),
                       loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), jit_compile=jit)
@@ -134,7 +137,8 @@ def main():
         for name, model in models.items():
             times[name] += epoch_times(model, x, y, args.epochs, args.batch_size)
 
-    print(f"Keras {keras.__version__}, backend {keras.backend.backend()}, jit_compile={jit}; {description}, "
+    print(f"Keras {keras.__version__}, backend {keras.backend.backend()}, jit_compile={jit}, "
+          f"frozen_input={args.frozen_input}; {description}, "
           f"{args.samples} samples, batch {args.batch_size}; {len(times['float'])} timed epochs per model")
     print(f"{'model':<8}{'median epoch [s]':>18}{'fastest epoch [s]':>19}")
     for name, t in times.items():

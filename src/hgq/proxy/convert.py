@@ -5,19 +5,17 @@ Every proxy layer computes in float64, so accumulations stay exact up to 53 bits
 """
 
 import functools
-import warnings
 
 import keras
 import numpy as np
 from keras import ops
 
 from ..cost import iter_hlayers
-from ..layers import HActivation, HAdd, HDense, HQuantize
+from ..layers import HAdd, HDense, HQuantize
 from ..layers.kernel import check_activation
 from .fixed_point_quantizer import FixedPointQuantizer
 
 PROXY_DTYPE = "float64"
-EXACT_ACTIVATIONS = ("linear", "relu")
 
 
 class ProxyContext:
@@ -32,13 +30,14 @@ class ProxyContext:
         return "WRAP" if self.aggressive else "SAT"
 
 
-def _np(x):
+def as_numpy(x):
+    """``x`` (a tensor or array) as a float64 NumPy array."""
     return np.asarray(ops.convert_to_numpy(x), dtype=np.float64)
 
 
 def export_kbi(quantizer):
     """hls4ml's ``(keep_negative, bits, integers)`` of an activation quantizer (zero where ``bits`` is 0)."""
-    k, i, f = (_np(a) for a in quantizer.kif())
+    k, i, f = (as_numpy(a) for a in quantizer.kif())
     b = np.maximum(k + i + f, 0)
     return np.where(b > 0, k, 0), b, np.where(b > 0, k + i, 0)
 
@@ -62,14 +61,14 @@ def apply_quantizer(x, kbi, rounding, overflow, name, overrides=None):
     return y
 
 
-def _quantize(layer, x, ctx, rounding, name=None, overrides=None):
+def quantize_output(layer, x, ctx, rounding, name=None, overrides=None):
     """``layer.paq`` at inference, as a ``FixedPointQuantizer`` named ``name`` (default ``<layer name>_q``)."""
     return apply_quantizer(x, export_kbi(layer.paq), rounding, ctx.overflow, name or f"{layer.name}_q", overrides)
 
 
 def _bias_absorbs_rounding(layer):
     """True when each output unit has one step everywhere, so a per-unit bias can carry the half step."""
-    f = _np(layer.paq.fractional_bits())
+    f = as_numpy(layer.paq.fractional_bits())
     per_unit = f.reshape(-1, f.shape[-1])
     return bool(np.all(per_unit == per_unit[:1]))
 
@@ -87,96 +86,7 @@ def convert_layer(layer, x, ctx):
 
 @convert_layer.register
 def _(layer: HQuantize, x, ctx):
-    return _quantize(layer, x, ctx, inference_rounding(layer.paq), name=layer.name)
-
-
-@convert_layer.register
-def _(layer: HActivation, x, ctx):
-    name = keras.activations.serialize(layer.activation)
-    builtin = isinstance(name, str)
-    name = name if builtin else keras.saving.get_registered_name(layer.activation)
-    if name in EXACT_ACTIVATIONS:
-        if name != "linear":
-            x = keras.layers.Activation(name, name=layer.name, dtype=PROXY_DTYPE)(x)
-        return _quantize(layer, x, ctx, inference_rounding(layer.paq))
-    if name not in NON_ELEMENTWISE_ACTIVATIONS:
-        reason = _unary_lut_refusal(layer, ctx)
-        if reason is None and not builtin and ">" not in name:
-            reason = (f"its activation {name!r} is not a registered serializable function; decorate it with "
-                      "@keras.saving.register_keras_serializable()")
-        if reason is None:
-            return _unary_lut(layer, x, ctx)
-        if not builtin:
-            raise ValueError(f"to_proxy_model: HActivation {layer.name!r} ({name}) cannot be exported: {reason}")
-        detail = f" ({reason})"
-    else:
-        detail = ""
-    warnings.warn(f"HActivation {layer.name!r} ({name}): hls4ml evaluates {name} with its own lookup "
-                  f"tables, so this layer of the proxy is not bit-exact with hls4ml{detail}", stacklevel=3)
-    x = keras.layers.Activation(name, name=layer.name, dtype=PROXY_DTYPE)(x)
-    return _quantize(layer, x, ctx, inference_rounding(layer.paq))
-
-
-NON_ELEMENTWISE_ACTIVATIONS = ("softmax", "log_softmax")
-
-
-def _union_input_kif(layer):
-    """One ``(k, i, f)`` holding every element of the HActivation's input (zero-width elements ignored)."""
-    k, i, f = (_np(a) for a in layer.quantized_input_layers()[0].output_kif())
-    k, i, f = np.broadcast_arrays(k, i, f)
-    live = k + i + f > 0
-    if not np.any(live):
-        return None
-    return tuple(int(np.max(a[live])) for a in (k, i, f))
-
-
-def _unary_lut_refusal(layer, ctx):
-    """Why the HActivation cannot become a UnaryLUT, or ``None`` when it can."""
-    try:
-        kif = _union_input_kif(layer)
-    except ValueError as e:
-        return f"its input type is unknown ({e})"
-    if kif is None:
-        return "its input has zero bits"
-    size = 2 ** sum(kif)
-    if size > ctx.unary_lut_max_table_size:
-        return (f"its input type fixed<k={kif[0]}, i={kif[1]}, f={kif[2]}> needs a {size}-entry table, more than "
-                f"unary_lut_max_table_size={ctx.unary_lut_max_table_size}")
-    return None
-
-
-def _unary_lut(layer, x, ctx):
-    """[homogeneous input quantizer] -> UnaryLUT -> the layer's own output quantizer.
-
-    The input quantizer (the union type of the producer's per-element types, TRN, WRAP) changes no value:
-    every input already lies on that grid and in that range. It fixes the type hls4ml feeds to the table.
-
-    Table values: ``y = act(v)`` computed in float32 exactly as the H-model does, then floored to
-    ``F + 1`` fractional bits, ``F`` the largest output fractional width. The output quantizer then rounds
-    each element to its own ``f <= F``. This equals rounding ``y`` directly: with ``t = floor(y, F + 1)``,
-    ``t <= y < t + 2^-(F+1)``, and ``t * 2^f + 1/2`` is a multiple of ``2^(f-F-1) <= 1/2``, so no integer
-    lies in ``(t * 2^f + 1/2, y * 2^f + 1/2]`` and both round half up (and both floor) to the same value.
-    """
-    from .unary_lut import UnaryLUT, minimal_kif, table_inputs
-
-    kif_in = _union_input_kif(layer)
-    k_in, i_in, f_in = kif_in
-    x = apply_quantizer(x, (k_in, k_in + i_in + f_in, k_in + i_in), "TRN", "WRAP", f"{layer.name}_in")
-
-    v = table_inputs(*kif_in)
-    y = _np(layer.activation(ops.convert_to_tensor(v.astype(np.float32))))
-    if y.shape != v.shape or not np.all(np.isfinite(y)):
-        raise ValueError(f"to_proxy_model: HActivation {layer.name!r}: its activation is not an element-wise "
-                         "function with finite values on its input range, so it cannot be tabulated")
-    k, i, f = (_np(a) for a in layer.paq.kif())
-    live = (k + i + f) > 0
-    f_max = int(np.max(f[live])) if np.any(live) else 0
-    table = np.floor(y * 2.0 ** (f_max + 1)) / 2.0 ** (f_max + 1)
-    lut = UnaryLUT(table_size=table.size, kif_in=kif_in, kif_out=minimal_kif(table), name=layer.name,
-                   dtype=PROXY_DTYPE)
-    y = lut(x)
-    lut.set_weights([table])
-    return _quantize(layer, y, ctx, inference_rounding(layer.paq))
+    return quantize_output(layer, x, ctx, inference_rounding(layer.paq), name=layer.name)
 
 
 def exported_kernel_bias(layer):
@@ -185,11 +95,11 @@ def exported_kernel_bias(layer):
     Where the output rounds half up and each channel has one step at every position, the bias carries the
     half step and the quantizer truncates (free in hardware).
     """
-    kernel = _np(layer.quantized_kernel(False))
+    kernel = as_numpy(layer.quantized_kernel(False))
     rounding = inference_rounding(layer.paq)
-    bias = _np(layer.quantized_bias()) if layer.use_bias else None
+    bias = as_numpy(layer.quantized_bias()) if layer.use_bias else None
     if bias is not None and rounding == "RND" and _bias_absorbs_rounding(layer):
-        f = _np(layer.paq.fractional_bits())
+        f = as_numpy(layer.paq.fractional_bits())
         bias = bias + np.broadcast_to(2.0 ** -(f.reshape(-1, f.shape[-1])[0] + 1), bias.shape)
         rounding = "TRN"
     return kernel, bias, rounding
@@ -204,7 +114,7 @@ def export_kernel_layer(layer, plain_layer, x, ctx, overrides=None):
                         name=layer.name, dtype=PROXY_DTYPE)
     y = plain(x)
     plain.set_weights([kernel] if bias is None else [kernel, bias])
-    return _quantize(layer, y, ctx, rounding, overrides=overrides)
+    return quantize_output(layer, y, ctx, rounding, overrides=overrides)
 
 
 @convert_layer.register
@@ -221,7 +131,7 @@ def _(layer: HAdd, x, ctx):
     y = tensors[0]
     for n, t in enumerate(tensors[1:]):
         y = keras.layers.Add(name=layer.name if n == 0 else f"{layer.name}_{n}", dtype=PROXY_DTYPE)([y, t])
-    return _quantize(layer, y, ctx, inference_rounding(layer.paq))
+    return quantize_output(layer, y, ctx, inference_rounding(layer.paq))
 
 
 def check_exportable(model):
