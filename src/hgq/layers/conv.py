@@ -6,17 +6,14 @@ from keras import ops
 
 from ..quantizer import config as qconfig
 from .base import HLayer
+from .geometry import output_size_and_padding
 from .kernel import QuantizedKernelMixin, check_activation
 
 
 def _axis_taps(in_size, kernel, stride, padding):
     """0/1 matrix ``(in_size, kernel)`` along one spatial axis: 1 where kernel tap ``t`` of some output
     position reads input ``y = p * stride + t - pad`` (a padded zero is read by no entry)."""
-    if padding == "same":
-        out = -(-in_size // stride)
-        pad = max((out - 1) * stride + kernel - in_size, 0) // 2
-    else:
-        out, pad = (in_size - kernel) // stride + 1, 0
+    out, pad = output_size_and_padding(in_size, kernel, stride, padding)
     matrix = np.zeros((in_size, kernel))
     for p in range(out):
         for t in range(kernel):

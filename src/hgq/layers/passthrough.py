@@ -16,6 +16,7 @@ import numpy as np
 from keras import ops
 
 from .base import QuantizedOutput, TracksProducers
+from .geometry import output_size_and_padding
 
 #: Placeholder for the integer and fractional bits of an element that is always zero, so that it never
 #: widens the type of a window it shares with non-zero elements.
@@ -79,10 +80,7 @@ def _is_pow2(n):
 
 def _window_counts(n, pool, stride, padding):
     """Number of real (not padded) input elements in each pooling window along one axis."""
-    if padding == "valid":
-        return np.full(max((n - pool) // stride + 1, 0), pool)
-    out = math.ceil(n / stride)
-    pad_before = max((out - 1) * stride + pool - n, 0) // 2
+    out, pad_before = output_size_and_padding(n, pool, stride, padding)
     starts = np.arange(out) * stride - pad_before
     return np.minimum(starts + pool, n) - np.maximum(starts, 0)
 

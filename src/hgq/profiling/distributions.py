@@ -16,11 +16,10 @@ from dataclasses import dataclass
 
 import keras
 import numpy as np
-from keras import ops
 
 from ..cost import iter_hlayers
 from ..layers.base import HLayer, producer_of
-from ..proxy.convert import exported_kernel_bias
+from ..proxy.convert import as_numpy, exported_kernel_bias
 from ..proxy.fixed_point_quantizer import FixedPointQuantizer
 from ..proxy.unary_lut import minimal_kif
 
@@ -50,7 +49,7 @@ class Profile:
 
 def nonzero_abs(values):
     """The non-zero absolute values of ``values``, flattened, as float64."""
-    a = np.abs(np.asarray(ops.convert_to_numpy(values), dtype=np.float64)).reshape(-1)
+    a = np.abs(as_numpy(values)).reshape(-1)
     return a[a != 0]
 
 
@@ -111,16 +110,13 @@ def bit_width_rows(model):
     rows = []
     for layer in iter_hlayers(model):
         if hasattr(layer, "kq"):
-            rows.append(Row(f"{layer.name}/kernel", _np(layer.kq.bits(layer.quantized_kernel(False)))))
+            rows.append(Row(f"{layer.name}/kernel", as_numpy(layer.kq.bits(layer.quantized_kernel(False))).ravel()))
         try:
-            rows.append(Row(f"{layer.name}/output", _np(layer.paq.bits())))
+            rows.append(Row(f"{layer.name}/output", as_numpy(layer.paq.bits()).ravel()))
         except ValueError:  # never calibrated or trained: no recorded range, so no output width yet
             pass
     return rows
 
-
-def _np(x):
-    return np.asarray(ops.convert_to_numpy(x), dtype=np.float64).reshape(-1)
 
 
 # -- activations ------------------------------------------------------------------------------------------------
@@ -262,7 +258,7 @@ def proxy_ranges(proxy):
                 activations[layer.name] = r
             continue
         for v in layer.weights:
-            values = np.asarray(ops.convert_to_numpy(v), dtype=np.float64)
+            values = as_numpy(v)
             if np.any(values != 0):
                 weights[f"{layer.name}/{v.name}"] = kif_range(*minimal_kif(values))
     return weights, activations

@@ -17,6 +17,7 @@ from ..cost import iter_hlayers
 from ..layers import HActivation, HAdd
 from ..layers.base import QuantizedOutput, producer_of, through_nested_models
 from ..proxy import FixedPointQuantizer, UnaryLUT
+from ..proxy.convert import as_numpy
 from ..proxy.passthrough import PLAIN_LAYERS
 from ..quantizer import fixed_point as fxp
 from . import estimates
@@ -99,9 +100,6 @@ class CostReport:
         return cls(records=[LayerRecord(**r) for r in data["records"]], summary=Summary(**data["summary"]))
 
 
-def _np(x):
-    return np.asarray(ops.convert_to_numpy(x), dtype=np.float64)
-
 
 def _total_bits(kif):
     return np.maximum(kif[0] + kif[1] + kif[2], 0.0)
@@ -145,12 +143,12 @@ def minimal_kif(values):
     m = np.abs(mantissa * 2.0**53).astype(np.int64)  # exact: |mantissa| < 1
     lowest = np.where(m > 0, m & -m, 1)
     f = np.where(v != 0, 53 - exponent - np.log2(lowest).astype(np.int64), 0).astype(np.float64)
-    return tuple(_np(a) for a in fxp.kif_from_range(ops.convert_to_tensor(v), ops.convert_to_tensor(v),
+    return tuple(as_numpy(a) for a in fxp.kif_from_range(ops.convert_to_tensor(v), ops.convert_to_tensor(v),
                                                     ops.convert_to_tensor(f)))
 
 
 def _as_kif(kif, shape):
-    return tuple(np.broadcast_to(_np(a), (1, *shape)) for a in kif)
+    return tuple(np.broadcast_to(as_numpy(a), (1, *shape)) for a in kif)
 
 
 def _p_layer_kif(layer, input_kifs, input_shapes):
@@ -185,8 +183,8 @@ def _output_kif(layer, input_kifs, input_shapes, output_shape):
 def _bilinear(layer):
     """The layer's multiply-accumulate on float64 arrays (its own geometry), as NumPy."""
     if hasattr(layer, "convolution_op"):
-        return lambda x, w: _np(layer.convolution_op(ops.convert_to_tensor(x), ops.convert_to_tensor(w)))
-    return lambda x, w: _np(ops.matmul(ops.convert_to_tensor(x), ops.convert_to_tensor(w)))
+        return lambda x, w: as_numpy(layer.convolution_op(ops.convert_to_tensor(x), ops.convert_to_tensor(w)))
+    return lambda x, w: as_numpy(ops.matmul(ops.convert_to_tensor(x), ops.convert_to_tensor(w)))
 
 
 def _is_kernel_layer(layer):
@@ -208,9 +206,9 @@ def _weights(layer):
         else:
             bias = np.zeros(kernel.shape[-1])
             b_kif = (bias, bias, bias)
-        return _np(kernel), tuple(_np(a) for a in w_kif), _np(bias), tuple(_np(a) for a in b_kif)
-    kernel = _np(layer.kernel)
-    bias = _np(layer.bias) if layer.use_bias else np.zeros(kernel.shape[-1])
+        return as_numpy(kernel), tuple(as_numpy(a) for a in w_kif), as_numpy(bias), tuple(as_numpy(a) for a in b_kif)
+    kernel = as_numpy(layer.kernel)
+    bias = as_numpy(layer.bias) if layer.use_bias else np.zeros(kernel.shape[-1])
     return kernel, minimal_kif(kernel), bias, minimal_kif(bias)
 
 
