@@ -24,6 +24,15 @@ def factory_defaults():
     hgq.set_default_paq_conf(None)
 
 
+@pytest.fixture(scope="session")
+def hls4ml_projects(tmp_path_factory):
+    """``projects(proxy, io_type="io_parallel", **kwargs)``: the compiled hls4ml model of ``proxy``, compiled once
+    per session for each distinct proxy (see ``bitexact.HLS4MLProjects``)."""
+    from bitexact import HLS4MLProjects
+
+    return HLS4MLProjects(tmp_path_factory.mktemp("hls4ml"))
+
+
 def regression_data(n=2048, n_in=16, n_out=5, seed=0):
     """Inputs and a smooth non-linear target."""
     rng = np.random.default_rng(seed)

@@ -6,24 +6,8 @@ import pytest
 
 import hgq
 from hgq.layers import HActivation, HAdd, HDense, HQuantize, PConcatenate
-from hgq.proxy import convert_to_hls4ml, hls4ml_predict
-
+from bitexact import check_bit_exact
 from conftest import regression_data
-
-
-def check_bit_exact(model, proxy, x, tmp_path, scales=(3.0,)):
-    """Proxy == H-model on the calibration data; hls4ml == proxy everywhere, overflowing inputs included."""
-    assert np.array_equal(proxy.predict(x, verbose=0), model.predict(x, verbose=0))
-    hls_model = convert_to_hls4ml(proxy, tmp_path / "prj", io_type="io_parallel")
-    hls_model.compile()
-    x_all = np.concatenate([x] + [x * s for s in scales]).astype(np.float64)
-    assert len(x_all) >= 1000
-    y_proxy = proxy.predict(x_all, verbose=0)
-    y_hls = hls4ml_predict(hls_model, x_all, proxy.output_shape[1:])
-    assert np.array_equal(y_hls, y_proxy), f"{np.mean(np.any(y_hls != y_proxy, axis=1)):.2%} of samples differ"
-    overflowing = x_all[len(x):]
-    assert not np.array_equal(proxy.predict(overflowing, verbose=0), model.predict(overflowing, verbose=0)), \
-        "the overflow test data did not overflow"
 
 
 def no_nested_models(proxy):
@@ -53,12 +37,12 @@ def residual_model(epochs=2):
 
 @pytest.mark.hls4ml
 @pytest.mark.parametrize("aggressive", [True, False], ids=["WRAP", "SAT"])
-def test_residual_add_bit_exact(aggressive, tmp_path):
+def test_residual_add_bit_exact(aggressive, hls4ml_projects):
     model, x = residual_model()
     proxy = hgq.to_proxy_model(model, aggressive=aggressive)
     assert isinstance(proxy.get_layer("add"), keras.layers.Add)
     assert proxy.get_layer("add_q").RND == "TRN"  # rnd_strategy='auto' floors
-    check_bit_exact(model, proxy, x, tmp_path)
+    check_bit_exact(proxy, x, hls4ml_projects(proxy, "io_parallel"), model=model, scales=(3.0,))
 
 
 def test_add_bops_are_zero_and_auto_floors():
@@ -137,13 +121,13 @@ def nested_model():
 
 
 @pytest.mark.hls4ml
-def test_nested_sequential_is_flattened_and_bit_exact(tmp_path):
+def test_nested_sequential_is_flattened_and_bit_exact(hls4ml_projects):
     model, x = nested_model()
     assert any(isinstance(layer, keras.Model) for layer in model.layers)
     proxy = hgq.to_proxy_model(model)
     assert no_nested_models(proxy)
     assert {"b_act", "b_act_q", "b_d", "b_d_q", "b_lin_q"} <= {layer.name for layer in proxy.layers}
-    check_bit_exact(model, proxy, x, tmp_path)
+    check_bit_exact(proxy, x, hls4ml_projects(proxy, "io_parallel"), model=model, scales=(3.0,))
 
 
 def test_nested_functional_model_is_flattened():

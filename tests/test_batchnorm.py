@@ -11,6 +11,8 @@ from hgq.layers import (HConv1DBatchNorm, HConv2DBatchNorm, HDense, HDenseBatchN
                         PMaxPooling2D)
 from hgq.proxy import FixedPointQuantizer
 
+from bitexact import check_bit_exact
+
 HUGE = {"init_bw": 20}  # quantization negligible next to the tolerances below
 
 
@@ -125,12 +127,10 @@ def test_training_moves_statistics_and_exports_plain_layers(which):
 @pytest.mark.hls4ml
 @pytest.mark.parametrize("which", ["mlp", "cnn"])
 @pytest.mark.parametrize("aggressive", [True, False], ids=["WRAP", "SAT"])
-def test_bit_exact_hls4ml(which, aggressive, tmp_path):
-    from test_hls4ml import check_bit_exact, compiled
-
+def test_bit_exact_hls4ml(which, aggressive, hls4ml_projects):
     model, x, _ = trained(which)
     proxy = hgq.to_proxy_model(model, aggressive=aggressive)
-    check_bit_exact(model, proxy, compiled(proxy, tmp_path, "io_parallel"), x[:1000])
+    check_bit_exact(proxy, x[:1000], hls4ml_projects(proxy, "io_parallel"), model=model, scales=(2.5, 3.0))
 
 
 def test_serialization_round_trip(tmp_path):

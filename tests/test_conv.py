@@ -8,9 +8,7 @@ import pytest
 
 import hgq
 from hgq.layers import HConv1D, HConv2D, HQuantize
-from hgq.proxy import convert_to_hls4ml
-
-from test_hls4ml import check_bit_exact, compiled
+from bitexact import check_bit_exact
 
 
 def conv_model(dims, paq_conf=None, beta=1e-4, seed=0):
@@ -110,19 +108,19 @@ HLS_CASES = [(2, False, "io_parallel", True), (2, False, "io_parallel", False), 
 @pytest.mark.hls4ml
 @pytest.mark.parametrize("dims, homogeneous, io_type, aggressive", HLS_CASES,
                          ids=[f"{d}d-{io}-{'WRAP' if a else 'SAT'}" for d, _, io, a in HLS_CASES])
-def test_bit_exact_through_hls4ml(dims, homogeneous, io_type, aggressive, tmp_path):
+def test_bit_exact_through_hls4ml(dims, homogeneous, io_type, aggressive, hls4ml_projects):
     model, x = trained(dims, homogeneous)
     proxy = hgq.to_proxy_model(model, aggressive=aggressive)
-    check_bit_exact(model, proxy, compiled(proxy, tmp_path, io_type), x, scales=(3.0,))
+    check_bit_exact(proxy, x, hls4ml_projects(proxy, io_type), model=model, scales=(3.0,))
 
 
 @pytest.mark.hls4ml
 @pytest.mark.parametrize("dims", [1, 2])
-def test_parallel_factor_reaches_hls4ml(dims, tmp_path):
+def test_parallel_factor_reaches_hls4ml(dims, hls4ml_projects):
     model, _ = trained(dims)
     proxy = hgq.to_proxy_model(model)
     assert proxy.get_layer("c1_q").overrides == {"layers": {"c1": {"parallelization_factor": 4 if dims == 1 else 2}}}
-    hls_model = convert_to_hls4ml(proxy, tmp_path / "prj")
+    hls_model = hls4ml_projects(proxy)  # the project test_bit_exact_through_hls4ml compiled (WRAP, io_parallel)
     assert hls_model.graph["c1"].get_attr("parallelization_factor") == (4 if dims == 1 else 2)
     assert hls_model.graph["c2"].get_attr("parallelization_factor") == 1
 

@@ -10,7 +10,8 @@ import pytest
 import hgq
 from hgq.layers import (HActivation, HAdd, HConv1DBatchNorm, HConv2D, HConv2DBatchNorm, HDense, HDenseBatchNorm,
                         HQuantize, PAveragePooling2D, PConcatenate, PFlatten, PMaxPooling2D, PReshape)
-from hgq.proxy import convert_to_hls4ml, hls4ml_predict
+
+from bitexact import check_bit_exact
 
 pytestmark = pytest.mark.hls4ml
 
@@ -56,39 +57,29 @@ def trained(build, rnd_strategy, paq_extra=None, cover_factor=1.0):
     return model, x
 
 
-def hls4ml_outputs(proxy, x, tmp_path, io_type):
-    hls_model = convert_to_hls4ml(proxy, tmp_path / "prj", io_type=io_type)
-    hls_model.compile()
-    return hls4ml_predict(hls_model, x, proxy.output_shape[1:])
-
-
-def assert_grid_cell(model, x, tmp_path, aggressive, io_type):
+def assert_grid_cell(model, x, hls4ml_projects, aggressive, io_type):
     proxy = hgq.to_proxy_model(model, aggressive=aggressive)
-    assert np.array_equal(proxy.predict(x, verbose=0), model.predict(x, verbose=0))
-    x_all = np.concatenate([x, 2.5 * x, 3 * x]).astype(np.float64)
-    y_proxy = proxy.predict(x_all, verbose=0)
-    assert not np.array_equal(y_proxy[len(x):], model.predict(x_all[len(x):], verbose=0)), "no overflow tested"
-    assert np.array_equal(hls4ml_outputs(proxy, x_all, tmp_path, io_type), y_proxy)
+    check_bit_exact(proxy, x, hls4ml_projects(proxy, io_type), model=model, scales=(2.5, 3.0))
 
 
 @pytest.mark.parametrize("aggressive", [True, False], ids=["WRAP", "SAT"])
 @pytest.mark.parametrize("rnd_strategy", ROUNDINGS)
-def test_every_layer_io_parallel(rnd_strategy, aggressive, tmp_path):
+def test_every_layer_io_parallel(rnd_strategy, aggressive, hls4ml_projects):
     model, x = trained(every_layer_model, rnd_strategy)
-    assert_grid_cell(model, x, tmp_path, aggressive, "io_parallel")
+    assert_grid_cell(model, x, hls4ml_projects, aggressive, "io_parallel")
 
 
 @pytest.mark.parametrize("aggressive", [True, False], ids=["WRAP", "SAT"])
 @pytest.mark.parametrize("rnd_strategy", ROUNDINGS)
-def test_homogeneous_io_stream(rnd_strategy, aggressive, tmp_path):
+def test_homogeneous_io_stream(rnd_strategy, aggressive, hls4ml_projects):
     model, x = trained(streamable_model, rnd_strategy, paq_extra={"skip_dims": "all"})
-    assert_grid_cell(model, x, tmp_path, aggressive, "io_stream")
+    assert_grid_cell(model, x, hls4ml_projects, aggressive, "io_stream")
 
 
-def test_cover_factor_below_one_proxy_still_equals_hls4ml(tmp_path):
+def test_cover_factor_below_one_proxy_still_equals_hls4ml(hls4ml_projects):
     """Ranges shrunk below the data: the proxy no longer equals the H-model, but hls4ml still equals the proxy."""
     model, x = trained(every_layer_model, "auto", cover_factor=0.5)
     proxy = hgq.to_proxy_model(model)
     y_proxy = proxy.predict(x, verbose=0)
     assert not np.array_equal(y_proxy, model.predict(x, verbose=0))
-    assert np.array_equal(hls4ml_outputs(proxy, x.astype(np.float64), tmp_path, "io_parallel"), y_proxy)
+    check_bit_exact(proxy, x, hls4ml_projects(proxy, "io_parallel"), scales=())

@@ -6,48 +6,33 @@ import pytest
 
 import hgq
 from hgq.layers import HActivation, HDense, HQuantize
-from hgq.proxy import convert_to_hls4ml, hls4ml_predict
+from hgq.proxy import hls4ml_predict
 
+from bitexact import check_bit_exact
 from conftest import regression_data, trained_mlp
 
 pytestmark = pytest.mark.hls4ml
 
 
-def compiled(proxy, tmp_path, io_type):
-    hls_model = convert_to_hls4ml(proxy, tmp_path / "prj", io_type=io_type)
-    hls_model.compile()
-    return hls_model
-
-
-def check_bit_exact(model, proxy, hls_model, x_in_range, scales=(2.5, 3.0)):
-    """Proxy == H-model inside the calibrated range; hls4ml == proxy everywhere, overflowing inputs included."""
-    assert np.array_equal(proxy.predict(x_in_range, verbose=0), model.predict(x_in_range, verbose=0))
-    x_all = np.concatenate([x_in_range] + [x_in_range * s for s in scales]).astype(np.float64)
-    y_proxy = proxy.predict(x_all, verbose=0)
-    y_hls = hls4ml_predict(hls_model, x_all, proxy.output_shape[1:])
-    assert len(x_all) >= 1000
-    assert np.array_equal(y_hls, y_proxy), f"{np.mean(np.any(y_hls != y_proxy, axis=1)):.2%} of samples differ"
-    overflowing = x_all[len(x_in_range):]
-    assert not np.array_equal(proxy.predict(overflowing, verbose=0), model.predict(overflowing, verbose=0)), \
-        "the overflow test data did not overflow"
+SCALES = (2.5, 3.0)  # overflowing data: 2.5x and 3x the calibration data
 
 
 @pytest.mark.parametrize("aggressive", [True, False], ids=["WRAP", "SAT"])
-def test_heterogeneous_mlp_io_parallel(aggressive, tmp_path):
+def test_heterogeneous_mlp_io_parallel(aggressive, hls4ml_projects):
     model, x = trained_mlp()
     proxy = hgq.to_proxy_model(model, aggressive=aggressive)
-    check_bit_exact(model, proxy, compiled(proxy, tmp_path, "io_parallel"), x[:1000])
+    check_bit_exact(proxy, x[:1000], hls4ml_projects(proxy, "io_parallel"), model=model, scales=SCALES)
 
 
 @pytest.mark.parametrize("aggressive", [True, False], ids=["WRAP", "SAT"])
-def test_homogeneous_mlp_io_stream(aggressive, tmp_path):
+def test_homogeneous_mlp_io_stream(aggressive, hls4ml_projects):
     model, x = trained_mlp(paq_conf={"skip_dims": "all"})
     proxy = hgq.to_proxy_model(model, aggressive=aggressive)
-    check_bit_exact(model, proxy, compiled(proxy, tmp_path, "io_stream"), x[:1000])
+    check_bit_exact(proxy, x[:1000], hls4ml_projects(proxy, "io_stream"), model=model, scales=SCALES)
 
 
 @pytest.mark.parametrize("aggressive", [True, False], ids=["WRAP", "SAT"])
-def test_dense_on_sequences_with_round_half_up_quantizer(aggressive, tmp_path):
+def test_dense_on_sequences_with_round_half_up_quantizer(aggressive, hls4ml_projects):
     """(batch, T, n) inputs, a different output step per position: the quantizer itself rounds (RND)."""
     keras.utils.set_random_seed(0)
     x = np.random.default_rng(0).normal(size=(1000, 3, 4)).astype("float32")
@@ -58,7 +43,7 @@ def test_dense_on_sequences_with_round_half_up_quantizer(aggressive, tmp_path):
     hgq.trace_minmax(model, x)
     proxy = hgq.to_proxy_model(model, aggressive=aggressive)
     assert proxy.get_layer("d_q").RND == "RND"
-    check_bit_exact(model, proxy, compiled(proxy, tmp_path, "io_parallel"), x)
+    check_bit_exact(proxy, x, hls4ml_projects(proxy, "io_parallel"), model=model, scales=SCALES)
 
 
 def table_activation_model(activation):
@@ -72,22 +57,21 @@ def table_activation_model(activation):
 
 
 @pytest.mark.parametrize("activation", ["tanh", "sigmoid"])
-def test_tanh_sigmoid_export_as_bit_exact_lookup_tables(activation, tmp_path):
+def test_tanh_sigmoid_export_as_bit_exact_lookup_tables(activation, hls4ml_projects):
     """Small enough inputs make tanh/sigmoid a UnaryLUT: exact, overflowing inputs included."""
     model, x = table_activation_model(activation)
     proxy = hgq.to_proxy_model(model)
     assert any(type(layer).__name__ == "UnaryLUT" for layer in proxy.layers)
-    check_bit_exact(model, proxy, compiled(proxy, tmp_path, "io_parallel"), x)
+    check_bit_exact(proxy, x, hls4ml_projects(proxy, "io_parallel"), model=model, scales=SCALES)
 
 
-def test_softmax_keeps_the_decision(tmp_path):
+def test_softmax_keeps_the_decision(hls4ml_projects):
     """hls4ml's softmax uses exp/inverse tables of the configured precision: only the argmax is reliable."""
     model, x = table_activation_model("softmax")
     with pytest.warns(UserWarning, match="not bit-exact"):
         proxy = hgq.to_proxy_model(model, aggressive=False)
     y_proxy = proxy.predict(x, verbose=0)
     assert np.array_equal(y_proxy, model.predict(x, verbose=0))
-    hls_model = convert_to_hls4ml(proxy, tmp_path / "prj", default_precision="fixed<18,8>")
-    hls_model.compile()
+    hls_model = hls4ml_projects(proxy, "io_parallel", default_precision="fixed<18,8>")
     y_hls = hls4ml_predict(hls_model, x, proxy.output_shape[1:])
     assert np.mean(y_hls.argmax(axis=1) == y_proxy.argmax(axis=1)) >= 0.95

@@ -7,7 +7,9 @@ import pytest
 import hgq
 from hgq.layers import (HDense, HQuantize, PAveragePooling1D, PAveragePooling2D, PConcatenate, PFlatten,
                         PMaxPooling1D, PMaxPooling2D, PReshape, Signature)
-from hgq.proxy import FixedPointQuantizer, convert_to_hls4ml, hls4ml_predict
+from hgq.proxy import FixedPointQuantizer
+
+from bitexact import check_bit_exact
 
 
 def kif_of(layer):
@@ -270,20 +272,6 @@ def concat():
     return concat_model()
 
 
-def check_bit_exact(model, proxy, x, tmp_path, io_type):
-    """Proxy == H-model on the calibration data; compiled hls4ml == proxy on it and on 3x (overflowing) data."""
-    assert np.array_equal(proxy.predict(x, verbose=0), model.predict(x, verbose=0))
-    hls_model = convert_to_hls4ml(proxy, tmp_path / "prj", io_type=io_type)
-    hls_model.compile()
-    x_all = np.concatenate([x, 3 * x]).astype(np.float64)
-    y_proxy = proxy.predict(x_all, verbose=0)
-    y_hls = hls4ml_predict(hls_model, x_all, proxy.output_shape[1:])
-    assert len(x_all) >= 1000
-    assert np.array_equal(y_hls, y_proxy), f"{np.mean(np.any(y_hls != y_proxy, axis=1)):.2%} of samples differ"
-    assert not np.array_equal(proxy.predict(3 * x, verbose=0), model.predict(3 * x, verbose=0)), \
-        "the overflow test data did not overflow"
-
-
 def test_proxy_layers(pooling_parallel, concat):
     proxy = hgq.to_proxy_model(pooling_parallel[0])
     types = {layer.name: type(layer).__name__ for layer in proxy.layers}
@@ -307,23 +295,26 @@ def test_bops_see_through_p_layers(pooling_parallel):
 
 @pytest.mark.hls4ml
 @pytest.mark.parametrize("aggressive", [True, False], ids=["WRAP", "SAT"])
-def test_pooling_chain_io_parallel_bit_exact(pooling_parallel, aggressive, tmp_path):
+def test_pooling_chain_io_parallel_bit_exact(pooling_parallel, aggressive, hls4ml_projects):
     model, x = pooling_parallel
-    check_bit_exact(model, hgq.to_proxy_model(model, aggressive=aggressive), x, tmp_path, "io_parallel")
+    proxy = hgq.to_proxy_model(model, aggressive=aggressive)
+    check_bit_exact(proxy, x, hls4ml_projects(proxy, "io_parallel"), model=model, scales=(3.0,))
 
 
 @pytest.mark.hls4ml
-def test_pooling_chain_io_stream_bit_exact(tmp_path):
+def test_pooling_chain_io_stream_bit_exact(hls4ml_projects):
     model, x = pooling_model("io_stream")
-    check_bit_exact(model, hgq.to_proxy_model(model, aggressive=True), x, tmp_path, "io_stream")
+    proxy = hgq.to_proxy_model(model, aggressive=True)
+    check_bit_exact(proxy, x, hls4ml_projects(proxy, "io_stream"), model=model, scales=(3.0,))
 
 
 @pytest.mark.hls4ml
-def test_signature_concatenate_io_parallel_bit_exact(concat, tmp_path):
+def test_signature_concatenate_io_parallel_bit_exact(concat, hls4ml_projects):
     model, x = concat
     proxy_sat = hgq.to_proxy_model(model, aggressive=False)
     assert np.array_equal(proxy_sat.predict(x, verbose=0), model.predict(x, verbose=0))
-    check_bit_exact(model, hgq.to_proxy_model(model, aggressive=True), x, tmp_path, "io_parallel")
+    proxy = hgq.to_proxy_model(model, aggressive=True)
+    check_bit_exact(proxy, x, hls4ml_projects(proxy, "io_parallel"), model=model, scales=(3.0,))
 
 
 def test_keras_save_load_round_trip(concat, pooling_parallel, tmp_path):
@@ -342,7 +333,7 @@ def test_keras_save_load_round_trip(concat, pooling_parallel, tmp_path):
 
 
 @pytest.mark.hls4ml
-def test_average_pooling_same_padding_io_parallel_bit_exact(tmp_path):
+def test_average_pooling_same_padding_io_parallel_bit_exact(hls4ml_projects):
     """(7, 5) with pool 2, stride 2, 'same': pools of 4, 2 and 1 real elements; hls4ml divides like Keras."""
     keras.utils.set_random_seed(0)
     x = (np.random.default_rng(0).integers(-32, 32, size=(1000, 7, 5, 2)) / 8).astype("float32")
@@ -353,4 +344,5 @@ def test_average_pooling_same_padding_io_parallel_bit_exact(tmp_path):
     hgq.trace_minmax(model, x)
     f = kif_of(ap)[2][0, :, :, 0]
     assert np.array_equal(f, [[5, 5, 4], [5, 5, 4], [5, 5, 4], [4, 4, 3]])
-    check_bit_exact(model, hgq.to_proxy_model(model), x, tmp_path, "io_parallel")
+    proxy = hgq.to_proxy_model(model)
+    check_bit_exact(proxy, x, hls4ml_projects(proxy, "io_parallel"), model=model, scales=(3.0,))

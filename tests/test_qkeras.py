@@ -9,6 +9,8 @@ import h5py
 import numpy as np
 import pytest
 
+from bitexact import check_bit_exact
+
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "qkeras"  # made with real QKeras 0.9.0, see index.json
 NAMES = list(json.loads((FIXTURES / "index.json").read_text())["models"])
 
@@ -23,9 +25,9 @@ def predict(model, x):
 
 @pytest.mark.hls4ml
 @pytest.mark.parametrize("name", NAMES)
-def test_fixture_bit_exact(name, tmp_path):
+def test_fixture_bit_exact(name, hls4ml_projects):
     """Both input forms reproduce QKeras exactly; hls4ml's C simulation reproduces the proxy, overflow included."""
-    from hgq.proxy import FixedPointQuantizer, convert_to_hls4ml, hls4ml_predict
+    from hgq.proxy import FixedPointQuantizer
     from hgq.qkeras import from_qkeras
 
     x, y_qkeras = fixture(name)
@@ -36,12 +38,7 @@ def test_fixture_bit_exact(name, tmp_path):
     assert np.array_equal(predict(proxy, x), y_qkeras)
     assert np.array_equal(predict(from_json, x), y_qkeras)
 
-    hls_model = convert_to_hls4ml(proxy, tmp_path / "prj", io_type="io_parallel")
-    hls_model.compile()
-    x_all = np.concatenate([x, 3 * x]).astype(np.float64)
-    y_proxy = predict(proxy, x_all)
-    y_hls = hls4ml_predict(hls_model, x_all, proxy.output_shape[1:])
-    assert np.array_equal(y_hls, y_proxy), f"{np.mean(np.any(y_hls != y_proxy, axis=1)):.2%} of samples differ"
+    check_bit_exact(proxy, x, hls4ml_projects(proxy, "io_parallel"), scales=(3.0,))
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -328,8 +325,7 @@ def synthetic_model(tmp_path):
 
 @pytest.mark.hls4ml
 @pytest.mark.filterwarnings("ignore:max is not a multiple of delta")  # hls4ml, about d2's float32 weights
-def test_synthetic_layers_bit_exact_with_hls4ml(tmp_path):
-    from hgq.proxy import convert_to_hls4ml, hls4ml_predict
+def test_synthetic_layers_bit_exact_with_hls4ml(tmp_path, hls4ml_projects):
     from hgq.qkeras import from_qkeras
     from hgq.qkeras.quantizers import parse_quantizer
 
@@ -341,11 +337,7 @@ def test_synthetic_layers_bit_exact_with_hls4ml(tmp_path):
     np.testing.assert_array_equal(proxy.get_layer("d1").get_weights()[0],
                                   parse_quantizer(_qbits(5, 0), "test").quantize(kernel))
     x = np.random.default_rng(1).normal(size=(1000, 16, 3)) * 2
-    x = np.concatenate([x, 3 * x])
-    hls_model = convert_to_hls4ml(proxy, tmp_path / "prj", io_type="io_parallel")
-    hls_model.compile()
-    y_proxy = predict(proxy, x)
-    assert np.array_equal(hls4ml_predict(hls_model, x, proxy.output_shape[1:]), y_proxy)
+    check_bit_exact(proxy, x, hls4ml_projects(proxy, "io_parallel"), scales=(3.0,))
 
 
 def test_sequential_config(tmp_path):

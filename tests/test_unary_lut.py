@@ -6,7 +6,9 @@ import pytest
 
 import hgq
 from hgq.layers import HActivation, HDense, HQuantize
-from hgq.proxy import UnaryLUT, convert_to_hls4ml, hls4ml_predict
+from hgq.proxy import UnaryLUT
+
+from bitexact import check_bit_exact
 
 
 @keras.saving.register_keras_serializable(package="hgq_tests")
@@ -47,24 +49,18 @@ def lut_input_precision(hls_model, name):
 
 @pytest.mark.hls4ml
 @pytest.mark.parametrize("aggressive", [True, False], ids=["WRAP", "SAT"])
-def test_unary_lut_bit_exact(aggressive, tmp_path):
+def test_unary_lut_bit_exact(aggressive, hls4ml_projects):
     model, x = lut_model()
     proxy = hgq.to_proxy_model(model, aggressive=aggressive)
     luts = [layer for layer in proxy.layers if isinstance(layer, UnaryLUT)]
     assert [layer.name for layer in luts] == ["a0", "a1", "a2"]
-    assert np.array_equal(proxy.predict(x, verbose=0), model.predict(x, verbose=0))
 
-    hls_model = convert_to_hls4ml(proxy, tmp_path / "prj")
-    hls_model.compile()
+    hls_model = hls4ml_projects(proxy, "io_parallel")
     for lut in luts:  # hls4ml feeds each table exactly the type the table was laid out for
         k, i, f = lut.kif_in
         p = lut_input_precision(hls_model, lut.name)
         assert (bool(p.signed), p.width, p.integer) == (bool(k), k + i + f, k + i), lut.name
-    x_all = np.concatenate([x, 3.0 * x]).astype(np.float64)
-    y_proxy = proxy.predict(x_all, verbose=0)
-    y_hls = hls4ml_predict(hls_model, x_all, proxy.output_shape[1:])
-    assert np.array_equal(y_hls, y_proxy), f"{np.mean(np.any(y_hls != y_proxy, axis=1)):.2%} of samples differ"
-    assert not np.array_equal(y_proxy[len(x):], model.predict(3.0 * x, verbose=0)), "3x inputs did not overflow"
+    check_bit_exact(proxy, x, hls_model, model=model, scales=(3.0,))
 
 
 def test_table_too_large_falls_back_for_builtin():

@@ -3,10 +3,9 @@
 __version__ = "0.1.0"
 
 from . import callbacks
-from .bitwidths import bit_width_summary
 from .calibration import reset_minmax, trace_minmax
 from .callbacks import BetaScheduler, CalibratedBOPs, FreeBOPs, ParetoFront, PiecewiseBeta, ResetMinMax
-from .cost import get_beta, layer_bops, set_beta, total_bops
+from .cost import bit_width_summary, get_beta, layer_bops, set_beta, total_bops
 from .proxy import to_proxy_model
 from .quantizer import get_default_kq_conf, get_default_paq_conf, set_default_kq_conf, set_default_paq_conf
 

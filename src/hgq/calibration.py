@@ -1,8 +1,7 @@
 """Calibration: record the value range of every quantized tensor, which fixes integer bits and signs."""
 
-import numpy as np
-
 from .cost import iter_hlayers, total_bops
+from .data import input_arrays
 
 
 def all_quantizers(model):
@@ -14,23 +13,6 @@ def reset_minmax(model):
     """Forget every recorded range of ``model``."""
     for q in all_quantizers(model):
         q.reset_minmax()
-
-
-def _as_input_list(model, data):
-    arrays = list(data) if isinstance(data, (list, tuple)) else [data]
-    arrays = [np.asarray(a) for a in arrays]
-    if len(arrays) != len(model.inputs):
-        raise ValueError(f"trace_minmax: model {model.name!r} has {len(model.inputs)} input(s), "
-                         f"but data holds {len(arrays)} array(s)")
-    for arr, inp in zip(arrays, model.inputs):
-        expected = tuple(inp.shape[1:])
-        got = arr.shape[1:]
-        if len(got) != len(expected) or any(e is not None and e != g for e, g in zip(expected, got)):
-            raise ValueError(f"trace_minmax: data of shape {arr.shape} does not match input {inp.name!r} "
-                             f"of shape {(None, *expected)}")
-    if len({len(a) for a in arrays}) != 1:
-        raise ValueError("trace_minmax: all input arrays must hold the same number of samples")
-    return arrays
 
 
 def trace_minmax(model, data, batch_size=1024, cover_factor=1.0, verbose=False):
@@ -51,7 +33,7 @@ def trace_minmax(model, data, batch_size=1024, cover_factor=1.0, verbose=False):
         raise ValueError(f"trace_minmax: cover_factor must be positive, got {cover_factor!r}")
     if int(batch_size) < 1:
         raise ValueError(f"trace_minmax: batch_size must be a positive integer, got {batch_size!r}")
-    arrays = _as_input_list(model, data)
+    arrays = input_arrays(model, data, "trace_minmax")
     quantizers = all_quantizers(model)
     n = len(arrays[0])
     reset_minmax(model)

@@ -1,51 +1,21 @@
 """Shared machinery of the H-layers: output quantizer, ``beta``, BOPs loss, input bit widths."""
 
-import weakref
-
 import keras
 from keras import ops
 
+from .. import graph
 from ..quantizer import Quantizer
 from ..quantizer import config as qconfig
 from ..quantizer import fixed_point as fxp
 
 
-def producer_of(tensor):
-    """The layer that produced a symbolic ``keras.KerasTensor`` (``None`` for an eager tensor).
-
-    Keras records the producing operation on every symbolic tensor as ``_keras_history``; this is the
-    one place hgq reads it.
-    """
-    history = getattr(tensor, "_keras_history", None)
-    return None if history is None else history.operation
-
-
-def through_nested_models(producer):
-    """``producer``, or for a nested single-output model the layer that produces its output (followed down)."""
-    while isinstance(producer, keras.Model) and len(producer.outputs or ()) == 1:
-        producer = producer_of(producer.outputs[0])
-    return producer
-
-
-class TracksProducers:
-    """Mixin recording, when the layer is called on symbolic tensors, the layers that produced its inputs.
-
-    Put it before the Keras layer class in the bases.
-    """
-
-    def __call__(self, *args, **kwargs):
-        inputs = args[0] if args else kwargs.get("inputs")
-        producers = [producer_of(t) for t in keras.tree.flatten(inputs)]
-        if all(p is not None for p in producers) and producers:
-            self._producers = tuple(weakref.ref(p) for p in producers)
-        return super().__call__(*args, **kwargs)
+class ReadsInputTypes:
+    """Mixin of layers that need the fixed-point types of their inputs (H-layers and P-layers): it finds the
+    layers that feed them in the model graph (``hgq.graph``)."""
 
     def input_layers(self):
-        """The layers that feed this one, in input order, as recorded when it was called on symbolic tensors.
-
-        An input coming out of a nested single-output model is attributed to that model's last layer.
-        """
-        return [through_nested_models(ref()) for ref in getattr(self, "_producers", ())]
+        """The layers that feed this one, in input order (see ``hgq.graph.input_layers``)."""
+        return graph.input_layers(self)
 
     def quantized_input_layers(self):
         """``input_layers()``, after checking that there are some and that each reports its output's types."""
@@ -59,6 +29,10 @@ class TracksProducers:
                                  f"{type(producer).__name__} {producer.name!r}; put an HQuantize or a Signature "
                                  "before it")
         return layers
+
+    def input_feature_shapes(self):
+        """``(1, *features)`` of each input of the layer's call."""
+        return [(1, *shape[1:]) for shape in graph.input_shapes(self)]
 
 
 class QuantizedOutput:
@@ -82,7 +56,7 @@ class BetaWeight(keras.layers.Layer):
         self.built = True
 
 
-class HLayer(TracksProducers, QuantizedOutput, keras.layers.Layer):
+class HLayer(ReadsInputTypes, QuantizedOutput, keras.layers.Layer):
     """Base of the H-layers: owns the output quantizer ``paq`` and ``beta``, and adds ``beta * BOPs``
     to the model loss while training.
 
@@ -94,14 +68,19 @@ class HLayer(TracksProducers, QuantizedOutput, keras.layers.Layer):
 
     def __init__(self, *args, beta=0.0, paq_conf=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.paq_conf = qconfig.resolve("paq_conf", paq_conf, self.name)
-        self.paq = Quantizer(self.paq_conf, kind="activation", auto_rounding=self._auto_rounding(),
-                             name=f"{self.name}_paq")
+        self.paq = Quantizer(paq_conf, kind="activation", bias_absorbs_rounding=self.bias_absorbs_rounding(),
+                             owner=self.name, name=f"{self.name}_paq")
         self.beta_weight = BetaWeight(beta, name=f"{self.name}_beta")
 
-    def _auto_rounding(self):
-        """What ``rnd_strategy="auto"`` means for the output quantizer: floor, unless a bias absorbs rounding."""
-        return "floor"
+    def bias_absorbs_rounding(self):
+        """Whether a bias of this layer absorbs the half-step offset of rounding half up (see
+        ``fixed_point.training_rounding``); layers without a bias floor under ``rnd_strategy="auto"``."""
+        return False
+
+    @property
+    def paq_conf(self):
+        """The full config of the output quantizer."""
+        return self.paq.conf
 
     @property
     def beta(self):
@@ -112,10 +91,10 @@ class HLayer(TracksProducers, QuantizedOutput, keras.layers.Layer):
     def beta(self, value):
         self.beta_weight.value.assign(float(value))
 
-    def input_bits(self, shape):
-        """Total bit width of each input element, broadcast to ``(1, *shape[1:])``."""
+    def input_bits(self):
+        """Total bit width of each input element, shaped ``(1, *input features)``."""
         bits = self.quantized_input_layers()[0].output_bits()
-        return ops.broadcast_to(bits, (1, *shape[1:]))
+        return ops.broadcast_to(bits, self.input_feature_shapes()[0])
 
     def output_kif(self):
         return self.paq.kif()

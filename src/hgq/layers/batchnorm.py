@@ -13,7 +13,6 @@ normalization costs nothing in firmware. See ``docs/batchnorm.md``.
 import keras
 from keras import ops
 
-from ..quantizer import fixed_point as fxp
 from .conv import HConv1D, HConv2D
 from .dense import HDense
 
@@ -82,7 +81,7 @@ class BatchNormFusionMixin:
 
     def _batch_statistics(self, inputs):
         """Per-channel mean and variance of ``linear(x, W) + b`` over every other axis; updates the moving ones."""
-        z = self._linear(inputs, self.kernel) + self._raw_bias()
+        z = self.linear(inputs, self.kernel) + self._raw_bias()
         axes = list(range(len(z.shape) - 1))
         mean, var = ops.moments(z, axes=axes)
         m = self.momentum
@@ -90,47 +89,27 @@ class BatchNormFusionMixin:
         self.moving_variance.assign(self.moving_variance * m + ops.stop_gradient(var) * (1.0 - m))
         return mean, var
 
-    def _round_bias(self, bias, f_out=None):
-        bq = fxp.round_to_grid(bias, ops.cast(self.bias_fractional_bits(f_out), bias.dtype), "standard_round")
-        return bias + ops.stop_gradient(bq - bias)
-
-    def quantized_kernel(self, training=None, f=None):
-        """The fused kernel (moving statistics) as quantized by ``kq``: what is exported and counted in BOPs."""
-        return self.kq(self.fused_kernel_and_bias()[0], training=training, f=f)
-
-    def quantized_bias(self, f_out=None):
-        """The fused bias (moving statistics), rounded as the parent rounds its bias."""
-        return self._round_bias(self.fused_kernel_and_bias()[1], f_out)
-
-    def call(self, inputs, training=None):
-        f_kernel, f_out = self.kq.fractional_bits(), self.paq.fractional_bits()
-        if training:
-            kernel, bias = self.fused_kernel_and_bias(*self._batch_statistics(inputs))
-        else:
-            kernel, bias = self.fused_kernel_and_bias()
-        kernel_q = self.kq(kernel, training=training, f=f_kernel)
-        z = self._linear(inputs, kernel_q) + self._round_bias(bias, f_out)
-        out = self.paq(self.activation(z), training=training, f=f_out)
-        deterministic = self.kq.rounding in ("standard_round", "floor")
-        self.add_bops_loss(training, kernel_q=kernel_q if deterministic else None, f_kernel=f_kernel)
-        return out
+    def kernel_and_bias(self, inputs=None, training=None):
+        """The fused kernel and bias: with the batch statistics of ``inputs`` while training (which updates the
+        moving ones), else with the moving statistics (what is exported and counted in BOPs)."""
+        if training and inputs is not None:
+            return self.fused_kernel_and_bias(*self._batch_statistics(inputs))
+        return self.fused_kernel_and_bias()
 
     def _bn_variables(self):
         return {name: getattr(self, name) for name in ("bn_gamma", "bn_beta", "moving_mean", "moving_variance")
                 if getattr(self, name) is not None}
 
+    # Keras' Dense saves only its kernel and bias; the generic ``Layer`` mechanism saves every variable of the
+    # layer (kernel, bias, then the normalization's, in creation order) by index. Use it for both kinds.
     def save_own_variables(self, store):
-        # keras Dense saves only its kernel and bias (by index); add the normalization's variables by name
-        super().save_own_variables(store)
-        if self.built and len(list(store.keys())) < len(self._trainable_variables + self._non_trainable_variables):
-            for name, var in self._bn_variables().items():
-                store[name] = var
+        keras.layers.Layer.save_own_variables(self, store)
 
     def load_own_variables(self, store):
-        super().load_own_variables(store)
-        if "moving_mean" in store.keys():
-            for name, var in self._bn_variables().items():
-                var.assign(store[name])
+        if "moving_mean" in store.keys():  # hgq 0.1.0 saved the dense layer's statistics by name after "0", "1"
+            keys = ["0", "1", *self._bn_variables()]
+            store = {str(n): store[key] for n, key in enumerate(keys)}
+        keras.layers.Layer.load_own_variables(self, store)
 
     def get_config(self):
         cfg = super().get_config()

@@ -1,34 +1,12 @@
 """HConv1D and HConv2D: convolutions with a per-weight quantized kernel and a quantized output."""
 
 import keras
-import numpy as np
-from keras import ops
 
+from .. import graph
 from ..quantizer import config as qconfig
 from .base import HLayer
-from .geometry import output_size_and_padding
+from .geometry import conv_weight_input_bits
 from .kernel import QuantizedKernelMixin, check_activation
-
-
-def _axis_taps(in_size, kernel, stride, padding):
-    """0/1 matrix ``(in_size, kernel)`` along one spatial axis: 1 where kernel tap ``t`` of some output
-    position reads input ``y = p * stride + t - pad`` (a padded zero is read by no entry)."""
-    out, pad = output_size_and_padding(in_size, kernel, stride, padding)
-    matrix = np.zeros((in_size, kernel))
-    for p in range(out):
-        for t in range(kernel):
-            if 0 <= p * stride + t - pad < in_size:
-                matrix[p * stride + t - pad, t] = 1.0
-    return matrix
-
-
-def _tap_matrix(spatial_shape, kernel_size, strides, padding):
-    """0/1 matrix ``(input positions, kernel taps)``, both flattened in row-major order: the Kronecker
-    product of the per-axis matrices of ``_axis_taps``."""
-    matrix = np.ones((1, 1))
-    for n, k, s in zip(spatial_shape, kernel_size, strides):
-        matrix = np.kron(matrix, _axis_taps(int(n), int(k), int(s), padding))
-    return matrix
 
 
 def _positions(shape):
@@ -75,7 +53,7 @@ class HConvBase(QuantizedKernelMixin, HLayer):
 
     def output_positions(self):
         """Number of output positions (pixels) of the built layer."""
-        return _positions(self.output.shape)
+        return _positions(graph.output_shapes(self)[0])
 
     def parallel_bops(self):
         """BOPs of the firmware's ``parallel_factor`` kernel instances, reused over the output positions:
@@ -83,17 +61,11 @@ class HConvBase(QuantizedKernelMixin, HLayer):
         the loss and ``trace_minmax`` keep the full sum)."""
         return self.bops() / self.output_positions() * self.parallel_factor
 
-    def _linear(self, inputs, kernel):
+    def linear(self, inputs, kernel):
         return self.convolution_op(inputs, kernel)
 
-    def _bops(self, in_bits, w_bits):
-        # sum over positions p, taps t, channels c, filters o of b_in[p*s + t - pad, c] * b_w[t, c, o]
-        #   = sum over t, c of reads[t, c] * sum_o b_w[t, c, o], where reads[t, c] sums the input widths that
-        # tap t reads over all positions: one small matmul by a 0/1 matrix instead of a convolution of the widths
-        taps = _tap_matrix(in_bits.shape[1:-1], self.kernel_size, self.strides, self.padding)
-        channels = in_bits.shape[-1]
-        reads = ops.matmul(ops.convert_to_tensor(taps.T, dtype=in_bits.dtype), ops.reshape(in_bits, (-1, channels)))
-        return ops.sum(reads * ops.reshape(ops.sum(w_bits, axis=-1), (-1, channels)))
+    def weight_input_bits(self, in_bits):
+        return conv_weight_input_bits(in_bits, self.kernel_size, self.strides, self.padding)
 
     def get_config(self):
         cfg = super().get_config()

@@ -5,6 +5,7 @@ from keras import ops
 
 from ..quantizer import config as qconfig
 from .base import HLayer
+from .geometry import dense_weight_input_bits
 from .kernel import QuantizedKernelMixin, check_activation
 
 
@@ -39,11 +40,11 @@ class HDense(QuantizedKernelMixin, HLayer, keras.layers.Dense):
         self.kq.build(self.kernel.shape)
         self.paq.build((None, *input_shape[1:-1], self.units))
 
-    def _linear(self, inputs, kernel):
+    def linear(self, inputs, kernel):
         return ops.matmul(inputs, kernel)
 
-    def _bops(self, in_bits, w_bits):
-        return ops.sum(ops.matmul(in_bits, w_bits))
+    def weight_input_bits(self, in_bits):
+        return dense_weight_input_bits(in_bits)
 
     def get_config(self):
         cfg = super().get_config()

@@ -3,7 +3,6 @@
 from keras import ops
 
 from ..quantizer import Quantizer
-from ..quantizer import config as qconfig
 from ..quantizer import fixed_point as fxp
 
 LINEAR_OR_RELU = ("linear", "relu")
@@ -22,24 +21,36 @@ def check_activation(layer_name, activation):
 class QuantizedKernelMixin:
     """What a layer with a quantized kernel, a bias and a quantized output needs (HDense, HConv1D, HConv2D).
 
-    The host class defines ``kernel``, ``bias``, ``use_bias``, ``activation``, ``kq`` and ``paq``, and
-    implements ``_linear(inputs, kernel)`` (its multiply-accumulate) and ``_bops(in_bits, w_bits)``
-    (the sum of that multiply-accumulate applied to bit widths: the BOPs).
+    The host class defines ``kernel``, ``bias``, ``use_bias``, ``activation``, ``kq`` and ``paq``, and implements
+    the two halves of its cost protocol (``hgq.cost``):
+
+    - ``linear(inputs, kernel)``: its multiply-accumulate;
+    - ``weight_input_bits(in_bits)``: for each weight (broadcastable to the kernel's shape), the sum of the
+      widths of the input elements it multiplies over all output positions. A weight's BOPs are this times
+      its own width; the layer's BOPs are their sum.
     """
 
     multiplies = True
 
     def _init_kernel_quantizer(self, kq_conf):
-        self.kq_conf = qconfig.resolve("kq_conf", kq_conf, self.name)
-        self.kq = Quantizer(self.kq_conf, kind="kernel", auto_rounding="standard_round", name=f"{self.name}_kq")
+        self.kq = Quantizer(kq_conf, kind="kernel", bias_absorbs_rounding=True, owner=self.name,
+                            name=f"{self.name}_kq")
 
-    def _auto_rounding(self):
-        # A bias can absorb the half-step offset of rounding half up; without one the output floors.
-        return "standard_round" if self.use_bias else "floor"
+    @property
+    def kq_conf(self):
+        """The full config of the kernel quantizer."""
+        return self.kq.conf
+
+    def bias_absorbs_rounding(self):
+        return self.use_bias
+
+    def kernel_and_bias(self, inputs=None, training=None):
+        """The float kernel and bias (``None`` without one) that the layer quantizes."""
+        return self.kernel, (self.bias if self.use_bias else None)
 
     def quantized_kernel(self, training=None, f=None):
         """The kernel as quantized by ``kq`` (``f``: its fractional bits, when already computed)."""
-        return self.kq(self.kernel, training=training, f=f)
+        return self.kq(self.kernel_and_bias()[0], training=training, f=f)
 
     def bias_fractional_bits(self, f=None):
         """Fractional bits of the quantized bias: one more than the finest output step of each channel."""
@@ -47,30 +58,37 @@ class QuantizedKernelMixin:
         per_channel = ops.max(ops.reshape(f, (-1, f.shape[-1])), axis=0)
         return ops.broadcast_to(per_channel, tuple(self.bias.shape)) + 1.0
 
+    def _round_bias(self, bias, f_out=None):
+        """``bias`` rounded half up to ``bias_fractional_bits`` (straight-through gradient)."""
+        bq = fxp.round_to_grid(bias, ops.cast(self.bias_fractional_bits(f_out), bias.dtype), "standard_round")
+        return bias + ops.stop_gradient(bq - bias)
+
     def quantized_bias(self, f_out=None):
         """The bias rounded half up to ``bias_fractional_bits`` (straight-through gradient)."""
-        b = self.bias
-        bq = fxp.round_to_grid(b, ops.cast(self.bias_fractional_bits(f_out), b.dtype), "standard_round")
-        return b + ops.stop_gradient(bq - b)
+        return self._round_bias(self.kernel_and_bias()[1], f_out)
 
     def call(self, inputs, training=None):
         f_kernel, f_out = self.kq.fractional_bits(), self.paq.fractional_bits()
-        kernel_q = self.quantized_kernel(training, f=f_kernel)
-        z = self._linear(inputs, kernel_q)
-        if self.use_bias:
-            z = z + self.quantized_bias(f_out)
+        kernel, bias = self.kernel_and_bias(inputs, training)
+        kernel_q = self.kq(kernel, training=training, f=f_kernel)
+        z = self.linear(inputs, kernel_q)
+        if bias is not None:
+            z = z + self._round_bias(bias, f_out)
         out = self.paq(self.activation(z), training=training, f=f_out)
         # BOPs use the deterministic kernel: reuse this one unless training rounds it randomly
-        deterministic = self.kq.rounding in ("standard_round", "floor")
-        self.add_bops_loss(training, kernel_q=kernel_q if deterministic else None, f_kernel=f_kernel)
+        self.add_bops_loss(training, kernel_q=kernel_q if self.kq.deterministic else None, f_kernel=f_kernel)
         return out
 
-    def compute_bops(self, dtype="float32", kernel_q=None, f_kernel=None):
+    def weight_bits(self, kernel_q=None, f_kernel=None):
+        """Total width of each weight of the quantized kernel (0: pruned)."""
         if kernel_q is None:
             kernel_q = self.quantized_kernel(False)
-        w_bits = ops.cast(self.kq.bits(kernel_q, f=f_kernel), dtype)
-        in_bits = ops.cast(self.input_bits((None, *self.input.shape[1:])), dtype)
-        return self._bops(in_bits, w_bits)
+        return self.kq.bits(kernel_q, f=f_kernel)
+
+    def compute_bops(self, dtype="float32", kernel_q=None, f_kernel=None):
+        w_bits = ops.cast(self.weight_bits(kernel_q, f_kernel), dtype)
+        in_bits = ops.cast(self.input_bits(), dtype)
+        return ops.sum(self.weight_input_bits(in_bits) * w_bits)
 
     def quantizers(self):
         return [self.kq, self.paq]

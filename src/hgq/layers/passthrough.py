@@ -15,7 +15,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from .base import QuantizedOutput, TracksProducers
+from .base import QuantizedOutput, ReadsInputTypes
 from .geometry import output_size_and_padding
 
 #: Placeholder for the integer and fractional bits of an element that is always zero, so that it never
@@ -23,24 +23,23 @@ from .geometry import output_size_and_padding
 _NEUTRAL = -1.0e4
 
 
-class PassThroughLayer(TracksProducers, QuantizedOutput):
-    """Common part of the P-layers: reading the ``(k, i, f)`` of their inputs."""
+class PassThroughLayer(ReadsInputTypes, QuantizedOutput):
+    """Common part of the P-layers: the ``(k, i, f)`` of their output follows from those of their inputs."""
 
     def input_kifs(self):
         """``(k, i, f)`` of each input, each broadcast to ``(1, *feature_shape)`` of that input."""
-        shapes = [t.shape for t in keras.tree.flatten(self.input)]
         kifs = []
-        for producer, shape in zip(self.quantized_input_layers(), shapes):
-            full = (1, *shape[1:])
-            kifs.append(tuple(ops.broadcast_to(ops.cast(a, "float32"), full) for a in producer.output_kif()))
+        for producer, shape in zip(self.quantized_input_layers(), self.input_feature_shapes()):
+            kifs.append(tuple(ops.broadcast_to(ops.cast(a, "float32"), shape) for a in producer.output_kif()))
         return kifs
 
-    def input_kif(self):
-        return self.input_kifs()[0]
-
     def output_kif(self):
-        k, i, f = self.input_kif()
-        return tuple(self.call(a) for a in (k, i, f))
+        return self.output_kif_from(self.input_kifs())
+
+    def output_kif_from(self, input_kifs):
+        """The output's ``(k, i, f)`` given each input's (each shaped ``(1, *features)``): the layer's rule for
+        types, usable on types from anywhere (the cost report applies it to proxy layers)."""
+        return tuple(self.call(a) for a in input_kifs[0])
 
 
 def _neutralize_zero_width(k, i, f):
@@ -58,10 +57,10 @@ def _restore_zero_width(k, i, f):
 class _PoolingKif:
     """Window maximum of ``k``, ``i``, ``f`` with the layer's own pool size, strides and padding."""
 
-    def _window_union(self):
+    def _window_union(self, kif):
         # one pooling of k, i and f stacked along the channels instead of three
         axis = -1 if self.data_format == "channels_last" else 1
-        stacked = ops.concatenate(_neutralize_zero_width(*self.input_kif()), axis=axis)
+        stacked = ops.concatenate(_neutralize_zero_width(*kif), axis=axis)
         pooled = ops.max_pool(stacked, pool_size=self.pool_size, strides=self.strides, padding=self.padding,
                               data_format=self.data_format)
         return _restore_zero_width(*ops.split(pooled, 3, axis=axis))
@@ -70,8 +69,8 @@ class _PoolingKif:
 class _PMaxPooling(_PoolingKif):
     """Max pooling: each output's type is the union of the types in its window."""
 
-    def output_kif(self):
-        return self._window_union()
+    def output_kif_from(self, input_kifs):
+        return self._window_union(input_kifs[0])
 
 
 def _is_pow2(n):
@@ -126,8 +125,8 @@ class _PAveragePooling(_PoolingKif):
         self._log2_area = np.expand_dims(log2, (0, axis)).astype("float32")  # (1, *out_spatial, 1) or (1, 1, ...)
         super().build(input_shape)
 
-    def output_kif(self):
-        k, i, f = self._window_union()
+    def output_kif_from(self, input_kifs):
+        k, i, f = self._window_union(input_kifs[0])
         nonzero = (k + i + f) > 0
         return k, i, ops.where(nonzero, f + self._log2_area, f)
 
@@ -153,9 +152,8 @@ class PConcatenate(PassThroughLayer, keras.layers.Concatenate):
     """``keras.layers.Concatenate`` that carries the bit widths: each input's type, concatenated along
     ``axis``. Costs nothing."""
 
-    def output_kif(self):
-        kifs = self.input_kifs()
-        return tuple(self.call([kif[n] for kif in kifs]) for n in range(3))
+    def output_kif_from(self, input_kifs):
+        return tuple(self.call([kif[n] for kif in input_kifs]) for n in range(3))
 
 
 @_serializable

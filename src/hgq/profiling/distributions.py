@@ -1,5 +1,5 @@
-"""The data behind ``hgq.profiling.numerical``: values per variable and per layer output, bit widths, and the range
-each fixed-point type can represent. NumPy only (no matplotlib).
+"""The data behind ``hgq.profiling.numerical``: values per variable and per layer output, bit widths, and (from
+``ranges``) the range each fixed-point type can represent. NumPy only (no matplotlib).
 
 Conventions:
 
@@ -17,14 +17,15 @@ from dataclasses import dataclass
 import keras
 import numpy as np
 
-from ..cost import iter_hlayers
-from ..layers.base import HLayer, producer_of
-from ..proxy.convert import as_numpy, exported_kernel_bias
+from .. import graph
+from ..cost import iter_hlayers, layer_bit_widths
+from ..cost.types import as_numpy
+from ..data import input_arrays
+from ..layers.base import HLayer
+from ..layers.kernel import QuantizedKernelMixin
+from ..proxy.convert import exported_kernel_bias
 from ..proxy.fixed_point_quantizer import FixedPointQuantizer
-from ..proxy.unary_lut import minimal_kif
-
-#: hls4ml's names of a layer's weights -> the Keras names used in the row labels.
-HLS_WEIGHT_NAMES = {"weight": "kernel", "bias": "bias"}
+from .ranges import hls_weight_label, modelgraph_ranges, proxy_ranges
 
 
 @dataclass
@@ -60,15 +61,7 @@ def _rows(pairs):
 
 def is_hmodel(model):
     """Whether ``model`` (nested models included) holds at least one H-layer."""
-    return any(True for _ in iter_hlayers(model))
-
-
-def _flat_layers(model):
-    for layer in model.layers:
-        if isinstance(layer, keras.Model):
-            yield from _flat_layers(layer)
-        else:
-            yield layer
+    return bool(iter_hlayers(model))
 
 
 # -- weights ----------------------------------------------------------------------------------------------------
@@ -82,9 +75,9 @@ def weight_rows(model):
     variables as they are.
     """
     pairs = []
-    for layer in _flat_layers(model):
+    for _, layer in graph.flat_layers(model):
         if isinstance(layer, HLayer):
-            if hasattr(layer, "quantized_kernel"):
+            if isinstance(layer, QuantizedKernelMixin):
                 kernel, bias, _ = exported_kernel_bias(layer)
                 pairs.append((f"{layer.name}/kernel", kernel, None))
                 if bias is not None:
@@ -96,46 +89,18 @@ def weight_rows(model):
 
 def modelgraph_weight_rows(hls_model):
     """One row per weight of an hls4ml ``ModelGraph`` (``weight`` is labelled ``kernel``)."""
-    return _rows((_hls_weight_label(layer, key), w.data, None)
+    return _rows((hls_weight_label(layer, key), w.data, None)
                  for layer in hls_model.get_layers() for key, w in layer.weights.items())
-
-
-def _hls_weight_label(layer, key):
-    return f"{layer.name}/{HLS_WEIGHT_NAMES.get(key, key)}"
 
 
 def bit_width_rows(model):
     """Total bit widths of every H-layer: ``<layer>/kernel`` (per weight) and ``<layer>/output`` (per output
     element, from the recorded ranges; left out while the layer has none). Zeros (pruned) are kept."""
-    rows = []
-    for layer in iter_hlayers(model):
-        if hasattr(layer, "kq"):
-            rows.append(Row(f"{layer.name}/kernel", as_numpy(layer.kq.bits(layer.quantized_kernel(False))).ravel()))
-        try:
-            rows.append(Row(f"{layer.name}/output", as_numpy(layer.paq.bits()).ravel()))
-        except ValueError:  # never calibrated or trained: no recorded range, so no output width yet
-            pass
-    return rows
-
+    return [Row(f"{layer.name}/{kind}", bits) for layer in iter_hlayers(model)
+            for kind, bits in layer_bit_widths(layer, missing_ok=True).items()]
 
 
 # -- activations ------------------------------------------------------------------------------------------------
-
-def input_arrays(model, X):
-    """``X`` as a list of arrays, one per input of ``model``, after checking their number and shapes."""
-    arrays = [np.asarray(a) for a in (X if isinstance(X, (list, tuple)) else [X])]
-    expected = [(None, *t.shape[1:]) for t in model.inputs]
-    if len(arrays) != len(expected):
-        raise ValueError(f"numerical: model {model.name!r} has {len(expected)} input(s) of shape(s) "
-                         f"{', '.join(map(str, expected))}, but X holds {len(arrays)} array(s)")
-    for n, (arr, shape) in enumerate(zip(arrays, expected)):
-        if arr.ndim != len(shape) or any(e is not None and e != g for e, g in zip(shape[1:], arr.shape[1:])):
-            raise ValueError(f"numerical: X{f'[{n}]' if len(arrays) > 1 else ''} has shape {arr.shape}, but "
-                             f"input {n} of model {model.name!r} expects shape {shape}")
-    if len({len(a) for a in arrays}) != 1:
-        raise ValueError("numerical: all arrays of X must hold the same number of samples")
-    return arrays
-
 
 def _takes_training(layer):
     try:
@@ -147,20 +112,15 @@ def _takes_training(layer):
 def _run_recording(model, inputs, record):
     """Run ``model`` eagerly in inference mode on ``inputs``, calling ``record(layer, output)`` for every layer,
     layers of nested models included (the nested model itself is not recorded)."""
-    functional = keras.Model(model.inputs, model.outputs, name=model.name)
 
     def call(layer, *args, **kwargs):
-        if isinstance(layer, keras.Model):
-            return _run_recording(layer, args[0], record)
         if _takes_training(layer):
             kwargs["training"] = False
         out = layer(*args, **kwargs)
         record(layer, out)
         return out
 
-    flat = keras.tree.flatten(inputs)
-    # Functional._run_through_graph walks the graph with a hook on every call; hgq's proxy export uses it too.
-    return functional._run_through_graph(flat, operation_fn=lambda op: op, call_fn=call)
+    return graph.run(model, inputs, call)
 
 
 def activation_rows(model, X, batch_size=1024, hmodel_keys=None):
@@ -170,11 +130,10 @@ def activation_rows(model, X, batch_size=1024, hmodel_keys=None):
     The ranges of inputs are looked up under ``input:<n>``; of an H-layer's output under ``<layer>_q`` then
     ``<layer>`` (the names of its quantizer in the proxy), of any other layer under its name.
     """
-    arrays = input_arrays(model, X)
+    arrays = input_arrays(model, X, "numerical")
     hmodel_keys = is_hmodel(model) if hmodel_keys is None else hmodel_keys
     collected, keys = {}, {}
-    for n, tensor in enumerate(model.inputs):
-        producer = producer_of(tensor)
+    for n, producer in enumerate(graph.model_input_layers(model)):
         label = producer.name if producer is not None else f"input_{n}"
         collected[label], keys[label] = [nonzero_abs(arrays[n])], (f"input:{n}", label)
 
@@ -215,83 +174,6 @@ def modelgraph_activation_rows(hls_model, X):
     return [row for row in rows if row.values.size]
 
 
-# -- precision ranges -------------------------------------------------------------------------------------------
-
-def kif_range(k, i, f):
-    """``(-f, i)``: the log2 magnitudes a type with sign ``k``, ``i`` integer and ``f`` fractional bits holds."""
-    del k  # the sign bit does not change the magnitudes
-    return (-float(f), float(i))
-
-
-def quantizer_range(quantizer):
-    """The range of the union type of a ``FixedPointQuantizer`` (max ``i``, max ``f`` over its elements with at
-    least one bit), or ``None`` when every element has zero bits."""
-    k, b, integers = (np.asarray(a, dtype=np.int64).reshape(-1) for a in quantizer.kbi())
-    live = b > 0
-    if not np.any(live):
-        return None
-    i, f = (integers - k)[live], (b - integers)[live]
-    return kif_range(int(k[live].max()), int(i.max()), int(f.max()))
-
-
-def precision_range(precision):
-    """The range of an hls4ml precision type (``width``, ``integer``, ``signed``), or ``None`` for another type."""
-    width, integer = getattr(precision, "width", None), getattr(precision, "integer", None)
-    if width is None or integer is None:
-        return None
-    signed = int(bool(getattr(precision, "signed", True)))
-    return kif_range(signed, integer - signed, width - integer)
-
-
-def proxy_ranges(proxy):
-    """``(weight ranges, activation ranges)`` of a proxy model.
-
-    Weights: the smallest fixed-point type holding each variable's values exactly (what hls4ml infers for a
-    proxy), keyed ``<layer>/<variable>``. Activations: each ``FixedPointQuantizer``'s union type, keyed by its
-    name. The proxy's inputs are floats: no range.
-    """
-    weights, activations = {}, {}
-    for layer in _flat_layers(proxy):
-        if isinstance(layer, FixedPointQuantizer):
-            r = quantizer_range(layer)
-            if r is not None:
-                activations[layer.name] = r
-            continue
-        for v in layer.weights:
-            values = as_numpy(v)
-            if np.any(values != 0):
-                weights[f"{layer.name}/{v.name}"] = kif_range(*minimal_kif(values))
-    return weights, activations
-
-
-def modelgraph_ranges(hls_model):
-    """``(weight ranges, activation ranges)`` of an hls4ml ``ModelGraph``: each weight's precision keyed
-    ``<layer>/<weight>`` (``weight`` -> ``kernel``), each layer's output precision keyed by its name and each
-    input's also as ``input:<n>``."""
-    weights, activations = {}, {}
-    for layer in hls_model.get_layers():
-        for key, w in layer.weights.items():
-            r = precision_range(w.type.precision)
-            if r is not None:
-                weights[_hls_weight_label(layer, key)] = r
-        r = precision_range(layer.get_output_variable().type.precision)
-        if r is not None:
-            activations[layer.name] = r
-    for n, var in enumerate(hls_model.get_input_variables()):
-        r = precision_range(var.type.precision)
-        if r is not None:
-            activations[f"input:{n}"] = r
-    return weights, activations
-
-
-def range_of(row, ranges):
-    """The first of ``row.keys`` found in ``ranges``, or ``None``."""
-    for key in row.keys:
-        if key in (ranges or {}):
-            return ranges[key]
-    return None
-
-
 # -- what to profile --------------------------------------------------------------------------------------------
 
 def is_modelgraph(obj):
@@ -304,7 +186,7 @@ def is_modelgraph(obj):
 
 
 def _check_proxy(hls_model):
-    if not any(isinstance(layer, FixedPointQuantizer) for layer in _flat_layers(hls_model)):
+    if not graph.layers_of_type(hls_model, FixedPointQuantizer):
         hint = (" it is an H-model: pass it as model= and its proxy (hgq.to_proxy_model) as hls_model="
                 if is_hmodel(hls_model) else " it holds no FixedPointQuantizer")
         raise ValueError(f"numerical: hls_model {hls_model.name!r} is not a proxy model;{hint}")

@@ -6,7 +6,8 @@ them with ``fig.savefig(path)``. See ``docs/profiling.md``.
 
 import numpy as np
 
-from .distributions import collect, range_of
+from .distributions import collect
+from .ranges import range_of
 from .optional import require
 
 PLOT_STYLES = ("boxplot", "histogram", "violinplot")

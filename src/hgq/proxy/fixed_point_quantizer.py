@@ -6,9 +6,6 @@ from keras import ops
 
 from ..quantizer import fixed_point as fxp
 
-ROUNDING_MODES = {"TRN": "floor", "RND": "standard_round", "RND_CONV": "half_even"}
-OVERFLOW_MODES = ("WRAP", "SAT", "SAT_SYM")
-
 
 @keras.saving.register_keras_serializable(package="hgq")
 class FixedPointQuantizer(keras.layers.Layer):
@@ -28,10 +25,10 @@ class FixedPointQuantizer(keras.layers.Layer):
 
     def __init__(self, kbi_shape=(1,), RND="TRN", SAT="WRAP", fusible=None, overrides=None, **kwargs):
         super().__init__(**kwargs)
-        if RND not in ROUNDING_MODES:
-            raise ValueError(f"FixedPointQuantizer {self.name!r}: RND={RND!r}; allowed: {', '.join(ROUNDING_MODES)}")
-        if SAT not in OVERFLOW_MODES:
-            raise ValueError(f"FixedPointQuantizer {self.name!r}: SAT={SAT!r}; allowed: {', '.join(OVERFLOW_MODES)}")
+        if RND not in fxp.HLS_ROUNDINGS:
+            raise ValueError(f"FixedPointQuantizer {self.name!r}: RND={RND!r}; allowed: {', '.join(fxp.HLS_ROUNDINGS)}")
+        if SAT not in fxp.OVERFLOWS:
+            raise ValueError(f"FixedPointQuantizer {self.name!r}: SAT={SAT!r}; allowed: {', '.join(fxp.OVERFLOWS)}")
         self.kbi_shape = tuple(int(s) for s in kbi_shape)
         self.RND, self.SAT = RND, SAT
         self.fusible = fusible
@@ -55,7 +52,7 @@ class FixedPointQuantizer(keras.layers.Layer):
     def call(self, x):
         k, b, integers = (ops.cast(v, x.dtype) for v in (self.keep_negative, self.bits, self.integers))
         i, f = integers - k, b - integers
-        xq = fxp.round_to_grid(x, f, ROUNDING_MODES[self.RND])
+        xq = fxp.round_to_grid(x, f, fxp.HLS_ROUNDINGS[self.RND])
         xq = fxp.apply_overflow(xq, k, i, f, self.SAT)
         return ops.where(b > 0, xq, ops.zeros_like(xq))
 

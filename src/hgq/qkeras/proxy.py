@@ -2,7 +2,9 @@
 
 import keras
 
-from .convert import Context, convert_layer
+from ..proxy.convert import require_exact_float64
+from ..proxy.registry import Context, SavedLayer
+from .converters import convert
 from .reader import read_model
 
 
@@ -44,9 +46,11 @@ def from_qkeras(path, weights=None, aggressive=False):
             equal to QKeras only while no activation overflows).
 
     Raises:
-        ValueError: naming the layer, for anything that cannot be reproduced exactly.
+        ValueError: naming the layer, for anything that cannot be reproduced exactly, and on a backend that
+            computes float64 in float32 (JAX without 64-bit mode).
         FileNotFoundError: for a missing file.
     """
+    require_exact_float64("from_qkeras")
     config, arrays = read_model(path, weights)
     if config["class_name"] == "Sequential":
         graph, input_names, output_names = _sequential_graph(config["config"]["layers"])
@@ -54,9 +58,10 @@ def from_qkeras(path, weights=None, aggressive=False):
         graph, input_names, output_names = _functional_graph(config["config"])
     else:
         raise ValueError(f"from_qkeras: model class {config['class_name']!r} is not supported")
-    ctx, nodes = Context(aggressive), {}
+    ctx, nodes = Context("from_qkeras", aggressive), {}
     for cfg, input_layers in graph:
-        nodes[cfg["config"]["name"]] = convert_layer(cfg, [nodes[n] for n in input_layers], arrays, ctx)
+        layer = SavedLayer(cfg["class_name"], cfg["config"], arrays.get(cfg["config"]["name"], []))
+        nodes[layer.name] = convert(layer, [nodes[n] for n in input_layers], ctx)
     inputs = [nodes[n].tensor for n in input_names]
     outputs = [nodes[n].tensor for n in output_names]
     name = config["config"].get("name", "qkeras")

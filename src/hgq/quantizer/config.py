@@ -10,7 +10,9 @@ import numbers
 
 import keras
 
-ROUNDINGS = ("standard_round", "stochastic_round", "fast_uniform_noise_injection", "floor", "auto")
+from . import fixed_point as fxp
+
+ROUNDINGS = (*fxp.ROUNDINGS, "auto")
 KEYS = ("init_bw", "skip_dims", "rnd_strategy", "exact_q_value", "dtype", "bw_clip", "trainable",
         "regularizer", "minmax_record")
 FLOAT_DTYPES = ("float16", "bfloat16", "float32", "float64")

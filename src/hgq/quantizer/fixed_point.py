@@ -16,6 +16,39 @@ LN2 = math.log(2.0)
 #: Integer bits reported for a value that is exactly zero (no bit needed).
 ZERO_INT_BITS = -128.0
 
+#: The one rounding table. Per training rounding strategy: how the trained model rounds at inference, and the
+#: hls4ml rounding mode that computes the same.
+ROUNDINGS = {
+    "standard_round": ("standard_round", "RND"),
+    "stochastic_round": ("standard_round", "RND"),
+    "fast_uniform_noise_injection": ("standard_round", "RND"),
+    "floor": ("floor", "TRN"),
+}
+
+#: Per hls4ml rounding mode: the ``round_to_grid`` rounding that computes it.
+HLS_ROUNDINGS = {"TRN": "floor", "RND": "standard_round", "RND_CONV": "half_even"}
+
+#: hls4ml overflow modes (see ``apply_overflow``).
+OVERFLOWS = ("WRAP", "SAT", "SAT_SYM")
+
+
+def training_rounding(strategy, bias_absorbs_rounding):
+    """The rounding a quantizer trains with: ``strategy``, where ``"auto"`` rounds half up when a bias can absorb
+    the half-step offset (exported as truncation plus a shifted bias, free in hardware) and floors otherwise."""
+    if strategy == "auto":
+        return "standard_round" if bias_absorbs_rounding else "floor"
+    return strategy
+
+
+def inference_rounding(rounding):
+    """How values trained with ``rounding`` are rounded at inference."""
+    return ROUNDINGS[rounding][0]
+
+
+def hls_rounding(rounding):
+    """hls4ml's rounding mode (``"RND"``, ``"TRN"``) of values trained with ``rounding``."""
+    return ROUNDINGS[rounding][1]
+
 
 #: Per float dtype: the integer dtype of the same size, mantissa bits and exponent bias.
 _FLOAT_LAYOUT = {"float16": ("int16", 10, 15), "bfloat16": ("int16", 7, 127), "float32": ("int32", 23, 127),

@@ -3,9 +3,9 @@
 import keras
 from keras import ops
 
+from ..backend import max_over_replicas, min_over_replicas
 from . import config as qconfig
 from . import fixed_point as fxp
-from .distribute import max_over_replicas, min_over_replicas
 
 
 def _quantize_ste(x, f, rounding, noise):
@@ -38,18 +38,19 @@ class Quantizer(keras.layers.Layer):
     Args:
         conf: a full quantizer config (see ``hgq.quantizer.config``); ``None`` takes the default.
         kind: ``"kernel"`` (weights: no batch axis) or ``"activation"`` (axis 0 is the batch, always shared).
-        auto_rounding: what ``rnd_strategy="auto"`` means for the owning layer (``"standard_round"`` when a
-            bias can absorb the half-step offset, ``"floor"`` otherwise).
+        bias_absorbs_rounding: whether the owning layer has a bias that absorbs the half-step offset of
+            rounding half up; it decides what ``rnd_strategy="auto"`` means (``fixed_point.training_rounding``).
+        owner: name of the owning layer, for error messages (``conf`` is validated as ``<kind> of layer <owner>``).
     """
 
-    def __init__(self, conf=None, kind="activation", auto_rounding="floor", **kwargs):
+    def __init__(self, conf=None, kind="activation", bias_absorbs_rounding=False, owner=None, **kwargs):
         super().__init__(**kwargs)
         if kind not in ("kernel", "activation"):
             raise ValueError(f"Quantizer kind must be 'kernel' or 'activation', got {kind!r}")
-        self.conf = qconfig.resolve("kq_conf" if kind == "kernel" else "paq_conf", conf)
+        self.conf = qconfig.resolve("kq_conf" if kind == "kernel" else "paq_conf", conf, owner)
         self.kind = kind
-        strategy = self.conf["rnd_strategy"]
-        self.rounding = auto_rounding if strategy == "auto" else strategy
+        self.bias_absorbs_rounding = bool(bias_absorbs_rounding)
+        self.rounding = fxp.training_rounding(self.conf["rnd_strategy"], self.bias_absorbs_rounding)
         self.calibrating = False
         if self.rounding in ("stochastic_round", "fast_uniform_noise_injection"):
             self.seed_generator = keras.random.SeedGenerator()
@@ -80,7 +81,7 @@ class Quantizer(keras.layers.Layer):
             constraint=lambda f: ops.clip(f, lo - 0.5, hi + 0.5),
         )
         if self.conf["minmax_record"]:
-            # Every replica assigns the same cross-replica min/max (see distribute.py): keep the first.
+            # Every replica assigns the same cross-replica min/max (see hgq.backend): keep the first.
             self.vmin = self.add_weight(name="min", shape=shape, dtype=dtype, aggregation="only_first_replica",
                                         initializer=keras.initializers.Constant(float("inf")), trainable=False)
             self.vmax = self.add_weight(name="max", shape=shape, dtype=dtype, aggregation="only_first_replica",
@@ -90,6 +91,15 @@ class Quantizer(keras.layers.Layer):
     @property
     def records_minmax(self):
         return self.conf["minmax_record"]
+
+    @property
+    def deterministic(self):
+        """Whether training rounds as inference does (no random rounding)."""
+        return self.rounding == fxp.inference_rounding(self.rounding)
+
+    def hls_rounding(self):
+        """hls4ml's rounding mode of this quantizer's values at inference (``"RND"`` or ``"TRN"``)."""
+        return fxp.hls_rounding(self.rounding)
 
     def fractional_bits(self):
         """Fractional bits used in the forward pass (clipped; rounded when ``exact_q_value``)."""
@@ -101,7 +111,7 @@ class Quantizer(keras.layers.Layer):
 
     def call(self, x, training=None, f=None):
         f = ops.cast(self.fractional_bits() if f is None else f, x.dtype)
-        rounding = self.rounding if training else ("floor" if self.rounding == "floor" else "standard_round")
+        rounding = self.rounding if training else fxp.inference_rounding(self.rounding)
         noise = None
         if rounding in ("stochastic_round", "fast_uniform_noise_injection"):
             noise = keras.random.uniform(ops.shape(x), dtype=x.dtype, seed=self.seed_generator)
@@ -168,6 +178,5 @@ class Quantizer(keras.layers.Layer):
 
     def get_config(self):
         cfg = super().get_config()
-        cfg.update(conf=qconfig.serialize(self.conf), kind=self.kind,
-                   auto_rounding=self.rounding if self.conf["rnd_strategy"] == "auto" else "floor")
+        cfg.update(conf=qconfig.serialize(self.conf), kind=self.kind, bias_absorbs_rounding=self.bias_absorbs_rounding)
         return cfg

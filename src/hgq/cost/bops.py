@@ -1,17 +1,13 @@
-"""BOPs (bit operations) of H-models: the hardware-cost estimate that training minimizes."""
+"""BOPs (bit operations) of H-models, the hardware-cost estimate that training minimizes, and each layer's
+``beta``, its weight in the loss."""
 
-import keras
-
-from .layers.base import HLayer
+from ..graph import layers_of_type
+from ..layers.base import HLayer
 
 
 def iter_hlayers(model):
     """Every H-layer of ``model``, nested models included, in model order."""
-    for layer in model.layers:
-        if isinstance(layer, HLayer):
-            yield layer
-        elif isinstance(layer, keras.Model):
-            yield from iter_hlayers(layer)
+    return layers_of_type(model, HLayer)
 
 
 def layer_bops(model):

@@ -6,23 +6,24 @@ import keras
 import numpy as np
 from keras import ops
 
-from ..layers import HActivation
-from .convert import PROXY_DTYPE, apply_quantizer, as_numpy, convert_layer, inference_rounding, quantize_output
-from .unary_lut import UnaryLUT, minimal_kif, table_inputs
+from ...layers import HActivation
+from ..convert import PROXY_DTYPE, apply_quantizer, as_numpy, quantize_output
+from ..registry import register
+from ..unary_lut import UnaryLUT, minimal_kif, table_inputs
 
 EXACT_ACTIVATIONS = ("linear", "relu")
 NON_ELEMENTWISE_ACTIVATIONS = ("softmax", "log_softmax")
 
 
-@convert_layer.register
-def _(layer: HActivation, x, ctx):
+@register(HActivation)
+def convert_activation(layer, x, ctx):
     name = keras.activations.serialize(layer.activation)
     builtin = isinstance(name, str)
     name = name if builtin else keras.saving.get_registered_name(layer.activation)
     if name in EXACT_ACTIVATIONS:
         if name != "linear":
             x = keras.layers.Activation(name, name=layer.name, dtype=PROXY_DTYPE)(x)
-        return quantize_output(layer, x, ctx, inference_rounding(layer.paq))
+        return quantize_output(layer, x, ctx)
     if name not in NON_ELEMENTWISE_ACTIVATIONS:
         reason = _unary_lut_refusal(layer, ctx)
         if reason is None and not builtin and ">" not in name:
@@ -38,8 +39,7 @@ def _(layer: HActivation, x, ctx):
     warnings.warn(f"HActivation {layer.name!r} ({name}): hls4ml evaluates {name} with its own lookup "
                   f"tables, so this layer of the proxy is not bit-exact with hls4ml{detail}", stacklevel=3)
     x = keras.layers.Activation(name, name=layer.name, dtype=PROXY_DTYPE)(x)
-    return quantize_output(layer, x, ctx, inference_rounding(layer.paq))
-
+    return quantize_output(layer, x, ctx)
 
 
 def _union_input_kif(layer):
@@ -96,4 +96,4 @@ def _unary_lut(layer, x, ctx):
                    dtype=PROXY_DTYPE)
     y = lut(x)
     lut.set_weights([table])
-    return quantize_output(layer, y, ctx, inference_rounding(layer.paq))
+    return quantize_output(layer, y, ctx)

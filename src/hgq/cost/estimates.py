@@ -1,7 +1,7 @@
 """Hardware estimates of one layer: DSPs, LUTs and latency in clock cycles.
 
 These are **estimates** from bit widths and layer geometry, not synthesis results; ``docs/cost_report.md``
-gives their sources and limits. Every function here is a small formula on numbers the report already has.
+gives their sources and limits. Every function here is a small formula on bit widths and layer geometry.
 """
 
 import math
@@ -19,15 +19,15 @@ MULTIPLIER_CYCLES = 1
 OUTPUT_CYCLES = 1
 
 
-def multiplier_split(bilinear, in_bits, w_bits, dsp_min_bits=DSP_MIN_BITS):
+def multiplier_split(weight_input_bits, in_bits, w_bits, dsp_min_bits=DSP_MIN_BITS):
     """Split a layer's multiplications between DSPs and LUTs.
 
     A multiplication of an input element of width ``b_in`` by a weight of width ``b_w`` (both non-zero) goes to
     a DSP when ``b_in >= dsp_min_bits`` and ``b_w >= dsp_min_bits``, else to LUTs.
 
     Args:
-        bilinear: the layer's multiply-accumulate on arrays, ``bilinear(x, w)`` (as for BOPs: summing its
-            output over bit widths gives the BOPs).
+        weight_input_bits: the layer's geometry, ``weight_input_bits(x)``: for each weight the sum of the input
+            values ``x`` it multiplies over all output positions, as NumPy (see ``hgq.cost.KernelView``).
         in_bits: width of each input element, shaped ``(1, *input features)``.
         w_bits: width of each weight, shaped like the kernel.
         dsp_min_bits: the threshold above.
@@ -37,9 +37,9 @@ def multiplier_split(bilinear, in_bits, w_bits, dsp_min_bits=DSP_MIN_BITS):
     """
     wide_in = np.where(in_bits >= dsp_min_bits, 1.0, 0.0)
     wide_w = np.where(w_bits >= dsp_min_bits, 1.0, 0.0)
-    dsp_count = float(np.sum(bilinear(wide_in, wide_w)))
-    dsp_bops = float(np.sum(bilinear(in_bits * wide_in, w_bits * wide_w)))
-    return float(np.sum(bilinear(in_bits, w_bits))) - dsp_bops, dsp_count
+    dsp_count = float(np.sum(weight_input_bits(wide_in) * wide_w))
+    dsp_bops = float(np.sum(weight_input_bits(in_bits * wide_in) * (w_bits * wide_w)))
+    return float(np.sum(weight_input_bits(in_bits) * w_bits)) - dsp_bops, dsp_count
 
 
 def kernel_latency(fan_in, groups=1):

@@ -1,17 +1,18 @@
-"""Cross-replica reductions for the min/max records under ``tf.distribute`` strategies.
+"""TensorFlow: cross-replica reductions for the min/max records under ``tf.distribute`` strategies.
 
 Keras has no public cross-replica reduction and ``tf.distribute`` reduces only by sum or mean, so the
-records' min of mins and max of maxes gather every replica's value here. This is the one place where hgq
-calls TensorFlow directly; with any other backend, or outside a multi-replica step, it returns its input.
+records' min of mins and max of maxes gather every replica's value here. Outside a multi-replica step the
+reductions return their input.
 """
 
-import keras
 from keras import ops
 
 
+def float64_is_exact():
+    return True
+
+
 def _replica_context():
-    if keras.backend.backend() != "tensorflow":
-        return None
     import tensorflow as tf
 
     context = tf.distribute.get_replica_context()

@@ -1,0 +1,36 @@
+"""The seam between hgq and the Keras backends: the few operations that ``keras.ops`` cannot express the same way
+on every backend. Everything else in hgq is written with ``keras.ops`` only.
+
+- ``min_over_replicas`` / ``max_over_replicas``: the element-wise min/max of a tensor over the replicas of a
+  data-parallel step (the min/max records of the quantizers must cover every replica's batch).
+- ``float64_is_exact()``: whether float64 arithmetic really is float64 (the proxy model relies on it).
+
+Each backend has its module here (``tensorflow.py``, ``jax.py``); a backend without one gets the behaviour of a
+single device with exact float64 (``generic.py``).
+"""
+
+import importlib
+
+import keras
+
+_MODULES = {"tensorflow": "tensorflow", "jax": "jax"}
+
+
+def _impl():
+    return importlib.import_module(f".{_MODULES.get(keras.backend.backend(), 'generic')}", __name__)
+
+
+def min_over_replicas(x):
+    """Element-wise minimum of ``x`` over all replicas of the running step (``x`` outside such a step)."""
+    return _impl().min_over_replicas(x)
+
+
+def max_over_replicas(x):
+    """Element-wise maximum of ``x`` over all replicas of the running step (``x`` outside such a step)."""
+    return _impl().max_over_replicas(x)
+
+
+def float64_is_exact():
+    """Whether the backend computes float64 tensors in float64 (JAX truncates them to float32 unless its 64-bit
+    mode is on)."""
+    return _impl().float64_is_exact()

@@ -1,0 +1,46 @@
+"""Bit-width statistics of H-layers: the one summary of widths that ``bit_width_summary``, the cost report and the
+profiling plots share."""
+
+import numpy as np
+
+from ..graph import layers_of_type
+from ..layers.base import HLayer
+from ..layers.kernel import QuantizedKernelMixin
+from .types import as_numpy
+
+
+def width_stats(bits):
+    """``{"mean", "min", "max", "pruned", "size"}`` of an array of total bit widths: the mean, smallest and largest
+    width, the fraction ``pruned`` of zero-width elements and the number of elements."""
+    bits = np.asarray(bits, dtype=np.float64)
+    return {"mean": float(bits.mean()), "min": float(bits.min()), "max": float(bits.max()),
+            "pruned": float(np.mean(bits == 0)), "size": int(bits.size)}
+
+
+def layer_bit_widths(layer, missing_ok=False):
+    """Total bit width of each element of an H-layer's quantized tensors, as flat float64 arrays:
+    ``{"kernel": per weight (kernel layers only), "output": per output element}``.
+
+    Output widths come from the recorded ranges: a layer never calibrated or trained raises ``ValueError``, or
+    with ``missing_ok`` has no ``"output"`` entry.
+    """
+    widths = {}
+    if isinstance(layer, QuantizedKernelMixin):
+        widths["kernel"] = as_numpy(layer.weight_bits()).ravel()
+    try:
+        widths["output"] = as_numpy(layer.output_bits()).ravel()
+    except ValueError:
+        if not missing_ok:
+            raise
+    return widths
+
+
+def bit_width_summary(model):
+    """Total bit widths of every H-layer's quantized tensors: ``{layer: {"kernel"|"output": stats}}``.
+
+    ``stats`` (``width_stats``) holds the ``mean``, ``min`` and ``max`` width, the fraction ``pruned`` of
+    zero-width elements (pruned weights, or outputs that are always zero) and the number of elements ``size``.
+    Output widths come from the recorded ranges: calibrate (``trace_minmax``) first for exact numbers.
+    """
+    return {layer.name: {kind: width_stats(bits) for kind, bits in layer_bit_widths(layer).items()}
+            for layer in layers_of_type(model, HLayer)}

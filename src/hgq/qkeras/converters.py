@@ -1,0 +1,146 @@
+"""Proxy converters of saved QKeras (Keras 2) layers, registered by Keras 2 class name in the one registry.
+
+Each converter takes ``(layer, inputs, ctx)``: a ``SavedLayer``, its input ``Node`` list (a proxy tensor and
+whether hls4ml can know its fixed-point type exactly) and the ``Context``; it returns the output ``Node``.
+"""
+
+import warnings
+from dataclasses import dataclass
+
+import keras
+import numpy as np
+
+from ..proxy.convert import PROXY_DTYPE, apply_quantizer
+from ..proxy.registry import convert, register
+from .quantizers import QuantizedRelu, parse_quantizer
+
+__all__ = ["Node", "convert"]
+
+
+@dataclass
+class Node:
+    """A proxy tensor, and whether its fixed-point type is known (derived from quantizers upstream)."""
+
+    tensor: object
+    typed: bool
+
+
+def _require_typed(layer, inputs):
+    if not all(node.typed for node in inputs):
+        raise ValueError(f"from_qkeras: {layer} is fed by a tensor of unknown fixed-point type (e.g. the "
+                         "model input without a QActivation quantizer), so its hardware type cannot be derived")
+
+
+def _quantized_weights(layer):
+    """Kernel (and bias) of a (Q)Dense/(Q)Conv, quantized with the layer's QKeras quantizers."""
+    c, where = layer.config, f"from_qkeras: {layer}"
+    if not layer.weights:
+        raise ValueError(f"{where}: no weights found for it in the weights file")
+    keys = ("kernel_quantizer", "bias_quantizer")[:len(layer.weights)]
+    if missing := [key for key in keys if not c.get(key)]:
+        warnings.warn(f"{where}: no {' and no '.join(missing)}, the float32 values are exported as they are; hls4ml "
+                      "sizes them from their values (very wide types), and exactness is not guaranteed", stacklevel=2)
+    quantizers = [parse_quantizer(c.get(key), f"{where} {key}") for key in keys]
+    return [np.asarray(a, np.float32).astype(np.float64) if q is None else q.quantize(a)
+            for a, q in zip(layer.weights, quantizers)]
+
+
+def _quantized_activation(layer, name, activation, x, ctx):
+    """A ``FixedPointQuantizer`` reproducing the QKeras activation quantizer ``activation`` (dict or string).
+
+    ``quantized_relu`` needs no ReLU layer: its unsigned saturating type maps negatives to 0, so it always
+    saturates; ``aggressive`` makes the ``quantized_bits`` quantizers wrap.
+    """
+    q = parse_quantizer(activation, f"from_qkeras: {layer}")
+    k, bits, integers, overflow = q.fixed_type()
+    wrap = ctx.aggressive and not isinstance(q, QuantizedRelu)
+    return apply_quantizer(x, (k, bits, integers), "RND_CONV", "WRAP" if wrap else overflow, name)
+
+
+def _activation(layer, name, x, ctx):
+    """Apply a layer's activation: 'linear', 'relu', or a QKeras quantizer (whose output type is then known)."""
+    activation = layer.config.get("activation", "linear")
+    if activation not in (None, "linear", "relu"):
+        return Node(_quantized_activation(layer, name, activation, x.tensor, ctx), True)
+    _require_typed(layer, [x])
+    if activation == "relu":
+        return Node(keras.layers.Activation("relu", name=name, dtype=PROXY_DTYPE)(x.tensor), True)
+    return x
+
+
+def _weighted(layer, inputs, plain, ctx):
+    _require_typed(layer, inputs)
+    y = plain(inputs[0].tensor)
+    plain.set_weights(_quantized_weights(layer))
+    return _activation(layer, f"{layer.name}_act", Node(y, True), ctx)
+
+
+@register("InputLayer")
+def convert_input(layer, inputs, ctx):
+    shape = layer.config["batch_input_shape"][1:]
+    return Node(keras.Input(shape=shape, dtype=PROXY_DTYPE, name=layer.name), False)
+
+
+@register("QActivation", "Activation")
+def convert_activation(layer, inputs, ctx):
+    return _activation(layer, layer.name, inputs[0], ctx)
+
+
+@register("QDense", "Dense")
+def convert_dense(layer, inputs, ctx):
+    plain = keras.layers.Dense(layer.config["units"], use_bias=layer.config["use_bias"], name=layer.name,
+                               dtype=PROXY_DTYPE)
+    return _weighted(layer, inputs, plain, ctx)
+
+
+@register("QConv1D", "Conv1D", "QConv2D", "Conv2D")
+def convert_conv(layer, inputs, ctx):
+    c = layer.config
+    if c.get("data_format", "channels_last") != "channels_last" or c.get("groups", 1) != 1:
+        raise ValueError(f"from_qkeras: {layer}: only channels_last convolutions with groups=1 are supported")
+    plain_class = getattr(keras.layers, layer.class_name.removeprefix("Q"))
+    plain = plain_class(c["filters"], c["kernel_size"], strides=c["strides"], padding=c["padding"],
+                        dilation_rate=c["dilation_rate"], use_bias=c["use_bias"], name=layer.name, dtype=PROXY_DTYPE)
+    return _weighted(layer, inputs, plain, ctx)
+
+
+@register("MaxPooling1D", "MaxPooling2D", "AveragePooling1D", "AveragePooling2D")
+def convert_pool(layer, inputs, ctx):
+    _require_typed(layer, inputs)
+    c = layer.config
+    if c.get("data_format", "channels_last") != "channels_last":
+        raise ValueError(f"from_qkeras: {layer}: only channels_last pooling is supported")
+    if layer.class_name.startswith("Average"):
+        area = int(np.prod(c["pool_size"]))
+        if c["padding"] != "valid" or area & (area - 1):
+            raise ValueError(f"from_qkeras: {layer}: average pooling is exact only with padding='valid' and "
+                             "a power-of-two pool area")
+    plain = getattr(keras.layers, layer.class_name)(c["pool_size"], strides=c["strides"], padding=c["padding"],
+                                                    name=layer.name, dtype=PROXY_DTYPE)
+    return Node(plain(inputs[0].tensor), True)
+
+
+@register("Flatten")
+def convert_flatten(layer, inputs, ctx):
+    _require_typed(layer, inputs)
+    return Node(keras.layers.Flatten(name=layer.name, dtype=PROXY_DTYPE)(inputs[0].tensor), True)
+
+
+@register("Reshape")
+def convert_reshape(layer, inputs, ctx):
+    _require_typed(layer, inputs)
+    plain = keras.layers.Reshape(layer.config["target_shape"], name=layer.name, dtype=PROXY_DTYPE)
+    return Node(plain(inputs[0].tensor), True)
+
+
+@register("Concatenate")
+def convert_concatenate(layer, inputs, ctx):
+    _require_typed(layer, inputs)
+    plain = keras.layers.Concatenate(axis=layer.config.get("axis", -1), name=layer.name, dtype=PROXY_DTYPE)
+    return Node(plain([node.tensor for node in inputs]), True)
+
+
+@register("Add")
+def convert_add(layer, inputs, ctx):
+    _require_typed(layer, inputs)
+    return Node(keras.layers.Add(name=layer.name, dtype=PROXY_DTYPE)([node.tensor for node in inputs]), True)
