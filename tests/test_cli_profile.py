@@ -10,7 +10,7 @@ import sys
 import numpy as np
 import pytest
 
-from hgq.cli import main
+from hgq_cli import main
 from conftest import trained_mlp
 
 

@@ -4,7 +4,8 @@ import math
 
 import pytest
 
-from hgq import cli, demo
+import hgq_cli
+from hgq import demo
 
 pytestmark = pytest.mark.hls4ml
 
@@ -34,27 +35,27 @@ def test_demo_rejects_unknown_model():
 
 def test_cli_demo_keeps_project_and_prints_summary(tmp_path, capsys):
     project = tmp_path / "hls"
-    assert cli.main(["demo", "--epochs", "2", "--quiet", "--output-dir", str(project)]) == 0
+    assert hgq_cli.main(["demo", "--epochs", "2", "--quiet", "--output-dir", str(project)]) == 0
     out = capsys.readouterr().out
     assert "== hgq demo" in out and "100.00%" in out
     assert any(project.iterdir())
 
 
 def test_cli_demo_cnn_prints_summary(capsys):
-    assert cli.main(["demo", "--model", "cnn", "--epochs", "2", "--quiet"]) == 0
+    assert hgq_cli.main(["demo", "--model", "cnn", "--epochs", "2", "--quiet"]) == 0
     out = capsys.readouterr().out
     assert "== hgq demo: digits, cnn" in out and "100.00%" in out
 
 
 def test_cli_rejects_non_positive_epochs(capsys):
     with pytest.raises(SystemExit) as exc:
-        cli.main(["demo", "--epochs", "0"])
+        hgq_cli.main(["demo", "--epochs", "0"])
     assert exc.value.code == 2
     assert "positive integer" in capsys.readouterr().err
 
 
 def test_cli_rejects_unknown_model(capsys):
     with pytest.raises(SystemExit) as exc:
-        cli.main(["demo", "--model", "rnn"])
+        hgq_cli.main(["demo", "--model", "rnn"])
     assert exc.value.code == 2
     assert "invalid choice" in capsys.readouterr().err

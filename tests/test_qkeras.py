@@ -232,7 +232,7 @@ def test_string_quantizers(tmp_path):
 def test_cli_converts_and_saves(tmp_path, capsys):
     import keras
 
-    from hgq.cli import main
+    from hgq_cli import main
 
     out = tmp_path / "cnn2d_proxy.keras"
     assert main(["convert-qkeras", str(FIXTURES / "cnn2d.json"), str(out),
@@ -245,7 +245,7 @@ def test_cli_converts_and_saves(tmp_path, capsys):
 def test_cli_aggressive(tmp_path):
     import keras
 
-    from hgq.cli import main
+    from hgq_cli import main
 
     out = tmp_path / "mlp_proxy.keras"
     assert main(["convert-qkeras", str(FIXTURES / "mlp.h5"), str(out), "--aggressive"]) == 0
@@ -253,7 +253,7 @@ def test_cli_aggressive(tmp_path):
 
 
 def test_cli_errors(tmp_path, capsys):
-    from hgq.cli import main
+    from hgq_cli import main
 
     assert main(["convert-qkeras", str(tmp_path / "missing.h5"), str(tmp_path / "out.keras")]) == 1
     assert "error:" in capsys.readouterr().err

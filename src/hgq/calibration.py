@@ -1,7 +1,7 @@
 """Calibration: record the value range of every quantized tensor, which fixes integer bits and signs."""
 
 from .cost import iter_hlayers, total_bops
-from .data import input_arrays
+from .data import check_values, input_arrays
 
 
 def all_quantizers(model):
@@ -28,12 +28,15 @@ def trace_minmax(model, data, batch_size=1024, cover_factor=1.0, verbose=False):
         batch_size: samples per forward pass.
         cover_factor: range scale, a positive number.
         verbose: print progress and the resulting BOPs.
+
+    Raises:
+        ValueError: for data that does not match the model's inputs, is empty, or holds NaN or infinite values.
     """
     if not cover_factor > 0:
         raise ValueError(f"trace_minmax: cover_factor must be positive, got {cover_factor!r}")
     if int(batch_size) < 1:
         raise ValueError(f"trace_minmax: batch_size must be a positive integer, got {batch_size!r}")
-    arrays = input_arrays(model, data, "trace_minmax")
+    arrays = check_values(model, input_arrays(model, data, "trace_minmax"), "trace_minmax")
     quantizers = all_quantizers(model)
     n = len(arrays[0])
     reset_minmax(model)

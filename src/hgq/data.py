@@ -29,3 +29,19 @@ def input_arrays(model, data, who):
         raise ValueError(f"{who}: all input arrays must hold the same number of samples, got "
                          f"{', '.join(str(len(a)) for a in arrays)}")
     return arrays
+
+
+def check_values(model, arrays, who):
+    """Raise ``ValueError`` naming the input when an array of ``arrays`` (one per input of ``model``) is empty, not
+    numeric, or holds NaN or infinite values (and how many)."""
+    for array, tensor in zip(arrays, model.inputs):
+        if array.size == 0:
+            raise ValueError(f"{who}: the data for input {tensor.name!r} is empty (shape {array.shape})")
+        if not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
+            raise ValueError(f"{who}: the data for input {tensor.name!r} is not numeric (dtype {array.dtype})")
+        bad = array.size - int(np.count_nonzero(np.isfinite(array)))
+        if bad:
+            n_nan = int(np.count_nonzero(np.isnan(array)))
+            raise ValueError(f"{who}: the data for input {tensor.name!r} holds {bad} non-finite value(s) "
+                             f"({n_nan} NaN, {bad - n_nan} infinite) out of {array.size}; remove or replace them")
+    return arrays

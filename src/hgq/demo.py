@@ -5,7 +5,6 @@ Run it with ``hgq demo`` or ``python -m hgq demo`` (an MLP on the 64 pixels), or
 """
 
 import contextlib
-import io
 import math
 import tempfile
 import time
@@ -15,7 +14,9 @@ import numpy as np
 
 from .calibration import trace_minmax
 from .layers import HConv2D, HDense, HQuantize, PFlatten, PMaxPooling2D
-from .proxy import convert_to_hls4ml, hls4ml_predict, to_proxy_model
+from .proxy import convert_to_hls4ml, to_proxy_model
+from .proxy.hls import quiet
+from .proxy.verify import compare, hls_outputs
 
 DEFAULT_EPOCHS = 60
 DEFAULT_BETA = 1e-4
@@ -75,26 +76,30 @@ def train(model, x_train, y_train, epochs, verbose):
 
 
 def export(model, x_train, output_dir, verbose):
-    """Calibrate on ``x_train``, build the proxy, convert and compile it with hls4ml.
+    """Calibrate on ``x_train``, build the proxy, convert and compile it with hls4ml (as ``hgq verify`` does).
 
-    Returns ``bops, proxy, hls_model``; hls4ml's messages are hidden unless ``verbose``.
+    Returns ``bops, proxy, hls_model``; hls4ml's and the compiler's messages are hidden unless ``verbose``.
     """
     bops = trace_minmax(model, x_train)
     proxy = to_proxy_model(model, aggressive=True)
-    with contextlib.nullcontext() if verbose else contextlib.redirect_stdout(io.StringIO()):
+    with quiet(not verbose):
         hls_model = convert_to_hls4ml(proxy, output_dir)
         hls_model.compile()
     return bops, proxy, hls_model
 
 
 def evaluate(proxy, hls_model, x_test, y_test):
-    """Test accuracy of the proxy and of hls4ml, and the fraction of samples whose outputs agree bit for bit."""
+    """Test accuracy of the proxy and of hls4ml, and the fraction of samples whose outputs agree bit for bit
+    (``hgq.proxy.verify.compare``, the comparison of ``hgq verify``)."""
+    x_test = np.asarray(x_test, np.float64)
+    y_hls = hls_outputs(proxy, hls_model, x_test)[0]
     y_proxy = np.asarray(proxy.predict(x_test, verbose=0), dtype=np.float64)
-    y_hls = hls4ml_predict(hls_model, x_test, proxy.output_shape[1:])
+    check = compare(proxy, x_test, [y_hls])
     return {
         "proxy_accuracy": float(np.mean(np.argmax(y_proxy, axis=1) == y_test)),
         "hls4ml_accuracy": float(np.mean(np.argmax(y_hls, axis=1) == y_test)),
-        "bit_exact_fraction": float(np.all(y_proxy == y_hls, axis=1).mean()),
+        "bit_exact_fraction": check.exact_fraction[0],
+        "mismatches": check.mismatches,
     }
 
 
@@ -111,7 +116,8 @@ def format_report(result):
     ])
 
 
-def run(epochs=DEFAULT_EPOCHS, beta=DEFAULT_BETA, output_dir=None, seed=0, verbose=True, model="mlp"):
+def run(epochs=DEFAULT_EPOCHS, beta=DEFAULT_BETA, output_dir=None, seed=0, verbose=True, model="mlp",
+        show_tools=False):
     """Train, calibrate, export and compare with hls4ml; return the numbers as a dict.
 
     Args:
@@ -119,7 +125,8 @@ def run(epochs=DEFAULT_EPOCHS, beta=DEFAULT_BETA, output_dir=None, seed=0, verbo
         beta: BOPs weight in the loss of every H-layer.
         output_dir: hls4ml project folder, kept; a temporary one, deleted afterwards, if ``None``.
         seed: seed of the data split and of Keras.
-        verbose: show Keras's progress bar and hls4ml's messages, and print the summary.
+        verbose: show Keras's progress bar and print the summary.
+        show_tools: show hls4ml's and the compiler's messages.
         model: ``"mlp"`` (dense layers on the 64 pixels) or ``"cnn"`` (``HConv2D`` on the 8x8x1 images).
 
     Returns:
@@ -141,7 +148,7 @@ def run(epochs=DEFAULT_EPOCHS, beta=DEFAULT_BETA, output_dir=None, seed=0, verbo
     else:
         project = contextlib.nullcontext(output_dir)
     with project as project_dir:
-        bops, proxy, hls_model = export(h_model, x_train, project_dir, verbose)
+        bops, proxy, hls_model = export(h_model, x_train, project_dir, show_tools)
         result = evaluate(proxy, hls_model, x_test, y_test)
     result.update(bops=float(bops), n_test=len(x_test), model=model, epochs=epochs, beta=beta,
                   output_dir=None if output_dir is None else str(output_dir), seconds=time.perf_counter() - start)

@@ -1,0 +1,125 @@
+"""``verify``: build hls4ml's C simulation of a proxy and compare it with the proxy bit for bit."""
+
+import dataclasses
+import tempfile
+
+import numpy as np
+
+from .. import graph
+from .fixed_point_quantizer import FixedPointQuantizer
+from .hls import convert_to_hls4ml, quiet
+
+
+@dataclasses.dataclass
+class Mismatch:
+    """One differing output element: sample index, flat element index, both values and the element's type."""
+
+    output: int
+    sample: int
+    element: int
+    proxy: float
+    hls4ml: float
+    type: str
+    layer: str
+
+
+@dataclasses.dataclass
+class VerifyResult:
+    """Per-output exact fractions (of samples whose every element agrees) and the first mismatches."""
+
+    n_samples: int
+    exact_fraction: list
+    output_layers: list
+    mismatches: list
+    seconds: dict = dataclasses.field(default_factory=dict)
+
+    @property
+    def ok(self):
+        """Every sample bit-exact on every output."""
+        return all(f == 1.0 for f in self.exact_fraction)
+
+    def to_dict(self):
+        """Plain data for ``json.dumps``."""
+        return {**dataclasses.asdict(self), "ok": self.ok}
+
+    def format(self):
+        """The human-readable summary (what ``hgq verify`` prints)."""
+        lines = [f"output {n} ({name}): {frac:.2%} of {self.n_samples} samples bit-exact"
+                 for n, (name, frac) in enumerate(zip(self.output_layers, self.exact_fraction))]
+        if self.mismatches:
+            lines.append("first mismatches (sample, element: proxy != hls4ml, type):")
+            lines += [f"  output {m.output} ({m.layer}) sample {m.sample}, element {m.element}: {m.proxy!r} != "
+                      f"{m.hls4ml!r}, {m.type}" for m in self.mismatches]
+        lines.append("bit-exact" if self.ok else "NOT bit-exact")
+        return "\n".join(lines)
+
+
+def _type_of(layer, element):
+    """``ap_fixed<W,I>``/``ap_ufixed<W,I>`` of one flat output element of a ``FixedPointQuantizer`` (or ``?``)."""
+    if not isinstance(layer, FixedPointQuantizer):
+        return f"? ({type(layer).__name__} output, no quantizer)"
+    k, b, i = (np.asarray(a).reshape(-1) for a in layer.kbi())
+    j = element if k.size > 1 else 0
+    name = "ap_fixed" if k[j] else "ap_ufixed"
+    return f"{name}<{int(b[j])},{int(i[j])}> {layer.get_config()['RND']} {layer.get_config()['SAT']}"
+
+
+def _as_list(y, n):
+    return list(y) if n > 1 else [y]
+
+
+def compare(proxy, x, y_hls, max_mismatches=5):
+    """``VerifyResult`` of hls4ml's outputs ``y_hls`` (one array per proxy output) against ``proxy`` on ``x``."""
+    n_out = len(proxy.outputs)
+    y_proxy = _as_list(proxy.predict(x, verbose=0, batch_size=1024), n_out)
+    layers = [graph.through_nested_models(graph.producer_of(t)) for t in proxy.outputs]
+    fractions, mismatches = [], []
+    for n, (yp, yh, layer) in enumerate(zip(y_proxy, y_hls, layers)):
+        yp = np.asarray(yp, np.float64).reshape(len(x), -1)
+        yh = np.asarray(yh, np.float64).reshape(len(x), -1)
+        differs = yp != yh
+        fractions.append(float(1.0 - differs.any(axis=1).mean()))
+        for sample, element in np.argwhere(differs)[: max(0, max_mismatches - len(mismatches))]:
+            mismatches.append(Mismatch(n, int(sample), int(element), float(yp[sample, element]),
+                                       float(yh[sample, element]), _type_of(layer, element), layer.name))
+    return VerifyResult(len(x), fractions, [layer.name for layer in layers], mismatches)
+
+
+def hls_outputs(proxy, hls_model, x):
+    """hls4ml's C-simulation outputs on ``x``, one ``(n, *shape)`` array per proxy output."""
+    x = np.ascontiguousarray(x, dtype=np.float64)
+    y = hls_model.predict(x)
+    y = _as_list(y, len(proxy.outputs))
+    return [np.asarray(a, np.float64).reshape((len(x), *t.shape[1:])) for a, t in zip(y, proxy.outputs)]
+
+
+def verify(proxy, x, output_dir=None, hls_model=None, max_mismatches=5, verbose=False, progress=None, **options):
+    """Compile hls4ml's C simulation of ``proxy`` and compare it with the proxy on ``x``, bit for bit.
+
+    Args:
+        proxy: a proxy model (``to_proxy_model`` or ``hgq.qkeras.from_qkeras``).
+        x: inputs, an array (or a list for several inputs).
+        output_dir: the hls4ml project folder (kept); a temporary one if ``None``.
+        hls_model: an hls4ml model to compare instead (compiled here if it is not yet).
+        max_mismatches: how many differing elements to report.
+        verbose: show hls4ml's and the compiler's messages.
+        progress: optional callable taking a message, called before each long step.
+        **options: ``io_type``, ``backend``, ``strategy``, ``reuse_factor`` of ``convert_to_hls4ml``.
+
+    Returns:
+        A ``VerifyResult`` (``.ok``, ``.exact_fraction`` per output, ``.mismatches``).
+    """
+    say = progress or (lambda message: None)
+    x = np.asarray(x, np.float64)
+    with tempfile.TemporaryDirectory(prefix="hgq_verify_") as tmp:
+        if hls_model is None:
+            say("converting with hls4ml")
+            with quiet(not verbose):
+                hls_model = convert_to_hls4ml(proxy, output_dir or tmp, **options)
+        say("compiling the C simulation")
+        with quiet(not verbose):
+            hls_model.compile()
+        say(f"running the C simulation on {len(x)} samples")
+        with quiet(not verbose):
+            y_hls = hls_outputs(proxy, hls_model, x)
+    return compare(proxy, x, y_hls, max_mismatches)

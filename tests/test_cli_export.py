@@ -1,0 +1,147 @@
+"""``hgq export`` and ``hgq verify`` as a user runs them (subprocesses): files written, exit codes, bit-exactness,
+no chatter; ``hgq --help`` fast and without TensorFlow. Strategies on a CNN through the Python API."""
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import trained_mlp
+
+FIXTURES = Path(__file__).parent / "fixtures" / "qkeras"
+CHATTER = ("Keras v2 handler used for layer", "da4ml not installed", "Function da_call requires", "absl::",
+           "cuda", "oneDNN", "Traceback")
+
+
+#: The ``hgq`` command that ``pip install`` put next to this Python.
+HGQ = Path(sys.executable).with_name("hgq")
+
+
+def hgq(*args):
+    """Run ``hgq ARGS`` as a user does; return the completed process (output as text)."""
+    return subprocess.run([str(HGQ), *map(str, args)], capture_output=True, text=True, timeout=300)
+
+
+def no_chatter(proc):
+    text = proc.stdout + proc.stderr
+    assert not [c for c in CHATTER if c in text], text
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("cli_export")
+    model, x = trained_mlp(epochs=1)
+    model.save(folder / "mlp.keras")
+    np.save(folder / "x.npy", x[:400] * 1.5)  # some overflow: the C simulation must wrap like the proxy
+    return folder
+
+
+def test_help_is_fast_and_imports_no_tensorflow():
+    start = time.perf_counter()
+    proc = hgq("--help")
+    assert proc.returncode == 0 and proc.stdout.startswith("usage: hgq") and proc.stderr == ""
+    assert time.perf_counter() - start < 5
+    for command in ("export", "verify", "profile"):
+        sub = hgq(command, "--help")
+        assert sub.returncode == 0 and sub.stderr == "" and "--verbose" in sub.stdout
+    code = "import sys, hgq_cli; hgq_cli.build_parser(); print('tensorflow' in sys.modules, 'keras' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout
+    assert out.split() == ["False", "False"]
+
+
+@pytest.mark.hls4ml
+def test_export_then_verify_the_proxy(files, tmp_path):
+    out = tmp_path / "out"
+    proc = hgq("export", files / "mlp.keras", "-o", out, "--data", files / "x.npy")
+    assert proc.returncode == 0, proc.stderr
+    no_chatter(proc)
+    assert (out / "proxy.keras").is_file() and (out / "hls4ml_prj" / "firmware").is_dir()
+    assert "BOPs:" in proc.stdout and "dense1" in proc.stdout and str(out / "proxy.keras") in proc.stdout
+    assert "writing the hls4ml project" in proc.stderr and " s] " in proc.stderr
+    proc = hgq("verify", out / "proxy.keras", "--data", files / "x.npy", "--format", "json", "-o", tmp_path / "v")
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    assert result["ok"] and result["exact_fraction"] == [1.0] and result["n_samples"] == 400
+    assert (tmp_path / "v" / "hls4ml_prj").is_dir()
+
+
+@pytest.mark.hls4ml
+@pytest.mark.parametrize("strategy, extra", [("latency", []), ("resource", ["--reuse-factor", "4"]),
+                                             ("distributed_arithmetic", [])])
+def test_verify_h_model_each_strategy(files, strategy, extra):
+    if strategy == "distributed_arithmetic":
+        pytest.importorskip("da4ml")
+    proc = hgq("verify", files / "mlp.keras", "--data", files / "x.npy", "--strategy", strategy, *extra)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    no_chatter(proc)
+    assert "output 0 (out_q): 100.00% of 400 samples bit-exact" in proc.stdout
+
+
+@pytest.mark.hls4ml
+def test_verify_qkeras_fixture():
+    proc = hgq("verify", FIXTURES / "mlp.h5", "--data", FIXTURES / "mlp_X.npy")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    no_chatter(proc)
+    assert "100.00% of 2000 samples bit-exact" in proc.stdout
+
+
+@pytest.mark.hls4ml
+def test_broken_proxy_fails_and_names_the_layer(files, tmp_path):
+    import keras
+
+    out = tmp_path / "out"
+    assert hgq("export", files / "mlp.keras", "-o", out, "--data", files / "x.npy").returncode == 0
+    proxy = keras.models.load_model(out / "proxy.keras")
+    q = proxy.get_layer("out_q")
+    k, b, i = q.kbi()
+    q.set_kbi(k, b + 1, i)  # one more fractional bit than the exported project computes
+    proxy.save(tmp_path / "broken.keras")
+    proc = hgq("verify", tmp_path / "broken.keras", "--data", files / "x.npy", "--project", out / "hls4ml_prj")
+    assert proc.returncode == 1
+    assert "NOT bit-exact" in proc.stdout and "output 0 (out_q) sample" in proc.stdout
+    assert "ap_fixed<" in proc.stdout or "ap_ufixed<" in proc.stdout
+
+
+@pytest.mark.hls4ml
+def test_strategies_on_a_cnn(tmp_path):
+    """Python API: ``verify`` of a small CNN proxy with each strategy (one process, three compiles)."""
+    import keras
+
+    from hgq import to_proxy_model, trace_minmax
+    from hgq.layers import HConv2D, HDense, HQuantize, PFlatten, PMaxPooling2D
+    from hgq.proxy import verify
+
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((6, 6, 2)), HQuantize(), HConv2D(4, 3, activation="relu"),
+                              PMaxPooling2D(2), PFlatten(), HDense(3)])
+    x = np.random.default_rng(0).normal(size=(300, 6, 6, 2)).astype("float32")
+    trace_minmax(model, x)
+    proxy = to_proxy_model(model)
+    strategies = [("latency", 1), ("resource", 2)]
+    if _has_da4ml():
+        strategies.append(("distributed_arithmetic", 1))
+    for strategy, rf in strategies:
+        result = verify(proxy, x * 2, output_dir=tmp_path / strategy, strategy=strategy, reuse_factor=rf)
+        assert result.ok and result.exact_fraction == [1.0], (strategy, result.format())
+    with pytest.raises(ValueError, match="reuse factor 5 does not fit layer"):
+        verify(proxy, x, strategy="resource", reuse_factor=5)
+
+
+def _has_da4ml():
+    try:
+        import da4ml  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def test_source_files_stay_short():
+    root = Path(__file__).parent.parent / "src" / "hgq"
+    for path in [*root.glob("cli/*.py"), root / "proxy" / "hls.py", root / "proxy" / "verify.py"]:
+        assert len(path.read_text().splitlines()) <= 300, path
+    assert os.path.isfile(root / "cli" / "__init__.py")
