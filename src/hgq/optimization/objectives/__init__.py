@@ -1,0 +1,131 @@
+"""Objectives: what pruning minimizes (parameters, FLOPs, DSPs, BRAM, FFs, BOPs), one estimator each.
+
+An objective is used as a class (its methods are class methods), as in hls4ml:
+``optimize_model(..., objective=ParameterEstimator, ...)``.
+
+How the optimization loop uses an objective, per layer ``attrs`` (a ``LayerAttributes``):
+
+1. ``ok, opt = objective.is_layer_optimizable(attrs)``; if ``ok``, ``attrs.optimization_attributes = opt``.
+2. ``capacity = ((1 - sparsity) * np.array(objective.layer_resources(attrs))).astype(int)``.
+3. Rank the layer's groups (weights, neurons/filters, patterns) and solve the knapsack with the item weights
+   ``objective.group_resources(attrs, n_groups)``, shape ``(len(layer_resources), n_groups)``. For hls4ml's
+   objectives this is ``layer_savings(attrs)`` repeated for every group (all groups of a layer cost the same);
+   ``BOPsEstimator`` gives each weight its own BOPs. Groups are in the loop's order: unstructured, the kernel
+   flattened in C order; structured, the last kernel axis (neurons, filters); pattern, the groups of
+   ``consecutive_patterns`` rows of the transposed kernel (see ``hgq.optimization.config``).
+"""
+
+import logging
+
+import keras
+import numpy as np
+
+from ..attributes import OptimizationAttributes
+from ..config import SUPPORTED_STRUCTURES
+
+log = logging.getLogger(__name__)
+
+
+class ObjectiveEstimator:
+    """Base class of objectives: the resources of a layer and the savings of one of its groups."""
+
+    @classmethod
+    def is_layer_optimizable(cls, layer_attributes):
+        """``(optimizable, OptimizationAttributes or None)``: whether the objective can lower this layer's cost,
+        and the structure that lowers it best."""
+        raise NotImplementedError(f"{cls.__name__}.is_layer_optimizable")
+
+    @classmethod
+    def layer_resources(cls, layer_attributes):
+        """The layer's resources (one entry per resource of the objective) as if no weight were pruned."""
+        raise NotImplementedError(f"{cls.__name__}.layer_resources")
+
+    @classmethod
+    def layer_savings(cls, layer_attributes):
+        """Resources saved by optimizing one group of the layer's structure (one entry per resource)."""
+        raise NotImplementedError(f"{cls.__name__}.layer_savings")
+
+    @classmethod
+    def group_resources(cls, layer_attributes, n_groups):
+        """Knapsack weights of the layer's ``n_groups`` groups, shape ``(resources, n_groups)``: by default
+        ``layer_savings`` for every group."""
+        savings = np.asarray(cls.layer_savings(layer_attributes), dtype=np.int64).reshape(-1, 1)
+        return np.repeat(savings, n_groups, axis=1)
+
+
+def has_weights(attrs):
+    return bool(attrs.weight_shape)
+
+
+def is_dense(attrs):
+    return issubclass(attrs.layer_type, keras.layers.Dense)
+
+
+def is_conv(attrs):
+    return issubclass(attrs.layer_type, (keras.layers.Conv1D, keras.layers.Conv2D))
+
+
+def output_positions(attrs):
+    """Positions at which the kernel is applied: pixels of a convolution's output (1 for a Dense on vectors)."""
+    return int(np.prod(attrs.output_shape[:-1])) if attrs.output_shape else 1
+
+
+def pruning_only(attrs, what):
+    """Whether the attributes ask for pruning without weight sharing; warns (and the saving is 0) otherwise."""
+    opt = attrs.optimization_attributes
+    if opt.weight_sharing:
+        log.warning("weight sharing does not decrease %s; use the attributes from is_layer_optimizable(...)", what)
+        return False
+    if not opt.pruning:
+        log.warning("pruning must be enabled to decrease %s; use the attributes from is_layer_optimizable(...)", what)
+        return False
+    return True
+
+
+def unstructured():
+    return OptimizationAttributes(SUPPORTED_STRUCTURES.UNSTRUCTURED, pruning=True, weight_sharing=False)
+
+
+def structured():
+    return OptimizationAttributes(SUPPORTED_STRUCTURES.STRUCTURED, pruning=True, weight_sharing=False)
+
+
+def group_size(attrs):
+    """Number of weights in one group of the layer's structure."""
+    opt = attrs.optimization_attributes
+    kind = opt.structure_type
+    if kind == SUPPORTED_STRUCTURES.UNSTRUCTURED:
+        return 1
+    if kind == SUPPORTED_STRUCTURES.STRUCTURED:
+        if not (is_dense(attrs) or is_conv(attrs)):
+            raise ValueError(f"structured pruning is not defined for {attrs.layer_type.__name__} {attrs.name!r}")
+        return int(np.prod(attrs.weight_shape[:-1]))
+    if kind == SUPPORTED_STRUCTURES.PATTERN:
+        return int(np.prod(attrs.weight_shape)) // opt.pattern_offset * opt.consecutive_patterns
+    return int(np.prod(opt.block_shape))
+
+
+class ParameterEstimator(ObjectiveEstimator):
+    """Number of non-zero weights (unstructured pruning)."""
+
+    @classmethod
+    def is_layer_optimizable(cls, layer_attributes):
+        return (True, unstructured()) if has_weights(layer_attributes) else (False, None)
+
+    @classmethod
+    def layer_resources(cls, layer_attributes):
+        return [int(np.prod(layer_attributes.weight_shape))] if has_weights(layer_attributes) else [0]
+
+    @classmethod
+    def layer_savings(cls, layer_attributes):
+        if not has_weights(layer_attributes) or not pruning_only(layer_attributes, "the number of parameters"):
+            return [0]
+        return [group_size(layer_attributes)]
+
+
+from .bops import BOPsEstimator  # after the base class, which they import
+from .gpu_objectives import GPUFLOPEstimator
+from .vivado_objectives import VivadoDSPEstimator, VivadoFFEstimator, VivadoMultiObjectiveEstimator
+
+__all__ = ["BOPsEstimator", "GPUFLOPEstimator", "ObjectiveEstimator", "ParameterEstimator", "VivadoDSPEstimator",
+           "VivadoFFEstimator", "VivadoMultiObjectiveEstimator"]
