@@ -54,7 +54,11 @@ def accumulator_bits(linear, in_kif, kernel, w_kif, bias, b_kif):
 
     Args:
         linear: the layer's multiply-accumulate on NumPy arrays, ``linear(x, w)``.
-        in_kif, kernel, w_kif, bias, b_kif: the types of the inputs, the kernel and its types, the bias and its.
+        in_kif: the types ``(k, i, f)`` of the inputs.
+        kernel: the kernel.
+        w_kif: the types of the kernel.
+        bias: the bias.
+        b_kif: the types of the bias.
     """
     k, i, f = in_kif
     live_in = (k + i + f) > 0

@@ -94,8 +94,7 @@ class HConv2D(HConvBase, keras.layers.Conv2D):
 
     Args:
         filters: number of output channels.
-        kernel_size, strides: as in Keras.
-        padding: ``"valid"`` or ``"same"``.
+        kernel_size: as in Keras.
         activation: ``None``/``"linear"`` or ``"relu"``.
         beta: BOPs weight in the loss.
         kq_conf: kernel-quantizer options overriding the defaults (see ``get_default_kq_conf``).
@@ -103,8 +102,9 @@ class HConv2D(HConvBase, keras.layers.Conv2D):
         parallel_factor: output positions computed in parallel in firmware (hls4ml's
             ``ParallelizationFactor``); must divide the number of output positions. It does not change
             ``bops()``: see ``docs/conv.md``.
-        **kwargs: any other ``keras.layers.Conv2D`` argument (``dilation_rate`` and ``groups`` must be 1,
-            ``data_format`` ``"channels_last"``).
+        **kwargs: any other ``keras.layers.Conv2D`` argument: ``strides`` as in Keras, ``padding``
+            ``"valid"`` or ``"same"`` (``dilation_rate`` and ``groups`` must be 1, ``data_format``
+            ``"channels_last"``).
 
     Example:
         >>> x = keras.Input((8, 8, 1))
