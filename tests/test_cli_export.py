@@ -70,12 +70,12 @@ def test_export_then_verify_the_proxy(files, tmp_path):
     assert (tmp_path / "v" / "hls4ml_prj").is_dir()
 
 
+STRATEGIES = [("latency", []), ("resource", ["--reuse-factor", "4"]), ("distributed_arithmetic", [])]
+
+
 @pytest.mark.hls4ml
-@pytest.mark.parametrize("strategy, extra", [("latency", []), ("resource", ["--reuse-factor", "4"]),
-                                             ("distributed_arithmetic", [])])
+@pytest.mark.parametrize("strategy, extra", STRATEGIES)
 def test_verify_h_model_each_strategy(files, strategy, extra):
-    if strategy == "distributed_arithmetic":
-        pytest.importorskip("da4ml")
     proc = hgq("verify", files / "mlp.keras", "--data", files / "x.npy", "--strategy", strategy, *extra)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     no_chatter(proc)
@@ -83,11 +83,18 @@ def test_verify_h_model_each_strategy(files, strategy, extra):
 
 
 @pytest.mark.hls4ml
-def test_verify_qkeras_fixture():
-    proc = hgq("verify", FIXTURES / "mlp.h5", "--data", FIXTURES / "mlp_X.npy")
+@pytest.mark.parametrize("strategy, extra", STRATEGIES)
+def test_export_and_verify_a_proxy_and_a_qkeras_file_each_strategy(files, strategy, extra, tmp_path):
+    out = tmp_path / "out"
+    proc = hgq("export", files / "mlp.keras", "-o", out, "--data", files / "x.npy", "--strategy", strategy, *extra)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    no_chatter(proc)
-    assert "100.00% of 2000 samples bit-exact" in proc.stdout
+    assert (out / "proxy.keras").is_file() and (out / "hls4ml_prj" / "firmware").is_dir()
+    for model, data, n in ((out / "proxy.keras", files / "x.npy", 400), (FIXTURES / "mlp.h5", FIXTURES / "mlp_X.npy",
+                                                                          2000)):
+        proc = hgq("verify", model, "--data", data, "--strategy", strategy, *extra)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        no_chatter(proc)
+        assert f"100.00% of {n} samples bit-exact" in proc.stdout
 
 
 @pytest.mark.hls4ml
@@ -122,22 +129,11 @@ def test_strategies_on_a_cnn(tmp_path):
     x = np.random.default_rng(0).normal(size=(300, 6, 6, 2)).astype("float32")
     trace_minmax(model, x)
     proxy = to_proxy_model(model)
-    strategies = [("latency", 1), ("resource", 2)]
-    if _has_da4ml():
-        strategies.append(("distributed_arithmetic", 1))
-    for strategy, rf in strategies:
+    for strategy, rf in (("latency", 1), ("resource", 2), ("distributed_arithmetic", 1)):
         result = verify(proxy, x * 2, output_dir=tmp_path / strategy, strategy=strategy, reuse_factor=rf)
         assert result.ok and result.exact_fraction == [1.0], (strategy, result.format())
     with pytest.raises(ValueError, match="reuse factor 5 does not fit layer"):
         verify(proxy, x, strategy="resource", reuse_factor=5)
-
-
-def _has_da4ml():
-    try:
-        import da4ml  # noqa: F401
-    except ImportError:
-        return False
-    return True
 
 
 def test_source_files_stay_short():
