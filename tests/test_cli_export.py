@@ -136,6 +136,32 @@ def test_strategies_on_a_cnn(tmp_path):
         verify(proxy, x, strategy="resource", reuse_factor=5)
 
 
+@pytest.mark.hls4ml
+def test_verify_a_two_input_proxy(tmp_path):
+    """Python API with a list of input arrays; a deliberately wrong hls4ml output is reported with its layer."""
+    import keras
+
+    from hgq import to_proxy_model, trace_minmax
+    from hgq.layers import HDense, HQuantize, PConcatenate
+    from hgq.proxy import verify
+    from hgq.proxy.verify import compare
+
+    keras.utils.set_random_seed(1)
+    a, b = keras.Input((5,)), keras.Input((3,))
+    out = HDense(2, name="d")(PConcatenate()([HQuantize(name="qa")(a), HQuantize(name="qb")(b)]))
+    model = keras.Model([a, b], out)
+    rng = np.random.default_rng(1)
+    x = [rng.normal(size=(1000, 5)).astype("float32"), rng.normal(size=(1000, 3)).astype("float32")]
+    trace_minmax(model, x)
+    proxy = to_proxy_model(model)
+    result = verify(proxy, [x[0] * 3, x[1] * 3], output_dir=tmp_path / "prj")
+    assert result.ok and result.n_samples == 1000, result.format()
+    y = proxy.predict(x, verbose=0)
+    y[7, 1] += 1.0
+    wrong = compare(proxy, x, [y])
+    assert not wrong.ok and wrong.mismatches[0].sample == 7 and wrong.mismatches[0].layer == "d_q"
+
+
 def test_source_files_stay_short():
     root = Path(__file__).parent.parent / "src" / "hgq"
     for path in [*root.glob("cli/*.py"), root / "proxy" / "hls.py", root / "proxy" / "verify.py"]:

@@ -68,29 +68,38 @@ def _as_list(y, n):
     return list(y) if n > 1 else [y]
 
 
+def _float64_inputs(x):
+    """``(inputs as float64, number of samples)`` of an array or of a list of arrays (one per model input)."""
+    if isinstance(x, (list, tuple)):
+        arrays = [np.ascontiguousarray(a, dtype=np.float64) for a in x]
+        return arrays, len(arrays[0])
+    x = np.ascontiguousarray(x, dtype=np.float64)
+    return x, len(x)
+
+
 def compare(proxy, x, y_hls, max_mismatches=5):
     """``VerifyResult`` of hls4ml's outputs ``y_hls`` (one array per proxy output) against ``proxy`` on ``x``."""
     n_out = len(proxy.outputs)
+    x, n_samples = _float64_inputs(x)
     y_proxy = _as_list(proxy.predict(x, verbose=0, batch_size=1024), n_out)
     layers = [graph.through_nested_models(graph.producer_of(t)) for t in proxy.outputs]
     fractions, mismatches = [], []
     for n, (yp, yh, layer) in enumerate(zip(y_proxy, y_hls, layers)):
-        yp = np.asarray(yp, np.float64).reshape(len(x), -1)
-        yh = np.asarray(yh, np.float64).reshape(len(x), -1)
+        yp = np.asarray(yp, np.float64).reshape(n_samples, -1)
+        yh = np.asarray(yh, np.float64).reshape(n_samples, -1)
         differs = yp != yh
         fractions.append(float(1.0 - differs.any(axis=1).mean()))
         for sample, element in np.argwhere(differs)[: max(0, max_mismatches - len(mismatches))]:
             mismatches.append(Mismatch(n, int(sample), int(element), float(yp[sample, element]),
                                        float(yh[sample, element]), _type_of(layer, element), layer.name))
-    return VerifyResult(len(x), fractions, [layer.name for layer in layers], mismatches)
+    return VerifyResult(n_samples, fractions, [layer.name for layer in layers], mismatches)
 
 
 def hls_outputs(proxy, hls_model, x):
     """hls4ml's C-simulation outputs on ``x``, one ``(n, *shape)`` array per proxy output."""
-    x = np.ascontiguousarray(x, dtype=np.float64)
-    y = hls_model.predict(x)
-    y = _as_list(y, len(proxy.outputs))
-    return [np.asarray(a, np.float64).reshape((len(x), *t.shape[1:])) for a, t in zip(y, proxy.outputs)]
+    x, n_samples = _float64_inputs(x)
+    y = _as_list(hls_model.predict(x), len(proxy.outputs))
+    return [np.asarray(a, np.float64).reshape((n_samples, *t.shape[1:])) for a, t in zip(y, proxy.outputs)]
 
 
 def verify(proxy, x, output_dir=None, hls_model=None, max_mismatches=5, verbose=False, progress=None, **options):
@@ -110,7 +119,7 @@ def verify(proxy, x, output_dir=None, hls_model=None, max_mismatches=5, verbose=
         A ``VerifyResult`` (``.ok``, ``.exact_fraction`` per output, ``.mismatches``).
     """
     say = progress or (lambda message: None)
-    x = np.asarray(x, np.float64)
+    x, n_samples = _float64_inputs(x)
     with tempfile.TemporaryDirectory(prefix="hgq_verify_") as tmp:
         if hls_model is None:
             say("converting with hls4ml")
@@ -119,7 +128,7 @@ def verify(proxy, x, output_dir=None, hls_model=None, max_mismatches=5, verbose=
         say("compiling the C simulation")
         with quiet(not verbose):
             hls_model.compile()
-        say(f"running the C simulation on {len(x)} samples")
+        say(f"running the C simulation on {n_samples} samples")
         with quiet(not verbose):
             y_hls = hls_outputs(proxy, hls_model, x)
     return compare(proxy, x, y_hls, max_mismatches)
