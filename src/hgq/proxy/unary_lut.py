@@ -4,6 +4,8 @@ import keras
 import numpy as np
 from keras import ops
 
+from ..quantizer import fixed_point as fxp
+
 
 @keras.saving.register_keras_serializable(package="hgq")
 class UnaryLUT(keras.layers.Layer):
@@ -38,8 +40,8 @@ class UnaryLUT(keras.layers.Layer):
 
     def call(self, x):
         _, _, f = self.kif_in
-        n = ops.floor(ops.cast(x, "float64") * 2.0 ** f)
-        index = ops.cast(n - ops.floor(n / self.table_size) * self.table_size, "int32")  # two's complement bits
+        n = fxp.floor(ops.cast(x, "float64") * 2.0 ** f)
+        index = ops.cast(n - fxp.floor(n / self.table_size) * self.table_size, "int32")  # two's complement bits
         return ops.cast(ops.take(ops.convert_to_tensor(self.table), index), self.compute_dtype)
 
     def compute_output_shape(self, input_shape):

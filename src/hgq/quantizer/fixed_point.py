@@ -61,6 +61,18 @@ def pow2(e):
     return ops.power(ops.convert_to_tensor(2.0, dtype=e.dtype), e)
 
 
+def floor(x):
+    """``floor(x)`` in the dtype of ``x``. For float64 not ``ops.floor``: on every backend but TensorFlow, Keras
+    computes ``ops.floor``/``ops.ceil`` of a float64 tensor in float32 (``keras.backend.result_type`` maps float64
+    to float32 there, even in JAX's 64-bit mode), which is off by one for values within a float32 ulp of an
+    integer. ``ops.round`` (half to even) keeps the dtype and is exact; it is at most 0.5 from ``x``, so it is the
+    floor unless it lies above ``x``. Other dtypes (training) keep the cheaper ``ops.floor``."""
+    if keras.backend.standardize_dtype(x.dtype) != "float64":
+        return ops.floor(x)
+    r = ops.round(x)
+    return r - ops.cast(r > x, r.dtype)
+
+
 def round_to_grid(x, f, rounding, noise=None):
     """Quantize ``x`` to the grid ``2**-f``.
 
@@ -74,13 +86,13 @@ def round_to_grid(x, f, rounding, noise=None):
     scale = pow2(ops.cast(f, x.dtype))
     scaled = x * scale
     if rounding == "standard_round":
-        q = ops.floor(scaled + 0.5)
+        q = floor(scaled + 0.5)
     elif rounding == "floor":
-        q = ops.floor(scaled)
+        q = floor(scaled)
     elif rounding == "half_even":
         q = ops.round(scaled)
     elif rounding == "stochastic_round":
-        q = ops.floor(scaled + noise)
+        q = floor(scaled + noise)
     elif rounding == "fast_uniform_noise_injection":
         q = scaled + (noise - 0.5)
     else:
