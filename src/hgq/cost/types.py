@@ -7,6 +7,7 @@ from keras import ops
 from ..layers.base import QuantizedOutput
 from ..layers.passthrough import (PAveragePooling1D, PAveragePooling2D, PConcatenate, PFlatten, PMaxPooling1D,
                                   PMaxPooling2D, PReshape)
+from ..proxy.convert import as_numpy
 from ..proxy.fixed_point_quantizer import FixedPointQuantizer
 from ..proxy.unary_lut import UnaryLUT
 from ..quantizer import fixed_point as fxp
@@ -16,11 +17,6 @@ _P_LAYERS = (PFlatten, PReshape, PConcatenate, PMaxPooling1D, PMaxPooling2D, PAv
 #: The P-layer whose type rule a plain Keras layer of a proxy model follows: the P-layer subclasses it (the first
 #: Keras class of its method resolution order).
 P_LAYER_OF = {next(c for c in p.__mro__ if c.__module__.startswith("keras.")): p for p in _P_LAYERS}
-
-
-def as_numpy(x):
-    """``x`` (a tensor or array) as a float64 NumPy array."""
-    return np.asarray(ops.convert_to_numpy(x), dtype=np.float64)
 
 
 def total_bits(kif):
