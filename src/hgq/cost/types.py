@@ -5,18 +5,14 @@ import numpy as np
 from keras import ops
 
 from ..layers.base import QuantizedOutput
-from ..layers.passthrough import (PAveragePooling1D, PAveragePooling2D, PConcatenate, PFlatten, PMaxPooling1D,
-                                  PMaxPooling2D, PReshape)
+from ..layers.passthrough import PLAIN_LAYERS
 from ..proxy.convert import as_numpy
 from ..proxy.fixed_point_quantizer import FixedPointQuantizer
 from ..proxy.unary_lut import UnaryLUT
 from ..quantizer import fixed_point as fxp
 
-_P_LAYERS = (PFlatten, PReshape, PConcatenate, PMaxPooling1D, PMaxPooling2D, PAveragePooling1D, PAveragePooling2D)
-
-#: The P-layer whose type rule a plain Keras layer of a proxy model follows: the P-layer subclasses it (the first
-#: Keras class of its method resolution order).
-P_LAYER_OF = {next(c for c in p.__mro__ if c.__module__.startswith("keras.")): p for p in _P_LAYERS}
+#: The P-layer whose type rule a plain Keras layer of a proxy model follows.
+P_LAYER_OF = {plain: p_layer for p_layer, plain in PLAIN_LAYERS.items()}
 
 
 def total_bits(kif):

@@ -186,6 +186,13 @@ class PAveragePooling2D(_PAveragePooling, PassThroughLayer, keras.layers.Average
     """
 
 
+
+#: Each P-layer and the plain Keras layer it is (its Keras base class): what the proxy holds in its place, and
+#: whose types the cost model derives by the P-layer's rule.
+PLAIN_LAYERS = {cls: next(c for c in cls.__mro__ if c.__module__.startswith("keras."))
+                for cls in (PFlatten, PReshape, PConcatenate, PMaxPooling1D, PMaxPooling2D, PAveragePooling1D,
+                            PAveragePooling2D)}
+
 def _as_int_array(layer_name, key, value, allowed=None):
     arr = np.asarray(value, dtype=np.float64)
     if arr.size == 0 or not np.all(np.isfinite(arr)) or not np.all(arr == np.round(arr)):

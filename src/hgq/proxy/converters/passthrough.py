@@ -4,30 +4,9 @@ Flattening, reshaping, concatenating and max pooling move values without changin
 power-of-two pool is exact in float64 (hls4ml's bit-exact flow derives its accumulator).
 """
 
-import keras
-
-from ...layers.passthrough import (
-    PAveragePooling1D,
-    PAveragePooling2D,
-    PConcatenate,
-    PFlatten,
-    PMaxPooling1D,
-    PMaxPooling2D,
-    PReshape,
-)
+from ...layers.passthrough import PLAIN_LAYERS
 from ..convert import PROXY_DTYPE
 from ..registry import register
-
-#: The plain Keras layer of each P-layer.
-PLAIN_LAYERS = {
-    PFlatten: keras.layers.Flatten,
-    PReshape: keras.layers.Reshape,
-    PConcatenate: keras.layers.Concatenate,
-    PMaxPooling1D: keras.layers.MaxPooling1D,
-    PMaxPooling2D: keras.layers.MaxPooling2D,
-    PAveragePooling1D: keras.layers.AveragePooling1D,
-    PAveragePooling2D: keras.layers.AveragePooling2D,
-}
 
 
 def plain_layer(layer):
