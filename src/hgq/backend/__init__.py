@@ -4,8 +4,9 @@ on every backend. Everything else in hgq is written with ``keras.ops`` only.
 - ``min_over_replicas`` / ``max_over_replicas``: the element-wise min/max of a tensor over the replicas of a
   data-parallel step (the min/max records of the quantizers must cover every replica's batch).
 - ``float64_is_exact()``: whether float64 arithmetic really is float64 (the proxy model relies on it).
+- ``kernel_derivatives(...)``: first or second derivatives of a loss w.r.t. kernels (pruning rankings).
 
-Each backend has its module here (``tensorflow.py``, ``jax.py``); a backend without one gets the behaviour of a
+Each backend has its module here (``tensorflow.py``, ``jax.py``, ``torch.py``); a backend without one gets the behaviour of a
 single device with exact float64 (``generic.py``).
 """
 
@@ -13,7 +14,7 @@ import importlib
 
 import keras
 
-_MODULES = {"tensorflow": "tensorflow", "jax": "jax"}
+_MODULES = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch"}
 
 
 def _impl():
@@ -34,3 +35,9 @@ def float64_is_exact():
     """Whether the backend computes float64 tensors in float64 (JAX truncates them to float32 unless its 64-bit
     mode is on)."""
     return _impl().float64_is_exact()
+
+
+def kernel_derivatives(model, loss_fn, X, y, layers, order, training):
+    """``d^order loss_fn(y, model(X)) / dw^order`` for the kernel ``w`` of each of ``layers``, as NumPy arrays
+    (``order=2``: the gradient of the summed gradient, hls4ml's Hessian approximation)."""
+    return _impl().kernel_derivatives(model, loss_fn, X, y, layers, order, training)

@@ -1,4 +1,4 @@
-"""Any backend without a module of its own: one replica, and float64 that is float64."""
+"""Any backend without a module of its own: one replica, float64 that is float64, no kernel derivatives."""
 
 
 def min_over_replicas(x):
@@ -11,3 +11,10 @@ def max_over_replicas(x):
 
 def float64_is_exact():
     return True
+
+
+def kernel_derivatives(model, loss_fn, X, y, layers, order, training):
+    import keras
+
+    raise NotImplementedError(f"kernel derivatives (the 'oracle' and 'saliency' rankings) are not implemented for the "
+                              f"{keras.backend.backend()!r} backend; use ranking_metric='l1' or 'l2'")

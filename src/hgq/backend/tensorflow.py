@@ -2,7 +2,7 @@
 
 Keras has no public cross-replica reduction and ``tf.distribute`` reduces only by sum or mean, so the
 records' min of mins and max of maxes gather every replica's value here. Outside a multi-replica step the
-reductions return their input.
+reductions return their input. Kernel derivatives (pruning rankings) with ``tf.GradientTape``.
 """
 
 from keras import ops
@@ -37,3 +37,17 @@ def max_over_replicas(x):
     """Element-wise maximum of ``x`` over all replicas of the running step."""
     stacked = _gathered(x)
     return x if stacked is None else ops.max(stacked, axis=0)
+
+
+def kernel_derivatives(model, loss_fn, X, y, layers, order, training):
+    import numpy as np
+    import tensorflow as tf
+
+    kernels = [layer.kernel.value for layer in layers]
+    with tf.GradientTape(persistent=True) as outer:
+        with tf.GradientTape(persistent=True) as tape:
+            loss = loss_fn(y, model(X, training=training))
+        grads = [tape.gradient(loss, k) for k in kernels]
+    if order == 2:
+        grads = [outer.gradient(g, k) for g, k in zip(grads, kernels)]
+    return [np.zeros(k.shape) if g is None else g.numpy() for g, k in zip(grads, kernels)]

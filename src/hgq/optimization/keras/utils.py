@@ -4,6 +4,7 @@ rankings), on any Keras backend."""
 import keras
 import numpy as np
 
+from ...backend import kernel_derivatives
 from .config import SUPPORTED_LAYERS
 
 
@@ -21,59 +22,10 @@ def _kernel_derivatives(model, loss_fn, X, y, order, training):
     n = len(X)
     for start in range(0, n, 1024):
         xb, yb = X[start:start + 1024], y[start:start + 1024]
-        grads = _BACKENDS[keras.backend.backend()](model, loss_fn, xb, yb, layers, order, training)
+        grads = kernel_derivatives(model, loss_fn, xb, yb, layers, order, training)
         for layer, g in zip(layers, grads):
             out[layer.name] = out[layer.name] + np.asarray(g) * len(xb) / n
     return out
-
-
-def _tensorflow(model, loss_fn, X, y, layers, order, training):
-    import tensorflow as tf
-
-    kernels = [layer.kernel.value for layer in layers]
-    with tf.GradientTape(persistent=True) as outer:
-        with tf.GradientTape(persistent=True) as tape:
-            loss = loss_fn(y, model(X, training=training))
-        grads = [tape.gradient(loss, k) for k in kernels]
-    if order == 2:
-        grads = [outer.gradient(g, k) for g, k in zip(grads, kernels)]
-    return [np.zeros(k.shape) if g is None else g.numpy() for g, k in zip(grads, kernels)]
-
-
-def _jax(model, loss_fn, X, y, layers, order, training):
-    import jax
-
-    trainable = [v.value for v in model.trainable_variables]
-    non_trainable = [v.value for v in model.non_trainable_variables]
-    ids = [id(v) for v in model.trainable_variables]
-    where = [ids.index(id(layer.kernel)) for layer in layers]
-
-    def loss_of(kernels):
-        values = list(trainable)
-        for i, k in zip(where, kernels):
-            values[i] = k
-        out, _ = model.stateless_call(values, non_trainable, X, training=training)
-        return loss_fn(y, out)
-
-    kernels = [trainable[i] for i in where]
-    if order == 1:
-        return [np.asarray(g) for g in jax.grad(loss_of)(kernels)]
-    summed = jax.grad(lambda ks: sum(g.sum() for g in jax.grad(loss_of)(ks)))
-    return [np.asarray(g) for g in summed(kernels)]
-
-
-def _torch(model, loss_fn, X, y, layers, order, training):
-    import torch
-
-    kernels = [layer.kernel.value for layer in layers]
-    loss = loss_fn(keras.ops.convert_to_tensor(y), model(X, training=training))
-    grads = torch.autograd.grad(loss, kernels, create_graph=order == 2, allow_unused=True)
-    if order == 2:
-        grads = torch.autograd.grad(sum(g.sum() for g in grads), kernels, allow_unused=True)
-    return [np.zeros(tuple(k.shape)) if g is None else g.detach().cpu().numpy() for g, k in zip(grads, kernels)]
-
-
-_BACKENDS = {"tensorflow": _tensorflow, "jax": _jax, "torch": _torch}
 
 
 def get_model_gradients(model, loss_fn, X, y):
