@@ -2,9 +2,10 @@
 ``docs/cli.md``, the commands are in ``hgq.cli``.
 
 A top-level module, not part of the ``hgq`` package: importing anything inside ``hgq`` runs ``hgq/__init__.py``,
-which imports Keras and TensorFlow (it registers the layers, so that ``import hgq`` is enough to load a saved
+which imports Keras and its backend (it registers the layers, so that ``import hgq`` is enough to load a saved
 model). ``hgq --help`` answers without them; a command imports the library once its arguments are parsed, with
-TensorFlow's start-up messages kept off the terminal unless ``--verbose``.
+the backend's start-up messages kept off the terminal unless ``--verbose``. On JAX, the commands turn 64-bit mode
+on (``JAX_ENABLE_X64=1`` unless set), which the proxy model needs.
 """
 
 import argparse
@@ -155,7 +156,14 @@ def _import_commands(verbose):
 def main(argv=None):
     """Run the command in ``argv`` (default: ``sys.argv[1:]``) and return its exit code."""
     args = build_parser().parse_args(argv)
-    commands = _import_commands(args.verbose)
+    os.environ.setdefault("JAX_ENABLE_X64", "1")  # on JAX the proxy's float64 must be float64 (docs/proxy.md)
+    try:
+        commands = _import_commands(args.verbose)
+    except ImportError as error:  # e.g. Keras' backend not installed: the message names the extra
+        if args.verbose:
+            raise
+        print(f"error: {error}", file=sys.stderr)
+        return 1
     try:
         return getattr(commands, args.handler)(args)
     except (commands.CLIError, ValueError, NotImplementedError, OSError, ImportError) as error:

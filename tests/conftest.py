@@ -1,7 +1,11 @@
 """Shared fixtures and model builders.
 
-TensorFlow is imported lazily (inside fixtures and helpers), so that pytest-xdist's controller process,
-which only loads this file, never starts it.
+The suite runs once per Keras backend (``KERAS_BACKEND=tensorflow``, the default, and ``KERAS_BACKEND=jax``;
+see the README's test command). Tests marked ``once`` do not depend on the backend and run in the TensorFlow pass
+only. On JAX, 64-bit mode is on, as the proxy model needs (docs/proxy.md).
+
+Keras is imported lazily (inside fixtures and helpers), so that pytest-xdist's controller process, which only
+loads this file, never starts a backend.
 """
 
 import os
@@ -10,6 +14,22 @@ import numpy as np
 import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("JAX_ENABLE_X64", "1")
+BACKEND = os.environ.get("KERAS_BACKEND", "tensorflow")
+
+
+def pytest_report_header(config):
+    return f"Keras backend: {BACKEND}"
+
+
+def pytest_collection_modifyitems(config, items):
+    """Outside the TensorFlow pass, deselect the backend-independent tests (``@pytest.mark.once``)."""
+    if BACKEND == "tensorflow":
+        return
+    once = [item for item in items if item.get_closest_marker("once")]
+    if once:
+        config.hook.pytest_deselected(items=once)
+        items[:] = [item for item in items if not item.get_closest_marker("once")]
 
 
 @pytest.fixture(autouse=True)

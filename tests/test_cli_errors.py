@@ -9,6 +9,8 @@ import pytest
 from conftest import mlp, trained_mlp
 from hgq_cli import main
 
+pytestmark = pytest.mark.once  # the command line; the library on JAX is covered by the other modules
+
 
 @pytest.fixture(scope="module")
 def files(tmp_path_factory):

@@ -13,6 +13,8 @@ import pytest
 
 from conftest import trained_mlp
 
+pytestmark = pytest.mark.once  # the command line; the library on JAX is covered by the other modules
+
 FIXTURES = Path(__file__).parent / "fixtures" / "qkeras"
 CHATTER = ("Keras v2 handler used for layer", "da4ml not installed", "Function da_call requires", "absl::",
            "cuda", "oneDNN", "Traceback")

@@ -13,6 +13,8 @@ import pytest
 from hgq_cli import main
 from conftest import trained_mlp
 
+pytestmark = pytest.mark.once  # the command line; the cost report on JAX: test_profiling_report.py
+
 
 @pytest.fixture(scope="module")
 def saved(tmp_path_factory):

@@ -7,7 +7,7 @@ import pytest
 import hgq_cli
 from hgq import demo
 
-pytestmark = pytest.mark.hls4ml
+pytestmark = [pytest.mark.hls4ml, pytest.mark.once]  # the demo on JAX: test_backends.py
 
 
 def test_demo_is_bit_exact_and_learns():

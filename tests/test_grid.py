@@ -13,7 +13,7 @@ from hgq.layers import (HActivation, HAdd, HConv1DBatchNorm, HConv2D, HConv2DBat
 
 from bitexact import check_bit_exact
 
-pytestmark = pytest.mark.hls4ml
+pytestmark = [pytest.mark.hls4ml, pytest.mark.once]  # the backend-independent grid: run once
 
 ROUNDINGS = ["standard_round", "floor", "auto"]
 

@@ -7,6 +7,8 @@ import pytest
 
 from hgq.optimization.knapsack import IMPLEMENTATIONS, solve_knapsack
 
+pytestmark = pytest.mark.once  # NumPy and SciPy only
+
 
 def brute_force(values, weights, capacity):
     best = 0.0

@@ -14,6 +14,9 @@ from hgq.optimization.objectives.gpu_objectives import GPUFLOPEstimator
 from hgq.optimization.objectives.vivado_objectives import VivadoDSPEstimator
 from hgq.optimization.scheduler import PolynomialScheduler
 
+# whole pruning runs: the masks, objectives and layers they rely on are tested on every backend elsewhere
+pytestmark = pytest.mark.once
+
 LOSS = "sparse_categorical_crossentropy"
 
 

@@ -4,6 +4,8 @@ import pytest
 
 from hgq.optimization.scheduler import BinaryScheduler, ConstantScheduler, PolynomialScheduler
 
+pytestmark = pytest.mark.once  # no Keras
+
 
 def run(scheduler, calls):
     out = []

@@ -10,7 +10,6 @@ from hgq.proxy.convert import PROXY_DTYPE
 from hgq.proxy.converters import kernel
 from hgq.proxy.registry import Context, SavedLayer, convert, converter_of, register
 from hgq.qkeras import converters as qkeras_converters
-from hgq.qkeras import from_qkeras
 
 
 class Doubler(keras.layers.Layer):
@@ -75,15 +74,3 @@ def test_one_registry_serves_hgq_layers_and_saved_keras2_layers():
                    Context("from_qkeras", aggressive=False))
     proxy = keras.Model(inp, node.tensor)
     assert np.array_equal(proxy.predict(np.ones((2, 3)), verbose=0), np.full((2, 3), 2.0))
-
-
-def test_a_backend_without_exact_float64_is_refused(monkeypatch):
-    import hgq.proxy.convert
-
-    monkeypatch.setattr(hgq.proxy.convert, "float64_is_exact", lambda: False)
-    inp = keras.Input((3,))
-    model = keras.Model(inp, HQuantize(name="q")(inp))
-    with pytest.raises(ValueError, match="to_proxy_model: the proxy computes in float64.*JAX_ENABLE_X64=1"):
-        hgq.to_proxy_model(model)
-    with pytest.raises(ValueError, match="from_qkeras: the proxy computes in float64"):
-        from_qkeras("/nonexistent.h5")

@@ -2,7 +2,11 @@
 
 __version__ = "0.1.0"
 
-from . import callbacks
+from .backend import import_keras
+
+import_keras()  # a missing backend fails here, with the extra to install
+
+from . import callbacks  # noqa: E402
 from .calibration import reset_minmax, trace_minmax
 from .callbacks import BetaScheduler, CalibratedBOPs, FreeBOPs, ParetoFront, PiecewiseBeta, ResetMinMax
 from .cost import bit_width_summary, get_beta, layer_bops, set_beta, total_bops

@@ -5,6 +5,7 @@ on every backend. Everything else in hgq is written with ``keras.ops`` only.
   data-parallel step (the min/max records of the quantizers must cover every replica's batch).
 - ``float64_is_exact()``: whether float64 arithmetic really is float64 (the proxy model relies on it).
 - ``kernel_derivatives(...)``: first or second derivatives of a loss w.r.t. kernels (pruning rankings).
+- ``import_keras()``: Keras, or an ``ImportError`` naming the extra that installs the missing backend.
 
 Each backend has its module here (``tensorflow.py``, ``jax.py``, ``torch.py``); a backend without one gets the behaviour of a
 single device with exact float64 (``generic.py``).
@@ -12,13 +13,30 @@ single device with exact float64 (``generic.py``).
 
 import importlib
 
-import keras
-
 _MODULES = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch"}
+# the package whose absence makes ``import keras`` fail -> the backend it belongs to (the extra that installs it)
+_BACKEND_OF_PACKAGE = {"tensorflow": "tensorflow", "jax": "jax", "jaxlib": "jax", "torch": "torch"}
+
+
+def import_keras():
+    """``keras``; if the Keras backend chosen (``KERAS_BACKEND``, default TensorFlow) is not installed, an
+    ``ImportError`` that names the ``hgq-keras`` extra installing it."""
+    try:
+        import keras
+    except ModuleNotFoundError as error:
+        package = (error.name or "").split(".")[0]
+        backend = _BACKEND_OF_PACKAGE.get(package)
+        if backend is None:
+            raise
+        raise ImportError(f"Keras' {backend} backend is not installed (no module named {package!r}): "
+                          f"pip install 'hgq-keras[{backend}]', or choose an installed backend with "
+                          f"KERAS_BACKEND=tensorflow|jax (hgq-keras[tensorflow], hgq-keras[jax])") from None
+    return keras
 
 
 def _impl():
-    return importlib.import_module(f".{_MODULES.get(keras.backend.backend(), 'generic')}", __name__)
+    backend = import_keras().backend.backend()
+    return importlib.import_module(f".{_MODULES.get(backend, 'generic')}", __name__)
 
 
 def min_over_replicas(x):
