@@ -6,6 +6,7 @@ import pytest
 
 import hgq
 from hgq.layers import HActivation, HDense, HQuantize
+from hgq.profiling import profile
 from hgq.proxy import hls4ml_predict
 
 from bitexact import check_bit_exact
@@ -44,6 +45,40 @@ def test_dense_on_sequences_with_round_half_up_quantizer(aggressive, hls4ml_proj
     proxy = hgq.to_proxy_model(model, aggressive=aggressive)
     assert proxy.get_layer("d_q").RND == "RND"
     check_bit_exact(proxy, x, hls4ml_projects(proxy, "io_parallel"), model=model, scales=SCALES)
+
+
+def test_accumulators_wider_than_float32_holds_are_exact(hls4ml_projects):
+    """12-bit widths on inputs of about 300: sums of 30 and more bits, exact in the float64 proxy on every backend,
+    saturating on the overflowing data. (The H-model trains in float32 and rounds such sums: no comparison with it.)"""
+    from test_proxy import wide_mlp
+
+    model, x = wide_mlp(bits=12, scale=300.0)
+    accumulators = [r.accumulator_bits for r in profile(model).records if r.accumulator_bits]
+    assert min(accumulators) > 24, accumulators
+    proxy = hgq.to_proxy_model(model, aggressive=False)
+    check_bit_exact(proxy, x, hls4ml_projects(proxy, "io_parallel"), scales=SCALES)
+
+
+def test_saturation_bound_follows_the_input_grid(hls4ml_projects):
+    """A saturating output quantizer keeps 3 fractional bits, its input carries 2 (inputs on a 0.25 grid, integer
+    weights): hls4ml narrows the type to 2 bits and saturates at 1 - 0.25, not 1 - 0.125, and so must the proxy."""
+    keras.utils.set_random_seed(0)
+    inp = keras.Input((2,))
+    q = HQuantize(name="q")
+    dense = HDense(1, use_bias=False, name="d")
+    model = keras.Model(inp, dense(q(inp)))
+    q.paq.fbits.assign(np.full(q.paq.fbits.shape, 2.0, "float32"))
+    dense.kq.fbits.assign(np.zeros(dense.kq.fbits.shape, "float32"))
+    dense.kernel.assign(np.ones((2, 1), "float32"))
+    dense.paq.fbits.assign(np.full(dense.paq.fbits.shape, 3.0, "float32"))
+    x0 = np.random.default_rng(0).integers(0, 4, size=1000) / 4
+    x = np.stack([x0, 0.75 - x0], axis=1).astype("float32")  # the sum is 0.75: calibrated to ufixed<3,0>
+    hgq.trace_minmax(model, x)
+    proxy = hgq.to_proxy_model(model, aggressive=False)
+    k, bits, integers = proxy.get_layer("d_q").kbi()
+    assert (k.item(), bits.item(), integers.item()) == (0, 2, 0)  # 3 fractional bits narrowed to 2
+    assert proxy.predict(np.array([[0.75, 0.75]]), verbose=0).item() == 0.75
+    check_bit_exact(proxy, x, hls4ml_projects(proxy, "io_parallel"), model=model, scales=(2.5, 3.0))
 
 
 def table_activation_model(activation):

@@ -73,6 +73,38 @@ def test_refuses_layers_it_cannot_export():
         hgq.to_proxy_model(model)
 
 
+def wide_mlp(bits, scale, seed=1):
+    """HQuantize -> HDense -> HDense, every width initialized to ``bits``, calibrated on inputs of about ``scale``;
+    returns the model and the inputs."""
+    keras.utils.set_random_seed(seed)
+    x = (np.random.default_rng(seed).normal(size=(1000, 16)) * scale).astype("float32")
+    conf = {"init_bw": bits}
+    inp = keras.Input((16,))
+    h = HDense(16, activation="relu", kq_conf=conf, paq_conf=conf, name="d1")(HQuantize(paq_conf=conf, name="q")(inp))
+    model = keras.Model(inp, HDense(4, kq_conf=conf, paq_conf=conf, name="d2")(h))
+    hgq.trace_minmax(model, x)
+    return model, x
+
+
+def test_refuses_an_accumulator_wider_than_float64_holds():
+    model, _ = wide_mlp(bits=30, scale=1000.0)
+    with pytest.raises(ValueError, match=r"to_proxy_model: layer 'd1' needs a \d+-bit accumulator, but the proxy "
+                                         r"computes in float64, exact up to 53 bits"):
+        hgq.to_proxy_model(model)
+
+
+def test_fractional_bits_of_weights_are_counted_as_hls4ml_counts_them():
+    """The narrowing of saturating quantizers (hgq.proxy.saturation) must use hls4ml's count of a weight's bits."""
+    from hls4ml.utils.qinterval import _minimal_f
+
+    from hgq.proxy.saturation import minimal_f
+
+    rng = np.random.default_rng(0)
+    values = np.concatenate([rng.normal(size=2000).astype("float32") * 2.0 ** rng.integers(-12, 12, 2000),
+                             [0.0, 1.0, -0.75, 3.0, 2.0**-40, 2.0**40, 1 / 3]])
+    assert np.array_equal(minimal_f(values), _minimal_f(values))
+
+
 def test_refuses_a_model_without_hgq_layers():
     inp = keras.Input((4,))
     with pytest.raises(ValueError, match="contains no hgq layer"):

@@ -8,6 +8,7 @@ from ..layers import HLayer
 from .convert import PROXY_DTYPE, require_exact_float64
 from .converters import convert
 from .registry import Context
+from .saturation import narrow_to_input_precision
 
 
 def check_exportable(model):
@@ -50,4 +51,5 @@ def to_proxy_model(model, aggressive=True, unary_lut_max_table_size=1024):
     ctx = Context("to_proxy_model", aggressive, unary_lut_max_table_size)
     inputs = [keras.Input(batch_shape=t.shape, dtype=PROXY_DTYPE, name=t.name) for t in model.inputs]
     outputs = graph.run(model, inputs, lambda layer, x, *args, **kwargs: convert(layer, x, ctx))
-    return keras.Model(inputs, keras.tree.flatten(outputs), name=f"{model.name}_proxy")
+    proxy = keras.Model(inputs, keras.tree.flatten(outputs), name=f"{model.name}_proxy")
+    return narrow_to_input_precision(proxy)

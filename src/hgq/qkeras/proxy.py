@@ -4,6 +4,7 @@ import keras
 
 from ..proxy.convert import require_exact_float64
 from ..proxy.registry import Context, SavedLayer
+from ..proxy.saturation import narrow_to_input_precision
 from .converters import convert
 from .reader import read_model
 
@@ -65,5 +66,6 @@ def from_qkeras(path, weights=None, aggressive=False):
     inputs = [nodes[n].tensor for n in input_names]
     outputs = [nodes[n].tensor for n in output_names]
     name = config["config"].get("name", "qkeras")
-    return keras.Model(inputs if len(inputs) > 1 else inputs[0], outputs if len(outputs) > 1 else outputs[0],
-                       name=f"{name}_proxy")
+    proxy = keras.Model(inputs if len(inputs) > 1 else inputs[0], outputs if len(outputs) > 1 else outputs[0],
+                        name=f"{name}_proxy")
+    return narrow_to_input_precision(proxy)
