@@ -1,7 +1,45 @@
-"""JAX: float64 exists only in 64-bit mode; kernel derivatives with ``jax.grad``. Replica reductions: none yet
-(one device)."""
+"""JAX: replica reductions of the min/max records, float64 only in 64-bit mode, kernel derivatives with ``jax.grad``.
 
-from .generic import max_over_replicas, min_over_replicas  # noqa: F401  (same on JAX for now)
+Replica reductions. Keras' JAX distribution (``keras.distribution.DataParallel`` and ``ModelParallel``, on one
+process or several) is GSPMD: the train step is one ``jax.jit`` over globally sharded arrays, with the inputs split
+along the batch axis and the records replicated. A reduction over the batch axis is then global: XLA's partitioner
+adds the cross-device all-reduce (the compiled step holds an all-reduce of ``minimum`` and one of ``maximum`` over
+the quantizers' batch minima and maxima), so ``min_over_replicas`` / ``max_over_replicas`` have nothing left to do
+and return their input. Only inside ``jax.shard_map`` or ``jax.pmap`` over the batch axis (a custom training loop)
+does each device see its own shard, under a bound axis name; there they take ``lax.pmin`` / ``lax.pmax`` over it.
+``tests/test_distributed.py`` checks both: two devices, two processes and a ``shard_map`` step record what one
+device records.
+"""
+
+
+def _bound_batch_axis():
+    """The name of the data-parallel batch axis (Keras' distribution's, ``"batch"`` without one) when it is bound
+    here, i.e. inside ``shard_map`` or ``pmap`` over it; ``None`` otherwise (plain or GSPMD-sharded ``jit``)."""
+    import jax
+    import keras
+
+    name = getattr(keras.distribution.distribution(), "batch_dim_name", None) or "batch"
+    try:
+        jax.lax.axis_size(name)
+    except NameError:  # not bound
+        return None
+    return name
+
+
+def min_over_replicas(x):
+    """Element-wise minimum of ``x`` over the shards of a ``shard_map``/``pmap`` batch axis (``x`` elsewhere)."""
+    import jax
+
+    axis = _bound_batch_axis()
+    return x if axis is None else jax.lax.pmin(x, axis)
+
+
+def max_over_replicas(x):
+    """Element-wise maximum of ``x`` over the shards of a ``shard_map``/``pmap`` batch axis (``x`` elsewhere)."""
+    import jax
+
+    axis = _bound_batch_axis()
+    return x if axis is None else jax.lax.pmax(x, axis)
 
 
 def float64_is_exact():
