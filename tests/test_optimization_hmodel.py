@@ -1,4 +1,5 @@
-"""H-models pruned by the optimization loop stay bit-exact with hls4ml, and pruned weights cost no BOPs."""
+"""H-models pruned by the optimization loop stay bit-exact with hls4ml, pruned weights cost no BOPs, and BOPs
+pruning holds its budget in the BOPs that ``trace_minmax`` measures (kept weights do not widen)."""
 
 import keras
 import numpy as np
@@ -8,13 +9,21 @@ import hgq
 from hgq.layers import HDense, HQuantize
 from hgq.optimization.attributes import get_attributes_from_keras_model
 from hgq.optimization.keras import optimize_model
+from hgq.optimization.keras.widths import CappedFractionalBits, KernelRange, hold_widths, release_widths
 from hgq.optimization.objectives import ParameterEstimator
 from hgq.optimization.objectives.bops import BOPsEstimator
 from hgq.optimization.scheduler import PolynomialScheduler
 
 from bitexact import check_bit_exact, compile_hls4ml
 
+# whole pruning runs: the masks, objectives and layers they rely on are tested on every backend elsewhere
+pytestmark = pytest.mark.once
+
 LOSS = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+
+
+def bits(layer):
+    return keras.ops.convert_to_numpy(layer.weight_bits())
 
 
 @pytest.fixture(scope="module")
@@ -32,23 +41,52 @@ def digits_and_model():
     return x, y, model, hgq.trace_minmax(model, x[:1200])
 
 
+def test_held_widths_never_grow(digits_and_model):
+    """Whatever training does to a held kernel (here: any new values, fractional bits pushed up or down), no
+    weight's width exceeds its width when the widths were held; releasing restores the original constraints."""
+    _, _, model, _ = digits_and_model
+    work = keras.models.clone_model(model)
+    work.set_weights(model.get_weights())
+    layer = work.layers[1]
+    before = bits(layer)
+    kernel_constraint, f_constraint = layer.kernel.constraint, layer.kq.fbits.constraint
+    hold_widths(work, {layer.name})
+    assert isinstance(layer.kernel.constraint, KernelRange)
+    assert isinstance(layer.kq.fbits.constraint, CappedFractionalBits)
+    rng = np.random.default_rng(0)
+    f_held = np.asarray(layer.kq.fbits)
+    for scale, df in ((0.01, 3), (0.3, 3), (3.0, 3), (0.3, -3), (3.0, -3)):
+        kernel = np.asarray(layer.kernel)
+        layer.kernel.assign(layer.kernel.constraint(kernel + rng.normal(scale=scale, size=kernel.shape)))
+        layer.kq.fbits.assign(layer.kq.fbits.constraint(f_held + rng.uniform(min(df, 0), max(df, 0), f_held.shape)))
+        assert np.all(bits(layer) <= before)
+        assert np.any(bits(layer) > 0)
+    release_widths(work)
+    assert layer.kernel.constraint is kernel_constraint and layer.kq.fbits.constraint is f_constraint
+
+
 @pytest.mark.parametrize("objective", [ParameterEstimator, BOPsEstimator])
 def test_pruned_h_model_is_bit_exact(digits_and_model, objective, tmp_path):
     x, y, model, bops_before = digits_and_model
+    # widths held: smaller steps keep the metric within the issue's 0.95 (3 steps suffice for parameters)
+    steps, rtol = (5, 0.95) if objective is BOPsEstimator else (3, 0.9)
+    keras.utils.set_random_seed(1)
     pruned = optimize_model(model, get_attributes_from_keras_model(model), objective,
-                            PolynomialScheduler(3, final_sparsity=0.5), x[:1200], y[:1200], x[1200:1500],
-                            y[1200:1500], 64, 6, keras.optimizers.Adam(3e-3), LOSS, "accuracy", True, 0.9, tuner=None)
+                            PolynomialScheduler(steps, final_sparsity=0.5), x[:1200], y[:1200], x[1200:1500],
+                            y[1200:1500], 64, 6, keras.optimizers.Adam(3e-3), LOSS, "accuracy", True, rtol, tuner=None)
     bops_after = hgq.trace_minmax(pruned, x[:1200])
     last = [s for s in pruned.optimization_history if s.accepted][-1]
     assert last.target == pytest.approx(0.5)
     for layer in pruned.layers[1:]:
-        kernel = layer.kernel.numpy()
-        assert np.all(layer.weight_bits().numpy()[kernel == 0] == 0), "a pruned weight must have zero bits"
+        kernel = np.asarray(layer.kernel)
+        assert np.all(bits(layer)[kernel == 0] == 0), "a pruned weight must have zero bits"
     if objective is ParameterEstimator:
-        assert np.mean([(layer.kernel.numpy() == 0).mean() for layer in pruned.layers[1:]]) >= 0.4
-    else:  # the knapsack kept half the BOPs; kept weights may widen while fine-tuning
+        assert np.mean([(np.asarray(layer.kernel) == 0).mean() for layer in pruned.layers[1:]]) >= 0.4
+    else:  # the knapsack kept half the BOPs and kept weights did not widen: measured BOPs down by the target
         assert last.resources <= 0.5 + 1e-9
-        assert bops_after <= 0.85 * bops_before
+        assert bops_after <= 0.55 * bops_before  # margin: the input widths (activations) are not held
+        accuracy = [m.evaluate(x[1500:], y[1500:], verbose=0)[1] for m in (model, pruned)]
+        assert accuracy[1] >= 0.95 * accuracy[0]
     assert bops_after < bops_before
     proxy = hgq.to_proxy_model(pruned)
     check_bit_exact(proxy, x[:1000], compile_hls4ml(proxy, tmp_path / "prj"), model=pruned, scales=(2.5, 4.0))

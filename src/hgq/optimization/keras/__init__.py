@@ -16,6 +16,7 @@ from .builder import build_optimizable_model, fresh, remove_custom_regularizers,
 from .config import SUPPORTED_LAYERS, SUPPORTED_METRICS, TMP_DIRECTORY
 from .masking import compute_masks
 from .reduction import reduce_model, reducible_layers
+from .widths import hold_widths, release_widths
 
 default_regularization_range = np.logspace(-6, -2, num=16).tolist()
 
@@ -144,9 +145,11 @@ def optimize_model(model, model_attributes, objective, scheduler, X_train, y_tra
     valuable ones within ``(1 - sparsity)`` of the objective's resources (a knapsack, ``knapsack_solver``), trains
     ``epochs - rewinding_epochs`` epochs with the others frozen (a kernel constraint), and accepts the step when the
     validation metric is ``>= rtol · baseline`` (``<= baseline / rtol`` when not ``increasing``); then
-    ``rewinding_epochs`` epochs without masks. It stops at the scheduler's last sparsity or after
-    ``cutoff_bad_trials`` rejected steps in a row. ``tuner``: ``"Bayesian"``/``"Hyperband"`` search a
-    regularization per layer (keras-tuner, extra ``hgq-keras[optimization]``), ``"Manual"`` uses
+    ``rewinding_epochs`` epochs without masks. When the objective's resources are bit widths
+    (``objective.depends_on_bit_widths``, e.g. ``BOPsEstimator``) the widths of the kept weights are held at their
+    mask-time values while a step is fine-tuned (``hgq.optimization.keras.widths``). It stops at the scheduler's
+    last sparsity or after ``cutoff_bad_trials`` rejected steps in a row. ``tuner``: ``"Bayesian"``/``"Hyperband"``
+    search a regularization per layer (keras-tuner, extra ``hgq-keras[optimization]``), ``"Manual"`` uses
     ``regularization_range[0]``, ``None`` none. The input model is not modified.
 
     Returns:
@@ -180,10 +183,13 @@ def optimize_model(model, model_attributes, objective, scheduler, X_train, y_tra
         start = time.time()
         grads = utils.get_model_gradients(work, loss_fn, X_train, y_train) if ranking_metric == "oracle" else None
         hess = utils.get_model_hessians(work, loss_fn, X_train, y_train) if ranking_metric == "saliency" else None
+        release_widths(work)
         _refresh_bit_widths(work, model_attributes)
         masks, offsets, kept, totals = compute_masks(work, model_attributes, target, objective, ranking_metric,
                                                      local, grads, hess, knapsack_solver, totals)
         _apply_masks(work, masks, offsets)
+        if getattr(objective, "depends_on_bit_widths", False):
+            hold_widths(work, masks)
         compile_work()
         work.fit(X_train, y_train, epochs=epochs - rewinding_epochs, **fit)
         metric = evaluate()
@@ -202,10 +208,12 @@ def optimize_model(model, model_attributes, objective, scheduler, X_train, y_tra
         if bad_trials >= cutoff_bad_trials:
             break
         if going and rewinding_epochs > 0:  # weights may grow back
+            release_widths(work)
             _remove_masks(work)
             compile_work()
             work.fit(X_train, y_train, epochs=rewinding_epochs, **fit)
     work.set_weights(best)
+    release_widths(work)
     _remove_masks(work)
     remove_custom_regularizers(work)
     if _is_structured_objective(objective):

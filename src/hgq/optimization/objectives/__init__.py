@@ -29,6 +29,10 @@ log = logging.getLogger(__name__)
 class ObjectiveEstimator:
     """Base class of objectives: the resources of a layer and the savings of one of its groups."""
 
+    #: Whether the resources are bit widths (BOPs): the loop then keeps the widths of kept weights from growing
+    #: while it fine-tunes a step (``hgq.optimization.keras.widths``).
+    depends_on_bit_widths = False
+
     @classmethod
     def is_layer_optimizable(cls, layer_attributes):
         """``(optimizable, OptimizationAttributes or None)``: whether the objective can lower this layer's cost,

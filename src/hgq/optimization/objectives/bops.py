@@ -41,6 +41,10 @@ class BOPsEstimator(ObjectiveEstimator):
     Needs no hls4ml config: ``get_attributes_from_keras_model`` gives what it needs.
     """
 
+    #: The resources are bit widths: the loop keeps them from growing while it fine-tunes a step
+    #: (``hgq.optimization.keras.widths``).
+    depends_on_bit_widths = True
+
     @classmethod
     def is_layer_optimizable(cls, layer_attributes):
         return (True, unstructured()) if _bops(layer_attributes) is not None else (False, None)
