@@ -6,14 +6,38 @@ trained in this process with Adam and the same loss. Each model runs ``--repeats
 (so that a slow spell of a shared machine hits both); the first epoch of every fit call is a warm-up and
 is dropped. Reported: the median and fastest epoch time of each model and their ratios.
 
-    python benchmarks/train_overhead.py [--model mlp|cnn] [--epochs N] [--repeats N] [--samples N]
-                                        [--batch-size N] [--frozen-input] [--jit-compile]
+    python benchmarks/train_overhead.py [--backend tensorflow|jax] [--model mlp|cnn] [--epochs N] [--repeats N]
+                                        [--samples N] [--batch-size N] [--frozen-input] [--jit-compile] [--x64]
+
+``--backend`` sets ``KERAS_BACKEND`` before Keras is imported (without it, ``KERAS_BACKEND`` is honoured as usual).
+``--x64`` turns on JAX's 64-bit mode (``JAX_ENABLE_X64=1``); training does not need it (the quantizers train in
+float32), so it is off unless the environment sets it. The last line of the output, ``RESULT {...}``, is JSON for
+``benchmarks/compare_hgq2.py``.
 """
 
 import argparse
+import json
+import os
 import statistics
+import sys
 import time
 
+
+def _backend_from_argv():
+    """Set ``KERAS_BACKEND`` (and ``JAX_ENABLE_X64``) from the command line before Keras is imported."""
+    pre = argparse.ArgumentParser(add_help=False)
+    pre.add_argument("--backend", choices=("tensorflow", "jax"))
+    pre.add_argument("--x64", action="store_true")
+    args, _ = pre.parse_known_args(sys.argv[1:])
+    if args.backend:
+        os.environ["KERAS_BACKEND"] = args.backend
+    if args.x64:
+        os.environ["JAX_ENABLE_X64"] = "1"
+
+
+_backend_from_argv()
+
+# imported only now, after the backend is chosen
 import keras
 import numpy as np
 
@@ -108,6 +132,9 @@ def epoch_times(model, x, y, epochs, batch_size):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--backend", choices=("tensorflow", "jax"),
+                        help="Keras backend (default: KERAS_BACKEND, else Keras' default)")
+    parser.add_argument("--x64", action="store_true", help="JAX 64-bit mode (JAX_ENABLE_X64=1); not needed to train")
     parser.add_argument("--model", choices=sorted(WORKLOADS), default="mlp", help="workload (default mlp)")
     parser.add_argument("--epochs", type=int, help="epochs per fit call, the first is warm-up (default 6; cnn 5)")
     parser.add_argument("--repeats", type=int, help="fit calls per model, alternating (default 3)")
@@ -137,14 +164,32 @@ def main():
         for name, model in models.items():
             times[name] += epoch_times(model, x, y, args.epochs, args.batch_size)
 
-    print(f"Keras {keras.__version__}, backend {keras.backend.backend()}, jit_compile={jit}, "
-          f"frozen_input={args.frozen_input}; {description}, "
+    print(f"{backend_versions()}, jit_compile={jit}, frozen_input={args.frozen_input}; {description}, "
           f"{args.samples} samples, batch {args.batch_size}; {len(times['float'])} timed epochs per model")
     print(f"{'model':<8}{'median epoch [s]':>18}{'fastest epoch [s]':>19}")
     for name, t in times.items():
         print(f"{name:<8}{statistics.median(t):>18.3f}{min(t):>19.3f}")
     print(f"HGQ/float (fastest): {min(times['HGQ']) / min(times['float']):.2f}x")
     print(f"HGQ/float (medians): {statistics.median(times['HGQ']) / statistics.median(times['float']):.2f}x")
+    print("RESULT " + json.dumps({"project": "hgq", "backend": keras.backend.backend(), "model": args.model,
+                                  "float": statistics.median(times["float"]),
+                                  "quantized": statistics.median(times["HGQ"])}))
+
+
+def backend_versions():
+    """``Keras x, backend y (framework version)``, and JAX's 64-bit mode."""
+    backend = keras.backend.backend()
+    if backend == "jax":
+        import jax
+
+        detail = f"JAX {jax.__version__}, x64={bool(jax.config.jax_enable_x64)}"
+    elif backend == "tensorflow":
+        import tensorflow as tf
+
+        detail = f"TensorFlow {tf.__version__}"
+    else:
+        detail = backend
+    return f"Keras {keras.__version__}, backend {backend} ({detail}), NumPy {np.__version__}"
 
 
 if __name__ == "__main__":
