@@ -20,6 +20,11 @@ def mlp_activations(model):
     return [model.layers[0].name, *MLP_LAYERS]
 
 
+# hls4ml's ModelGraph of the fixture's proxy: which quantizers hls4ml keeps as layers depends on the trained widths
+# (a uniform one is fused into the layer before), which differ by backend; these tests name those layers
+ONCE = pytest.mark.once
+
+
 # -- fixtures ---------------------------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
@@ -275,6 +280,7 @@ def test_modelgraph_boxes_are_its_types(mlp_setup):
     assert boxes == expected
 
 
+@ONCE
 def test_modelgraph_alone(mlp_setup):
     """Weights from the graph itself (its all-zero bias of dense2 is left out); activations from the Keras proxy
     it was converted from (no compilation)."""
@@ -390,6 +396,7 @@ def test_import_without_matplotlib_needs_it_only_on_use(monkeypatch):
 # -- hls4ml's own profiler on a proxy ---------------------------------------------------------------------------
 
 @pytest.mark.hls4ml
+@ONCE
 def test_hls4ml_profiler_on_proxy(mlp_setup, monkeypatch, tmp_path):
     """hls4ml.model.profiling.numerical on our proxy and its ModelGraph, with the workarounds of docs/profiling.md
     (it imports seaborn, installed by the ``test`` extra)."""
@@ -427,6 +434,7 @@ def test_hls4ml_profiler_on_proxy(mlp_setup, monkeypatch, tmp_path):
 
 
 @pytest.mark.hls4ml
+@ONCE
 def test_modelgraph_without_keras_model_is_traced(mlp_setup, monkeypatch):
     """A ModelGraph that does not carry its Keras model: its activations come from hls4ml's C simulation trace."""
     from hgq.profiling import numerical
