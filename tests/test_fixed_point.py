@@ -127,6 +127,35 @@ def test_round_to_grid_modes_on_ties(rounding, expected):
     assert got.tolist() == expected
 
 
+@pytest.mark.parametrize("dtype, low, high", [("float32", -126, 127), ("float64", -1022, 1023), ("float16", -14, 15)])
+def test_pow2_of_integer_is_exact_over_the_normal_range(dtype, low, high):
+    n = np.arange(low, high + 1).astype(dtype)
+    got = ops.convert_to_numpy(fxp.pow2_of_integer(ops.convert_to_tensor(n)))
+    assert got.dtype == np.dtype(dtype)
+    assert np.array_equal(got, np.ldexp(np.ones_like(n), n.astype(int)))
+    beyond = ops.convert_to_numpy(fxp.pow2_of_integer(ops.convert_to_tensor(np.array([low - 5, high + 5], dtype))))
+    assert beyond.tolist() == [2.0 ** low, 2.0 ** high]  # the nearest power of the range, never garbage
+
+
+@pytest.mark.parametrize("rounding", ["standard_round", "floor", "half_even"])
+def test_round_to_grid_with_integer_and_continuous_widths(rounding):
+    rng = np.random.default_rng(5)
+    x = (rng.normal(size=3000) * 2.0 ** rng.integers(-6, 10, size=3000)).astype("float32")
+    f = rng.integers(-23, 24, size=3000).astype("float32")
+    integer = ops.convert_to_numpy(fxp.round_to_grid(ops.convert_to_tensor(x), ops.convert_to_tensor(f), rounding))
+    generic = ops.convert_to_numpy(fxp.round_to_grid(ops.convert_to_tensor(x), ops.convert_to_tensor(f), rounding,
+                                                     integer_f=False))
+    assert np.array_equal(integer, generic)
+    # the same float32 arithmetic in NumPy, with powers of two from ldexp
+    reference = {"standard_round": lambda s: np.floor(s + np.float32(0.5)), "floor": np.floor,
+                 "half_even": np.round}[rounding]
+    one = np.ones_like(x)
+    assert np.array_equal(integer, reference(x * np.ldexp(one, f.astype(int))) * np.ldexp(one, -f.astype(int)))
+    continuous = ops.convert_to_numpy(fxp.round_to_grid(ops.convert_to_tensor(x), ops.convert_to_tensor(f + 0.4),
+                                                        rounding, integer_f=False))
+    assert not np.array_equal(continuous, integer)  # a step of 2**-(f + 0.4), not of 2**-f
+
+
 def test_fast_bit_widths_equal_the_kif_widths():
     """bits_from_range / bits_from_values (used while training) agree with total_bits(kif_from_range(...))."""
     rng = np.random.default_rng(2)

@@ -60,7 +60,8 @@ class QuantizedKernelMixin:
 
     def _round_bias(self, bias, f_out=None):
         """``bias`` rounded half up to ``bias_fractional_bits`` (straight-through gradient)."""
-        bq = fxp.round_to_grid(bias, ops.cast(self.bias_fractional_bits(f_out), bias.dtype), "standard_round")
+        bq = fxp.round_to_grid(bias, self.bias_fractional_bits(f_out), "standard_round",
+                               integer_f=self.paq.conf["exact_q_value"])
         return bias + ops.stop_gradient(bq - bias)
 
     def quantized_bias(self, f_out=None):

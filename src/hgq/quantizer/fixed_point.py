@@ -61,6 +61,16 @@ def pow2(e):
     return ops.power(ops.convert_to_tensor(2.0, dtype=e.dtype), e)
 
 
+def pow2_of_integer(n):
+    """``2**n`` for integer-valued ``n`` (in a float dtype), built from the exponent bits: exact, and much cheaper
+    than ``pow``. Exact for ``n`` in the dtype's normal range (float32: -126..127; a quantizer's bit widths are
+    clipped far inside it); beyond it, the nearest power of the range."""
+    n = ops.convert_to_tensor(n)
+    int_dtype, mantissa_bits, bias = _FLOAT_LAYOUT[keras.backend.standardize_dtype(n.dtype)]
+    biased = ops.clip(ops.cast(n, int_dtype) + bias, 1, 2 * bias)
+    return ops.view(ops.left_shift(biased, mantissa_bits), n.dtype)
+
+
 def floor(x):
     """``floor(x)`` in the dtype of ``x``. For float64 not ``ops.floor``: on every backend but TensorFlow, Keras
     computes ``ops.floor``/``ops.ceil`` of a float64 tensor in float32 (``keras.backend.result_type`` maps float64
@@ -73,17 +83,20 @@ def floor(x):
     return r - ops.cast(r > x, r.dtype)
 
 
-def round_to_grid(x, f, rounding, noise=None):
+def round_to_grid(x, f, rounding, noise=None, integer_f=True):
     """Quantize ``x`` to the grid ``2**-f``.
 
     Args:
         x: values.
-        f: fractional bits, broadcastable to ``x`` (integers for a fixed-point result).
+        f: fractional bits, broadcastable to ``x``.
         rounding: ``"standard_round"`` (half up), ``"floor"``, ``"half_even"``,
             ``"stochastic_round"`` or ``"fast_uniform_noise_injection"``.
         noise: uniform samples in ``[0, 1)`` shaped like ``x``; required by the two random modes.
+        integer_f: whether ``f`` holds integers (a fixed-point result; the steps are then built exactly from the
+            exponent bits); ``False`` for the continuous bit widths of ``exact_q_value=False``.
     """
-    scale = pow2(ops.cast(f, x.dtype))
+    f = ops.cast(f, x.dtype)
+    scale = pow2_of_integer(f) if integer_f else pow2(f)
     scaled = x * scale
     if rounding == "standard_round":
         q = floor(scaled + 0.5)
@@ -97,7 +110,7 @@ def round_to_grid(x, f, rounding, noise=None):
         q = scaled + (noise - 0.5)
     else:
         raise ValueError(f"unknown rounding {rounding!r}")
-    return q / scale
+    return q * pow2_of_integer(-f) if integer_f else q / scale  # a product is cheaper than a quotient
 
 
 def _log2_parts(a):

@@ -8,13 +8,13 @@ from . import config as qconfig
 from . import fixed_point as fxp
 
 
-def _quantize_ste(x, f, rounding, noise):
+def _quantize_ste(x, f, rounding, noise, integer_f):
     """``round_to_grid`` with a straight-through gradient for ``x`` and ``-ln2 * (x_q - x)`` for ``f``."""
     axes = tuple(d for d in range(len(x.shape)) if f.shape[d] == 1 and x.shape[d] != 1)
 
     @ops.custom_gradient
     def quantize(x, f):
-        xq = fxp.round_to_grid(x, f, rounding, noise)
+        xq = fxp.round_to_grid(x, f, rounding, noise, integer_f)
 
         def grad(*args, upstream=None):
             dy = args[0] if upstream is None else upstream
@@ -131,7 +131,7 @@ class Quantizer(keras.layers.Layer):
         noise = None
         if rounding in ("stochastic_round", "fast_uniform_noise_injection"):
             noise = keras.random.uniform(ops.shape(x), dtype=x.dtype, seed=self.seed_generator)
-        out = _quantize_ste(x, f, rounding, noise)
+        out = _quantize_ste(x, f, rounding, noise, self.conf["exact_q_value"])
         if self.records_minmax and (training or self.calibrating):
             self._record(out)
         return out
