@@ -74,7 +74,7 @@ class QuantizedKernelMixin:
         kernel_q = self.kq(kernel, training=training, f=f_kernel)
         z = self.linear(inputs, kernel_q)
         if bias is not None:
-            z = z + self._round_bias(bias, f_out)
+            z = ops.add(z, self._round_bias(bias, f_out))  # not "+": on TensorFlow a BiasAdd, fused with its gradient
         out = self.paq(self.activation(z), training=training, f=f_out)
         # BOPs use the deterministic kernel: reuse this one unless training rounds it randomly
         self.add_bops_loss(training, kernel_q=kernel_q if self.kq.deterministic else None, f_kernel=f_kernel)
