@@ -188,3 +188,57 @@ def test_bops_equal_the_convolution_of_the_bit_widths(dims, kernel, strides, pad
     reference = float(ops.sum(layer.convolution_op(in_bits, w_bits)))
     assert reference > 0
     assert layer.bops() == reference
+
+
+# -- the input gradient as a matmul and col2im ----------------------------------------------------------------
+
+def _gradients(fn, x, kernel):
+    """``d sum(fn(x, kernel)) / d(x, kernel)`` with the backend's own autodiff."""
+    if keras.backend.backend() == "jax":
+        import jax
+
+        return tuple(np.asarray(g) for g in jax.grad(lambda x, k: keras.ops.sum(fn(x, k)), argnums=(0, 1))(x, kernel))
+    import tensorflow as tf
+
+    x, kernel = tf.convert_to_tensor(x), tf.convert_to_tensor(kernel)
+    with tf.GradientTape() as tape:
+        tape.watch([x, kernel])
+        y = keras.ops.sum(fn(x, kernel))
+    return tuple(g.numpy() for g in tape.gradient(y, [x, kernel]))
+
+
+@pytest.mark.parametrize("spatial, kernel_size, strides, padding", [
+    ((9, 10), (3, 2), (1, 1), "valid"), ((9, 10), (3, 2), (1, 1), "same"), ((9, 10), (3, 3), (2, 2), "valid"),
+    ((9, 10), (3, 3), (2, 3), "same"), ((11,), (3,), (1,), "same"), ((11,), (4,), (3,), "valid"),
+])
+def test_matmul_input_gradient_equals_the_convolutions(spatial, kernel_size, strides, padding):
+    """Integer values keep every float32 sum exact, so the two gradients must be equal, not close."""
+    from hgq.layers.geometry import convolution_with_matmul_input_gradient
+
+    rng = np.random.default_rng(len(spatial) + strides[0])
+    x = rng.integers(-4, 5, size=(3, *spatial, 3)).astype("float32")
+    kernel = rng.integers(-3, 4, size=(*kernel_size, 3, 5)).astype("float32")
+    upstream = keras.ops.convert_to_tensor(
+        rng.integers(-2, 3, size=keras.ops.conv(x, kernel, strides, padding).shape).astype("float32"))
+
+    def native(x, k):
+        return keras.ops.conv(x, k, strides, padding) * upstream
+
+    def by_matmul(x, k):
+        conv = functools.partial(keras.ops.conv, strides=strides, padding=padding)
+        return convolution_with_matmul_input_gradient(conv, x, k, strides, padding) * upstream
+
+    assert np.array_equal(keras.ops.convert_to_numpy(by_matmul(x, kernel)),
+                          keras.ops.convert_to_numpy(native(x, kernel)))
+    (dx, dk), (dx_native, dk_native) = _gradients(by_matmul, x, kernel), _gradients(native, x, kernel)
+    assert np.any(dx != 0)
+    assert np.array_equal(dx, dx_native)
+    assert np.array_equal(dk, dk_native)
+
+
+def test_few_channel_convolutions_take_the_matmul_input_gradient_on_jax():
+    from hgq.backend import conv_input_gradient_by_matmul
+
+    on_jax = keras.backend.backend() == "jax"
+    assert conv_input_gradient_by_matmul(3) is on_jax  # the first convolution of an RGB model
+    assert conv_input_gradient_by_matmul(16) is False

@@ -297,6 +297,34 @@ def test_modelgraph_alone(mlp_setup):
     assert boxes["dense1_q"] == precision_box(hls_model.graph["dense1_q"].get_output_variable().type.precision)
 
 
+def test_proxy_weight_boxes_are_the_types_hls4ml_infers(tmp_path):
+    """A bias of zeros and small values: hls4ml's bit-exact flow counts each zero as (0, 0, 0), so the bias type
+    has i = 0 (ufixed<3,0> for {0, 1/8, 1/4}), wider than the smallest type holding the values (ufixed<2,-1>).
+    The proxy's boxes follow hls4ml, weight by weight."""
+    import keras
+
+    import hgq
+    from hgq.layers import HDense, HQuantize
+    from hgq.profiling import numerical
+    from hgq.proxy import convert_to_hls4ml
+
+    inp = keras.Input((2,))
+    dense = HDense(3, name="d")
+    model = keras.Model(inp, dense(HQuantize(name="q")(inp)))
+    dense.kernel.assign(np.array([[0.5, 0.0, -0.25], [1.5, 0.75, 0.0]]))
+    dense.bias.assign(np.array([-0.125, 0.0, 0.125]))  # exported + 1/8 (rounding half up absorbed by the bias)
+    x = np.random.default_rng(4).normal(size=(64, 2)).astype("float32")
+    hgq.trace_minmax(model, x)
+    proxy = hgq.to_proxy_model(model)
+    assert keras.ops.convert_to_numpy(proxy.get_layer("d").bias).tolist() == [0.0, 0.125, 0.25]
+    hls_model = convert_to_hls4ml(proxy, tmp_path / "prj")
+    assert str(hls_model.graph["d"].weights["bias"].type.precision).startswith("ufixed<3,0,")
+    expected = {f"d/{name}": precision_box(hls_model.graph["d"].weights[key].type.precision)
+                for name, key in (("kernel", "weight"), ("bias", "bias"))}
+    for profiled in (numerical(hls_model=proxy)[0], numerical(model=model, hls_model=proxy)[0]):
+        assert precision_boxes(axes_named(profiled, "weights")) == expected
+
+
 # -- other models -----------------------------------------------------------------------------------------------
 
 def test_batchnorm_layer_shows_exported_weights(batchnorm_setup):

@@ -6,6 +6,9 @@ on every backend. Everything else in hgq is written with ``keras.ops`` only.
 - ``float64_is_exact()``: whether float64 arithmetic really is float64 (the proxy model relies on it).
 - ``kernel_derivatives(...)``: first or second derivatives of a loss w.r.t. kernels (pruning rankings).
 - ``import_keras()``: Keras, or an ``ImportError`` naming the extra that installs the missing backend.
+- ``conv_input_gradient_by_matmul(channels)``: whether an H-convolution with that many input channels computes
+  its input's gradient as a matmul and col2im (``hgq.layers.geometry.conv_input_gradient``) instead of the
+  backend's transposed convolution.
 
 Each backend has its module here (``tensorflow.py``, ``jax.py``, ``torch.py``); a backend without one gets the behaviour of a
 single device with exact float64 (``generic.py``).
@@ -59,3 +62,11 @@ def kernel_derivatives(model, loss_fn, X, y, layers, order, training):
     """``d^order loss_fn(y, model(X)) / dw^order`` for the kernel ``w`` of each of ``layers``, as NumPy arrays
     (``order=2``: the gradient of the summed gradient, hls4ml's Hessian approximation)."""
     return _impl().kernel_derivatives(model, loss_fn, X, y, layers, order, training)
+
+
+def conv_input_gradient_by_matmul(channels):
+    """Whether an H-convolution whose input has ``channels`` channels computes the gradient with respect to its
+    input as a matmul and col2im rather than with the backend's transposed convolution (same sums). On JAX (XLA on
+    CPU) the transposed convolution is slow when it has few output channels, i.e. for a convolution with few input
+    channels, such as the first layer of an image model whose input quantizer trains its widths."""
+    return _impl().conv_input_gradient_by_matmul(channels)

@@ -18,3 +18,7 @@ def kernel_derivatives(model, loss_fn, X, y, layers, order, training):
 
     raise NotImplementedError(f"kernel derivatives (the 'oracle' and 'saliency' rankings) are not implemented for the "
                               f"{keras.backend.backend()!r} backend; use ranking_metric='l1' or 'l2'")
+
+
+def conv_input_gradient_by_matmul(channels):
+    return False

@@ -1,4 +1,5 @@
-"""JAX: replica reductions of the min/max records, float64 only in 64-bit mode, kernel derivatives with ``jax.grad``.
+"""JAX: replica reductions of the min/max records, float64 only in 64-bit mode, kernel derivatives with ``jax.grad``,
+and the input gradient of few-channel convolutions as a matmul (``conv_input_gradient_by_matmul``).
 
 Replica reductions. Keras' JAX distribution (``keras.distribution.DataParallel`` and ``ModelParallel``, on one
 process or several) is GSPMD: the train step is one ``jax.jit`` over globally sharded arrays, with the inputs split
@@ -69,3 +70,13 @@ def kernel_derivatives(model, loss_fn, X, y, layers, order, training):
         return [np.asarray(g) for g in jax.grad(loss_of)(kernels)]
     summed = jax.grad(lambda ks: sum(g.sum() for g in jax.grad(loss_of)(ks)))
     return [np.asarray(g) for g in summed(kernels)]
+
+
+#: Below this many input channels an H-convolution's input gradient is a matmul and col2im: XLA's CPU transposed
+#: convolution into 1-4 channels took 2.4-3.6 ms on a 64x32x32 batch against 0.4-1.6 ms (16 filters, 3x3), and
+#: the first convolution of the benchmark CNN trained about 8 % faster per epoch (docs/benchmarks.md).
+FEW_INPUT_CHANNELS = 8
+
+
+def conv_input_gradient_by_matmul(channels):
+    return channels < FEW_INPUT_CHANNELS

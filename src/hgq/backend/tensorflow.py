@@ -51,3 +51,7 @@ def kernel_derivatives(model, loss_fn, X, y, layers, order, training):
     if order == 2:
         grads = [outer.gradient(g, k) for g, k in zip(grads, kernels)]
     return [np.zeros(k.shape) if g is None else g.numpy() for g, k in zip(grads, kernels)]
+
+
+def conv_input_gradient_by_matmul(channels):
+    return False

@@ -3,7 +3,12 @@
 import keras
 import numpy as np
 
-from .generic import float64_is_exact, max_over_replicas, min_over_replicas  # noqa: F401  (as any backend)
+from .generic import (  # noqa: F401  (as any backend)
+    conv_input_gradient_by_matmul,
+    float64_is_exact,
+    max_over_replicas,
+    min_over_replicas,
+)
 
 
 def kernel_derivatives(model, loss_fn, X, y, layers, order, training):

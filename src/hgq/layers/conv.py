@@ -2,10 +2,10 @@
 
 import keras
 
-from .. import graph
+from .. import backend, graph
 from ..quantizer import config as qconfig
 from .base import HLayer
-from .geometry import conv_weight_input_bits
+from .geometry import conv_weight_input_bits, convolution_with_matmul_input_gradient
 from .kernel import QuantizedKernelMixin, check_activation
 
 
@@ -62,6 +62,9 @@ class HConvBase(QuantizedKernelMixin, HLayer):
         return self.bops() / self.output_positions() * self.parallel_factor
 
     def linear(self, inputs, kernel):
+        if backend.conv_input_gradient_by_matmul(int(inputs.shape[-1])):
+            return convolution_with_matmul_input_gradient(self.convolution_op, inputs, kernel, self.strides,
+                                                          self.padding)
         return self.convolution_op(inputs, kernel)
 
     def weight_input_bits(self, in_bits):

@@ -6,7 +6,6 @@ import numpy as np
 from ..cost.types import as_numpy
 from ..graph import flat_layers
 from ..proxy.fixed_point_quantizer import FixedPointQuantizer
-from ..proxy.unary_lut import minimal_kif
 
 #: hls4ml's names of a layer's weights -> the Keras names used in the row labels.
 HLS_WEIGHT_NAMES = {"weight": "kernel", "bias": "bias"}
@@ -43,12 +42,21 @@ def precision_range(precision):
     return kif_range(signed, integer - signed, width - integer)
 
 
+def inferred_weight_kif(values):
+    """The ``(k, i, f)`` that hls4ml's bit-exact flow gives a constant array of a proxy: the maximum over the
+    elements of each one's smallest type, a zero counting as ``(0, 0, 0)`` (so that zeros among small values
+    widen the type to ``i = 0``; hls4ml's own ``minimal_kif``, then the maximum as its ``kif_arrs_to_ints``)."""
+    from hls4ml.utils.qinterval import minimal_kif
+
+    return tuple(int(np.max(a)) for a in minimal_kif(np.asarray(values, dtype=np.float64)))
+
+
 def proxy_ranges(proxy):
     """``(weight ranges, activation ranges)`` of a proxy model.
 
-    Weights: the smallest fixed-point type holding each variable's values exactly (what hls4ml infers for a
-    proxy), keyed ``<layer>/<variable>``. Activations: each ``FixedPointQuantizer``'s union type, keyed by its
-    name. The proxy's inputs are floats: no range.
+    Weights: the type hls4ml infers for each variable (``inferred_weight_kif``), keyed ``<layer>/<variable>``.
+    Activations: each ``FixedPointQuantizer``'s union type, keyed by its name. The proxy's inputs are floats: no
+    range.
     """
     weights, activations = {}, {}
     for _, layer in flat_layers(proxy):
@@ -60,7 +68,7 @@ def proxy_ranges(proxy):
         for v in layer.weights:
             values = as_numpy(v)
             if np.any(values != 0):
-                weights[f"{layer.name}/{v.name}"] = kif_range(*minimal_kif(values))
+                weights[f"{layer.name}/{v.name}"] = kif_range(*inferred_weight_kif(values))
     return weights, activations
 
 
