@@ -74,7 +74,7 @@ def kernel_derivatives(model, loss_fn, X, y, layers, order, training):
 
 #: Below this many input channels an H-convolution's input gradient is a matmul and col2im: XLA's CPU transposed
 #: convolution into 1-4 channels took 2.4-3.6 ms on a 64x32x32 batch against 0.4-1.6 ms (16 filters, 3x3), and
-#: the first convolution of the benchmark CNN trained about 8 % faster per epoch (docs/benchmarks.md).
+#: the benchmark CNN trains about 5 % faster per epoch (1.15x -> 1.09x float; docs/benchmarks.md).
 FEW_INPUT_CHANNELS = 8
 
 
