@@ -93,3 +93,20 @@ def trained_mlp(epochs=3, **kwargs):
     model.fit(x, y, epochs=epochs, batch_size=128, verbose=0)
     hgq.trace_minmax(model, x)
     return model, x
+
+
+def gradients(fn, *args):
+    """The gradient of the scalar ``fn(*args)`` with respect to each of ``args``, on the running backend."""
+    import keras
+
+    if keras.backend.backend() == "jax":
+        import jax
+
+        return [np.asarray(g) for g in jax.grad(fn, argnums=tuple(range(len(args))))(*args)]
+    import tensorflow as tf
+
+    args = [tf.convert_to_tensor(a) for a in args]
+    with tf.GradientTape() as tape:
+        tape.watch(args)
+        total = fn(*args)
+    return [g.numpy() for g in tape.gradient(total, args)]

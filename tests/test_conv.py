@@ -9,6 +9,7 @@ import pytest
 import hgq
 from hgq.layers import HConv1D, HConv2D, HQuantize
 from bitexact import check_bit_exact
+from conftest import gradients
 
 
 def conv_model(dims, paq_conf=None, beta=1e-4, seed=0):
@@ -192,21 +193,6 @@ def test_bops_equal_the_convolution_of_the_bit_widths(dims, kernel, strides, pad
 
 # -- the input gradient as a matmul and col2im ----------------------------------------------------------------
 
-def _gradients(fn, x, kernel):
-    """``d sum(fn(x, kernel)) / d(x, kernel)`` with the backend's own autodiff."""
-    if keras.backend.backend() == "jax":
-        import jax
-
-        return tuple(np.asarray(g) for g in jax.grad(lambda x, k: keras.ops.sum(fn(x, k)), argnums=(0, 1))(x, kernel))
-    import tensorflow as tf
-
-    x, kernel = tf.convert_to_tensor(x), tf.convert_to_tensor(kernel)
-    with tf.GradientTape() as tape:
-        tape.watch([x, kernel])
-        y = keras.ops.sum(fn(x, kernel))
-    return tuple(g.numpy() for g in tape.gradient(y, [x, kernel]))
-
-
 @pytest.mark.parametrize("spatial, kernel_size, strides, padding", [
     ((9, 10), (3, 2), (1, 1), "valid"), ((9, 10), (3, 2), (1, 1), "same"), ((9, 10), (3, 3), (2, 2), "valid"),
     ((9, 10), (3, 3), (2, 3), "same"), ((11,), (3,), (1,), "same"), ((11,), (4,), (3,), "valid"),
@@ -230,7 +216,11 @@ def test_matmul_input_gradient_equals_the_convolutions(spatial, kernel_size, str
 
     assert np.array_equal(keras.ops.convert_to_numpy(by_matmul(x, kernel)),
                           keras.ops.convert_to_numpy(native(x, kernel)))
-    (dx, dk), (dx_native, dk_native) = _gradients(by_matmul, x, kernel), _gradients(native, x, kernel)
+    def summed(fn):
+        return lambda x, k: keras.ops.sum(fn(x, k))
+
+    dx, dk = gradients(summed(by_matmul), x, kernel)
+    dx_native, dk_native = gradients(summed(native), x, kernel)
     assert np.any(dx != 0)
     assert np.array_equal(dx, dx_native)
     assert np.array_equal(dk, dk_native)

@@ -8,22 +8,7 @@ from keras import ops
 import hgq
 from hgq.layers import HDense, HQuantize
 
-from conftest import mlp, regression_data
-
-
-def gradients(fn, *args):
-    """The gradient of the scalar ``fn(*args)`` with respect to each of ``args``, on the running backend."""
-    if keras.backend.backend() == "jax":
-        import jax
-
-        return [np.asarray(g) for g in jax.grad(fn, argnums=tuple(range(len(args))))(*args)]
-    import tensorflow as tf
-
-    args = [tf.convert_to_tensor(a) for a in args]
-    with tf.GradientTape() as tape:
-        tape.watch(args)
-        total = fn(*args)
-    return [g.numpy() for g in tape.gradient(total, args)]
+from conftest import gradients, mlp, regression_data
 
 
 def test_surrogate_gradient():

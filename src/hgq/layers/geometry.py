@@ -17,6 +17,13 @@ def output_size_and_padding(n, window, stride, padding):
     return max((n - window) // stride + 1, 0), 0
 
 
+def output_size_and_paddings(n, window, stride, padding):
+    """``(outputs, padding before, padding after)``: ``output_size_and_padding`` and the padding after the last
+    input that the last window reads (0 where it ends inside the input)."""
+    out, before = output_size_and_padding(n, window, stride, padding)
+    return out, before, max((out - 1) * stride + window - n - before, 0)
+
+
 def _axis_taps(in_size, kernel, stride, padding):
     """0/1 matrix ``(in_size, kernel)`` along one spatial axis: 1 where kernel tap ``t`` of some output
     position reads input ``y = p * stride + t - pad`` (a padded zero is read by no entry)."""
@@ -75,10 +82,10 @@ def conv_input_gradient(dz, kernel, input_shape, strides, padding):
     strides = tuple(int(s) for s in strides)
     outs, befores, padded = [], [], []
     for n, k, s in zip(spatial, kernel_size, strides):
-        out, before = output_size_and_padding(n, k, s, padding)
+        out, before, after = output_size_and_paddings(n, k, s, padding)
         outs.append(out)
         befores.append(before)
-        padded.append(n + before + max((out - 1) * s + k - n - before, 0))
+        padded.append(n + before + after)
     columns = ops.matmul(dz, ops.transpose(ops.reshape(kernel, (-1, filters))))  # (batch, *outs, taps * channels)
     total = None
     for j, taps in enumerate(itertools.product(*(range(k) for k in kernel_size))):

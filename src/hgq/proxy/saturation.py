@@ -18,7 +18,7 @@ import keras
 import numpy as np
 
 from .. import graph
-from ..layers.geometry import output_size_and_padding
+from ..layers.geometry import output_size_and_paddings
 from .convert import as_numpy
 from .fixed_point_quantizer import FixedPointQuantizer
 from .unary_lut import UnaryLUT
@@ -51,8 +51,7 @@ def _windows(array, window, strides, padding, fill):
     shaped ``(*output positions, *window, channels)``."""
     pads, indices = [], []
     for n, k, s in zip(array.shape[:-1], window, strides):
-        out, before = output_size_and_padding(n, k, s, padding)
-        after = max((out - 1) * s + k - n - before, 0)
+        out, before, after = output_size_and_paddings(n, k, s, padding)
         pads.append((before, after))
         indices.append(np.arange(out)[:, None] * s + np.arange(k)[None, :])
     padded = np.pad(array, pads + [(0, 0)], constant_values=fill)
