@@ -61,6 +61,7 @@ def test_unknown_key_names_key_layer_and_allowed_keys():
     ("minmax_record", None, "True or False"),
     ("dtype", "int8", "float32"),
     ("bw_clip", (3, -3), "low <= high"),
+    ("bw_clip", (-4, 127), "<= 126"),
     ("bw_clip", (0.5, 3), "pair of integers"),
     ("regularizer", -1.0, "non-negative"),
 ])

@@ -56,14 +56,14 @@ def _edge_values(dtype, exponents):
 def test_int_bits_exact_around_powers_of_two(dtype, exponents):
     # integer bits are read from the float's exponent and mantissa bits: exact over the whole normal range
     v = _edge_values(dtype, exponents)
-    got_max = ops.convert_to_numpy(fxp.int_bits_for_max(ops.convert_to_tensor(v)))
-    got_min = ops.convert_to_numpy(fxp.int_bits_for_min(ops.convert_to_tensor(-v)))
+    got_max = ops.convert_to_numpy(fxp.int_bits(ops.convert_to_tensor(v)))
+    got_min = ops.convert_to_numpy(fxp.int_bits(ops.convert_to_tensor(-v)))
     for value, i_max, i_min in zip(v.astype(float), got_max, got_min):
         assert i_max == _floor_log2_exact(value) + 1, value  # smallest i with value < 2**i
         assert i_min == math.ceil(math.log2(Fraction(value))) if value == 2.0 ** _floor_log2_exact(value) \
             else i_min == _floor_log2_exact(value) + 1, value  # smallest i with -value >= -2**i
-    zero = ops.convert_to_numpy(fxp.int_bits_for_max(ops.zeros((1,), dtype=dtype)))
-    assert zero[0] == fxp.ZERO_INT_BITS
+    zeros = ops.convert_to_numpy(fxp.int_bits(ops.convert_to_tensor(np.array([0.0, -0.0], dtype=dtype))))
+    assert zeros.tolist() == [fxp.ZERO_INT_BITS] * 2
 
 
 def test_kif_from_range_is_the_smallest_type_that_holds_the_range():
@@ -127,14 +127,17 @@ def test_round_to_grid_modes_on_ties(rounding, expected):
     assert got.tolist() == expected
 
 
-@pytest.mark.parametrize("dtype, low, high", [("float32", -126, 127), ("float64", -1022, 1023), ("float16", -14, 15)])
-def test_pow2_of_integer_is_exact_over_the_normal_range(dtype, low, high):
-    n = np.arange(low, high + 1).astype(dtype)
-    got = ops.convert_to_numpy(fxp.pow2_of_integer(ops.convert_to_tensor(n)))
-    assert got.dtype == np.dtype(dtype)
-    assert np.array_equal(got, np.ldexp(np.ones_like(n), n.astype(int)))
-    beyond = ops.convert_to_numpy(fxp.pow2_of_integer(ops.convert_to_tensor(np.array([low - 5, high + 5], dtype))))
-    assert beyond.tolist() == [2.0 ** low, 2.0 ** high]  # the nearest power of the range, never garbage
+@pytest.mark.parametrize("dtype, limit", [("float32", 126), ("float64", 1022), ("float16", 14)])
+def test_pow2_and_inverse_are_exact_below_the_exponent_bias(dtype, limit):
+    n = np.arange(-limit, limit + 1).astype(dtype)
+    power, inverse = (ops.convert_to_numpy(p) for p in fxp.pow2_and_inverse(ops.convert_to_tensor(n)))
+    assert power.dtype == inverse.dtype == np.dtype(dtype)
+    assert np.array_equal(power, np.ldexp(np.ones_like(n), n.astype(int)))
+    assert np.array_equal(inverse, np.ldexp(np.ones_like(n), -n.astype(int)))
+    beyond = np.array([-limit - 5, limit + 5], dtype)
+    power, inverse = (ops.convert_to_numpy(p).tolist() for p in fxp.pow2_and_inverse(ops.convert_to_tensor(beyond)))
+    assert power == [2.0 ** -limit, 2.0 ** limit]  # the nearest power of the range, never garbage
+    assert inverse == [2.0 ** limit, 2.0 ** -limit]
 
 
 @pytest.mark.parametrize("rounding", ["standard_round", "floor", "half_even"])

@@ -15,6 +15,8 @@ from . import fixed_point as fxp
 ROUNDINGS = (*fxp.ROUNDINGS, "auto")
 KEYS = ("init_bw", "skip_dims", "rnd_strategy", "exact_q_value", "dtype", "bw_clip", "trainable",
         "regularizer", "minmax_record")
+#: Bound of ``bw_clip``: a quantizer's steps ``2**-f`` and ``2**f`` are exact float32 normals (``fixed_point``).
+MAX_FRACTIONAL_BITS = 126
 FLOAT_DTYPES = ("float16", "bfloat16", "float32", "float64")
 
 _FACTORY_KQ = {
@@ -60,9 +62,11 @@ def _validate_value(name, key, v):
             raise _invalid(name, key, v, "None or one of " + ", ".join(FLOAT_DTYPES))
         return v
     if key == "bw_clip":
-        if isinstance(v, (list, tuple)) and len(v) == 2 and all(_is_int(b) for b in v) and v[0] <= v[1]:
+        if (isinstance(v, (list, tuple)) and len(v) == 2 and all(_is_int(b) for b in v)
+                and -MAX_FRACTIONAL_BITS <= v[0] <= v[1] <= MAX_FRACTIONAL_BITS):
             return (int(v[0]), int(v[1]))
-        raise _invalid(name, key, v, "a pair of integers (low, high) with low <= high")
+        raise _invalid(name, key, v, f"a pair of integers (low, high) with {-MAX_FRACTIONAL_BITS} <= low <= high <= "
+                                     f"{MAX_FRACTIONAL_BITS} (the steps 2**-f that float32 holds exactly)")
     if key == "regularizer":
         if v is None or isinstance(v, keras.regularizers.Regularizer):
             return v

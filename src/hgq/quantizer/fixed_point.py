@@ -9,6 +9,7 @@ exponent, and ``floor`` of a float is exact.
 import math
 
 import keras
+import numpy as np
 from keras import ops
 
 LN2 = math.log(2.0)
@@ -61,14 +62,15 @@ def pow2(e):
     return ops.power(ops.convert_to_tensor(2.0, dtype=e.dtype), e)
 
 
-def pow2_of_integer(n):
-    """``2**n`` for integer-valued ``n`` (in a float dtype), built from the exponent bits: exact, and much cheaper
-    than ``pow``. Exact for ``n`` in the dtype's normal range (float32: -126..127; a quantizer's bit widths are
-    clipped far inside it); beyond it, the nearest power of the range."""
+def pow2_and_inverse(n):
+    """``(2**n, 2**-n)`` for integer-valued ``n`` (in a float dtype), built from the exponent bits: exact, and much
+    cheaper than ``pow`` (one exponent for both). Exact for ``|n|`` below the exponent bias (float32: up to 126; a
+    quantizer's bit widths are clipped far inside it); beyond, the nearest powers of that range."""
     n = ops.convert_to_tensor(n)
     int_dtype, mantissa_bits, bias = _FLOAT_LAYOUT[keras.backend.standardize_dtype(n.dtype)]
-    biased = ops.clip(ops.cast(n, int_dtype) + bias, 1, 2 * bias)
-    return ops.view(ops.left_shift(biased, mantissa_bits), n.dtype)
+    biased = ops.clip(ops.cast(n, int_dtype), 1 - bias, bias - 1) + bias
+    return (ops.view(ops.left_shift(biased, mantissa_bits), n.dtype),
+            ops.view(ops.left_shift(2 * bias - biased, mantissa_bits), n.dtype))
 
 
 def floor(x):
@@ -96,7 +98,7 @@ def round_to_grid(x, f, rounding, noise=None, integer_f=True):
             exponent bits); ``False`` for the continuous bit widths of ``exact_q_value=False``.
     """
     f = ops.cast(f, x.dtype)
-    scale = pow2_of_integer(f) if integer_f else pow2(f)
+    scale, inverse = pow2_and_inverse(f) if integer_f else (pow2(f), None)
     scaled = x * scale
     if rounding == "standard_round":
         q = floor(scaled + 0.5)
@@ -110,42 +112,27 @@ def round_to_grid(x, f, rounding, noise=None, integer_f=True):
         q = scaled + (noise - 0.5)
     else:
         raise ValueError(f"unknown rounding {rounding!r}")
-    return q * pow2_of_integer(-f) if integer_f else q / scale  # a product is cheaper than a quotient
+    return q * inverse if integer_f else q / scale  # a product is cheaper than a quotient
 
 
-def _log2_parts(a):
-    """``(floor(log2(a)), a is a power of two)`` for ``a > 0``, read exactly from the float's exponent and
-    mantissa bits (no ``log2``, no ``pow``). A subnormal ``a`` counts as the smallest normal exponent."""
-    int_dtype, mantissa_bits, bias = _FLOAT_LAYOUT[keras.backend.standardize_dtype(a.dtype)]
-    raw = ops.view(a, int_dtype)
-    biased = ops.right_shift(raw, mantissa_bits)  # a > 0: the sign bit is 0
-    exponent = ops.cast(ops.maximum(biased, 1) - bias, a.dtype)
-    return exponent, raw == ops.left_shift(biased, mantissa_bits)
-
-
-def _int_bits(a):
-    """Integer bits for magnitudes ``a > 0``: of ``+a`` (``floor(log2(a)) + 1``, so that ``a < 2**i``) and of
-    ``-a`` (``ceil(log2(a))``, so that ``-a >= -2**i``)."""
-    exponent, power_of_two = _log2_parts(a)
-    return exponent + 1.0, exponent + ops.cast(ops.logical_not(power_of_two), a.dtype)
-
-
-def int_bits_for_max(m):
-    """Smallest ``i`` with ``m < 2**i`` where ``m > 0`` (a grid value below ``2**i`` fits); else ZERO_INT_BITS."""
-    positive = m > 0
-    return ops.where(positive, _int_bits(ops.where(positive, m, ops.ones_like(m)))[0], ZERO_INT_BITS)
-
-
-def int_bits_for_min(m):
-    """Smallest ``i`` with ``m >= -2**i`` where ``m < 0``; else ZERO_INT_BITS."""
-    negative = m < 0
-    return ops.where(negative, _int_bits(ops.where(negative, -m, ops.ones_like(m)))[1], ZERO_INT_BITS)
+def int_bits(v):
+    """Integer bits (sign excluded) of the smallest type holding the value ``v``, any step: ``floor(log2(v)) + 1``
+    for ``v > 0`` (so that ``v < 2**i``), ``ceil(log2(-v))`` for ``v < 0`` (so that ``v >= -2**i``), ZERO_INT_BITS
+    for a zero. Read exactly from the float's bits (no ``log2``): the exponent of ``|v|``, or for a negative ``v`` of
+    the float just below ``|v|``, which drops to the next exponent exactly when ``|v|`` is a power of two."""
+    int_dtype, mantissa_bits, bias = _FLOAT_LAYOUT[keras.backend.standardize_dtype(v.dtype)]
+    width = 8 * np.dtype(int_dtype).itemsize
+    raw = ops.view(v, int_dtype)
+    sign = ops.right_shift(raw, width - 1)  # -1 for a negative value, else 0
+    magnitude = ops.bitwise_and(raw, ops.convert_to_tensor(2 ** (width - 1) - 1, int_dtype))  # the bits of |v|
+    exponent = ops.right_shift(magnitude + sign, mantissa_bits)
+    return ops.where(v == 0, ZERO_INT_BITS, ops.cast(exponent, v.dtype) - (bias - 1))
 
 
 def sign_and_int_bits(vmin, vmax):
     """Sign bit and integer bits of the smallest type holding ``[vmin, vmax]`` (any step)."""
     k = ops.cast(vmin < 0, vmin.dtype)
-    return k, ops.maximum(int_bits_for_max(vmax), int_bits_for_min(vmin))
+    return k, ops.maximum(int_bits(vmin), int_bits(vmax))  # a positive vmin or a negative vmax never needs more
 
 
 def kif_from_range(vmin, vmax, f):
@@ -170,11 +157,8 @@ def bits_from_range(vmin, vmax, f):
 def bits_from_values(v, f):
     """``total_bits(*kif_from_range(v, v, f))``: each value's own width; the gradient flows through ``f`` only."""
     v = ops.stop_gradient(v)
-    a = ops.abs(v)
-    for_positive, for_negative = _int_bits(ops.where(a > 0, a, ops.ones_like(a)))
-    i = ops.where(v < 0, for_negative, for_positive)
-    width = ops.stop_gradient(ops.cast(v < 0, f.dtype) + i) + f
-    return ops.where((width <= 0) | (v == 0), 0.0, width)
+    width = ops.stop_gradient(ops.cast(v < 0, f.dtype) + int_bits(v)) + f
+    return ops.where(width <= 0, 0.0, width)  # a zero: ZERO_INT_BITS + f <= 0
 
 
 def total_bits(k, i, f):
