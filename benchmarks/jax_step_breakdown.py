@@ -5,7 +5,8 @@ of ``train_overhead_hgq2.py`` (HGQ2's, with ``--peer`` and HGQ2's own Python). P
 - ``fit``: Keras' ``fit`` as in the benchmark;
 - ``loop only``: ``fit`` with the compiled step replaced by one that returns the state unchanged (batching, dispatch
   and Keras' state tracking, no arithmetic);
-- ``compiled step``: the jitted ``train_step`` called back to back on one batch, without ``fit``;
+- ``compiled step``: the jitted ``train_step`` called back to back on one batch (MLP 200 calls, CNN 20), without
+  ``fit``;
 - ``state arrays``: trainable and non-trainable variables, optimizer slots and metric variables.
 
     python benchmarks/jax_step_breakdown.py [--model mlp|cnn]
@@ -17,13 +18,12 @@ import importlib
 import os
 import time
 
-os.environ["KERAS_BACKEND"] = "jax"
-import overhead_common as common  # noqa: E402  (after the backend is chosen)
+os.environ["KERAS_BACKEND"] = "jax"  # before Keras is imported (by overhead_common too)
+import jax
+import keras
+import overhead_common as common
 
-import jax  # noqa: E402
-import keras  # noqa: E402
-
-CALLS = 200  # compiled-step calls per timing
+CALLS = {"mlp": 200, "cnn": 20}  # compiled-step calls per timing
 
 
 def fit_ms(model, x, y, batch_size, steps):
@@ -38,8 +38,8 @@ def loop_only_ms(model, x, y, batch_size, steps):
     return fit_ms(model, x, y, batch_size, steps)
 
 
-def compiled_step_ms(model, x, y, batch_size):
-    """The jitted ``train_step`` alone, fastest of 5 timings of ``CALLS`` calls (donates the model's state: last)."""
+def compiled_step_ms(model, x, y, batch_size, calls):
+    """The jitted ``train_step`` alone, fastest of 5 timings of ``calls`` calls (donates the model's state: last)."""
     state = model._get_jax_state(trainable_variables=True, non_trainable_variables=True, optimizer_variables=True,
                                  metrics_variables=True)
     step = jax.jit(model.train_step, donate_argnums=0)
@@ -50,10 +50,10 @@ def compiled_step_ms(model, x, y, batch_size):
     times = []
     for _ in range(5):
         start = time.perf_counter()
-        for _ in range(CALLS):
+        for _ in range(calls):
             _, state = step(state, data)
         jax.block_until_ready(state)
-        times.append((time.perf_counter() - start) / CALLS)
+        times.append((time.perf_counter() - start) / calls)
     return min(times) * 1e3, len(jax.tree_util.tree_leaves(state))
 
 
@@ -76,7 +76,7 @@ def main():
                       loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
         fit = fit_ms(model, x, y, batch_size, steps)
         loop = loop_only_ms(model, x, y, batch_size, steps)
-        step, arrays = compiled_step_ms(model, x, y, batch_size)
+        step, arrays = compiled_step_ms(model, x, y, batch_size, CALLS[args.model])
         print(f"{name:<8}{fit:>10.3f}{loop:>11.3f}{step:>15.3f}{arrays:>14}", flush=True)
 
 
