@@ -81,6 +81,31 @@ def test_saturation_bound_follows_the_input_grid(hls4ml_projects):
     check_bit_exact(proxy, x, hls4ml_projects(proxy, "io_parallel"), model=model, scales=(2.5, 3.0))
 
 
+@pytest.mark.parametrize("rnd_strategy, aggressive, per_element", [
+    ("floor", True, False),  # TRN/WRAP: hls4ml keeps the quantizer's type as it is
+    ("floor", False, True),
+    ("standard_round", True, True),
+    ("standard_round", False, True),
+], ids=["TRN-WRAP", "TRN-SAT", "RND-WRAP", "RND-SAT"])
+def test_one_type_quantizer_after_uneven_inputs(rnd_strategy, aggressive, per_element, hls4ml_projects):
+    """One type for both outputs, ufixed<16,8>: the first carries an 8-bit integer, the second a value in [0, 1) with
+    8 fractional bits. Narrowed once for both, hls4ml would make it ufixed<8,8> and lose the second's fraction (0.3 %
+    of the samples exact before the fix); the proxy hands it to hls4ml per element."""
+    rng = np.random.default_rng(3)
+    x = np.stack([rng.uniform(0, 1, 1200), rng.uniform(0, 200, 1200)], 1).astype("float32")
+    inp = keras.Input((2,))
+    q = HQuantize(name="q")
+    dense = HDense(2, use_bias=False, kq_conf={"init_bw": 0}, name="d",
+                   paq_conf={"skip_dims": "all", "init_bw": 8, "rnd_strategy": rnd_strategy})
+    model = keras.Model(inp, dense(q(inp)))
+    q.paq.fbits.assign(np.array([[8.0, 0.0]], "float32"))
+    dense.kernel.assign(np.array([[0.0, 1.0], [1.0, 0.0]], "float32"))  # swaps the two inputs
+    hgq.trace_minmax(model, x)
+    proxy = hgq.to_proxy_model(model, aggressive=aggressive)
+    assert proxy.get_layer("d_q").fusible is not per_element
+    check_bit_exact(proxy, x, hls4ml_projects(proxy, "io_parallel"), model=model, scales=(2.5, 3.0))
+
+
 def table_activation_model(activation):
     keras.utils.set_random_seed(0)
     x, _ = regression_data(1000, n_in=8)

@@ -35,14 +35,13 @@ def apply_quantizer(x, kbi, rounding, overflow, name, overrides=None):
     """Call a new ``FixedPointQuantizer`` of types ``kbi = (keep_negative, bits, integers)`` on the proxy tensor
     ``x`` and return its output.
 
-    The arrays are stored shaped ``(1, *features)`` as hls4ml requires, or ``(1,)`` each when all elements share
-    one type (then ``fusible``). ``overrides``: hls4ml configuration the quantizer carries (e.g. a layer's
-    parallelization factor).
+    The arrays are stored shaped ``(1, *features)`` as hls4ml requires; where all elements share one type the
+    quantizer is ``fusible`` (hls4ml then reads the first element's type only, and may fuse the quantizer into its
+    input), which ``hgq.proxy.saturation`` can take back. ``overrides``: hls4ml configuration the quantizer carries
+    (e.g. a layer's parallelization factor).
     """
     arrays = [np.broadcast_to(np.asarray(a), (1, *x.shape[1:])) for a in kbi]
     fusible = all(np.unique(a).size == 1 for a in arrays)
-    if fusible:
-        arrays = [a.reshape(-1)[:1] for a in arrays]
     q = FixedPointQuantizer(kbi_shape=arrays[0].shape, RND=rounding, SAT=overflow, fusible=fusible,
                             overrides=overrides, name=name, dtype=PROXY_DTYPE)
     y = q(x)

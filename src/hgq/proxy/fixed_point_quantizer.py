@@ -13,13 +13,14 @@ class FixedPointQuantizer(keras.layers.Layer):
 
     The types are stored as weights in hls4ml's convention: ``keep_negative`` (sign bit), ``bits`` (total
     width) and ``integers`` (integer width including the sign), each shaped ``(1, *features)``, or ``(1,)``
-    when every element shares one type. An element with zero bits is always zero.
+    for one type of every element. An element with zero bits is always zero.
 
     Args:
         kbi_shape: shape of the three weight arrays.
         RND: rounding, ``"TRN"`` (floor), ``"RND"`` (half up) or ``"RND_CONV"`` (half to even).
         SAT: overflow, ``"WRAP"``, ``"SAT"`` or ``"SAT_SYM"``.
-        fusible: whether all elements share one type (hls4ml may then fuse the quantizer into its input).
+        fusible: whether all elements share one type: hls4ml then reads the first element's type only, narrows it
+            once for all elements, and may fuse the quantizer into its input.
         overrides: hls4ml configuration for named layers, e.g. ``{"layers": {"d": {"parallelization_factor": 2}}}``.
     """
 
@@ -41,9 +42,12 @@ class FixedPointQuantizer(keras.layers.Layer):
         self.built = True
 
     def set_kbi(self, k, b, i):
-        """Set the sign, total and integer (sign included) widths."""
+        """Set the sign, total and integer (sign included) widths: arrays of as many elements as ``kbi_shape``, or
+        broadcastable to it."""
         for var, value in zip((self.keep_negative, self.bits, self.integers), (k, b, i)):
-            var.assign(np.asarray(value, dtype=np.int32).reshape(self.kbi_shape))
+            value = np.asarray(value, dtype=np.int32)
+            same_size = value.size == np.prod(self.kbi_shape)
+            var.assign(value.reshape(self.kbi_shape) if same_size else np.broadcast_to(value, self.kbi_shape))
 
     def kbi(self):
         """The stored ``(keep_negative, bits, integers)`` as NumPy arrays."""

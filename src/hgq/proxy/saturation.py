@@ -8,6 +8,12 @@ that changes nothing; for a saturating one (``SAT``) it moves the largest value,
 narrowing to the proxy's ``SAT`` quantizers. Values inside the calibrated range lie on the input's grid and are
 unchanged by it.
 
+A quantizer with one type for every element (``fusible``) is narrowed by hls4ml once for all: it narrows each
+element, then keeps the most total and the most integer bits of the results. Where the elements' inputs differ
+(one with many integer and few fractional bits, another the reverse), that merged type drops fractional bits that
+an element needs, in and out of range. Such a quantizer (other than ``TRN``/``WRAP``, whose type hls4ml keeps as
+it is) is handed to hls4ml per element instead.
+
 The fractional bits of every layer output are tracked per element, with hls4ml's rules: a product of an input
 with ``f`` bits and a weight whose value needs ``f_w`` bits has ``f + f_w`` (zero weights count for nothing), a
 sum has the most of its terms, a padded or zero-width input counts ``f = 0``, an output that can only be zero has
@@ -98,21 +104,41 @@ def _pooling(layer, x):
     return Precision(out_f, np.any(live, axis=axes))
 
 
+def _shared_axes(layer, ndim):
+    """The axes along which ``layer`` stores one type: all of them where hls4ml reads one type for every element."""
+    if layer.fusible or len(layer.kbi_shape) == 1:
+        return tuple(range(ndim))
+    return tuple(a for a, n in enumerate(layer.kbi_shape[1:]) if n == 1)
+
+
+def _narrowed_unevenly(f, used, x):
+    """Whether narrowing a one-type quantizer (fractional bits ``f``) to its input's gives its live, used elements
+    different fractional bits. hls4ml merges the narrowed types into one of the most total and the most integer
+    bits, which then holds fewer fractional bits than an element with few integer bits needs."""
+    narrowed = np.minimum(f, x.f)[used & x.live]
+    return narrowed.size > 0 and np.unique(narrowed).size > 1
+
+
 def _quantizer(layer, x):
-    """Narrow a ``SAT`` quantizer to its input's fractional bits (per type, i.e. the most over the axes the type is
-    shared along); the output's precision."""
+    """Narrow a quantizer as hls4ml does (module docstring); the output's precision.
+
+    A one-type (``fusible``) quantizer that hls4ml would narrow unevenly and that is not ``TRN``/``WRAP`` (hls4ml
+    keeps the type of those) is stored per element instead (``fusible = False``), so that hls4ml narrows each
+    element on its own: exact, where the merged type would drop bits (``io_stream`` then refuses it)."""
     k, b, integers = (np.broadcast_to(a.reshape(layer.kbi_shape), (1, *x.f.shape))[0].astype(np.float64)
                       for a in layer.kbi())
+    if (layer.fusible and len(layer.kbi_shape) > 1 and (layer.RND, layer.SAT) != ("TRN", "WRAP")
+            and _narrowed_unevenly(b - integers, b > 0, x)):
+        layer.fusible = False
     if layer.SAT == "SAT":
-        shared = tuple(a for a, n in enumerate(layer.kbi_shape[1:]) if n == 1) if len(layer.kbi_shape) > 1 \
-            else tuple(range(x.f.ndim))
+        shared = _shared_axes(layer, x.f.ndim)
         lf = np.max(x.f, axis=shared, keepdims=True)
         narrowed = np.minimum(b - integers, lf)
         new_b = np.where(b > 0, integers + narrowed, 0.0)
         zero = new_b <= 0
         k_, b_, i_ = (np.where(zero, 0.0, a) for a in (k, new_b, integers))
         stored = [np.max(a, axis=shared, keepdims=True) for a in (k_, b_, i_)]
-        layer.set_kbi(*(a.reshape(layer.kbi_shape) for a in stored))
+        layer.set_kbi(*stored)
         k, b, integers = (np.broadcast_to(a, x.f.shape).astype(np.float64) for a in stored)
     live = b > 0
     return Precision(np.where(live, b - integers, 0.0), live)
