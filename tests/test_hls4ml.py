@@ -7,7 +7,7 @@ import pytest
 import hgq
 from hgq.layers import HActivation, HDense, HQuantize
 from hgq.profiling import profile
-from hgq.proxy import hls4ml_predict
+from hgq.proxy import convert_to_hls4ml, hls4ml_predict
 
 from bitexact import check_bit_exact
 from conftest import regression_data, trained_mlp
@@ -81,16 +81,9 @@ def test_saturation_bound_follows_the_input_grid(hls4ml_projects):
     check_bit_exact(proxy, x, hls4ml_projects(proxy, "io_parallel"), model=model, scales=(2.5, 3.0))
 
 
-@pytest.mark.parametrize("rnd_strategy, aggressive, per_element", [
-    ("floor", True, False),  # TRN/WRAP: hls4ml keeps the quantizer's type as it is
-    ("floor", False, True),
-    ("standard_round", True, True),
-    ("standard_round", False, True),
-], ids=["TRN-WRAP", "TRN-SAT", "RND-WRAP", "RND-SAT"])
-def test_one_type_quantizer_after_uneven_inputs(rnd_strategy, aggressive, per_element, hls4ml_projects):
+def uneven_one_type_model(rnd_strategy):
     """One type for both outputs, ufixed<16,8>: the first carries an 8-bit integer, the second a value in [0, 1) with
-    8 fractional bits. Narrowed once for both, hls4ml would make it ufixed<8,8> and lose the second's fraction (0.3 %
-    of the samples exact before the fix); the proxy hands it to hls4ml per element."""
+    8 fractional bits. Narrowed once for both, hls4ml would make it ufixed<8,8> and lose the second's fraction."""
     rng = np.random.default_rng(3)
     x = np.stack([rng.uniform(0, 1, 1200), rng.uniform(0, 200, 1200)], 1).astype("float32")
     inp = keras.Input((2,))
@@ -101,9 +94,29 @@ def test_one_type_quantizer_after_uneven_inputs(rnd_strategy, aggressive, per_el
     q.paq.fbits.assign(np.array([[8.0, 0.0]], "float32"))
     dense.kernel.assign(np.array([[0.0, 1.0], [1.0, 0.0]], "float32"))  # swaps the two inputs
     hgq.trace_minmax(model, x)
+    return model, x
+
+
+@pytest.mark.parametrize("rnd_strategy, aggressive, per_element", [
+    ("floor", True, False),  # TRN/WRAP: hls4ml keeps the quantizer's type as it is
+    ("floor", False, True),
+    ("standard_round", True, True),
+    ("standard_round", False, True),
+], ids=["TRN-WRAP", "TRN-SAT", "RND-WRAP", "RND-SAT"])
+def test_one_type_quantizer_after_uneven_inputs(rnd_strategy, aggressive, per_element, hls4ml_projects):
+    """The proxy hands hls4ml such a quantizer per element (0.3 % of the samples were exact before)."""
+    model, x = uneven_one_type_model(rnd_strategy)
     proxy = hgq.to_proxy_model(model, aggressive=aggressive)
     assert proxy.get_layer("d_q").fusible is not per_element
     check_bit_exact(proxy, x, hls4ml_projects(proxy, "io_parallel"), model=model, scales=(2.5, 3.0))
+
+
+def test_io_stream_names_the_quantizers_it_cannot_take(tmp_path):
+    """hls4ml's io_stream takes one type per activation quantizer: the error names those kept per element."""
+    proxy = hgq.to_proxy_model(uneven_one_type_model("floor")[0], aggressive=False)
+    with pytest.raises(ValueError, match=r"io_stream needs one type per activation quantizer, but q, d_q keep a type per "
+                                         r"element .* use io_type='io_parallel'"):
+        convert_to_hls4ml(proxy, tmp_path / "prj", io_type="io_stream")
 
 
 def table_activation_model(activation):

@@ -105,8 +105,25 @@ def convert_to_hls4ml(proxy, output_dir, io_type="io_parallel", backend="Vitis",
         raise ValueError(f"the output directory {output_dir} is a file")
     config = hls4ml_config(proxy, strategy, reuse_factor, default_precision)
     kwargs.setdefault("allow_da_fallback", False)
-    return hls4ml.converters.convert_from_keras_model(proxy, hls_config=config, backend=backend, io_type=io_type,
-                                                      output_dir=str(output_dir), **kwargs)
+    try:
+        return hls4ml.converters.convert_from_keras_model(proxy, hls_config=config, backend=backend, io_type=io_type,
+                                                          output_dir=str(output_dir), **kwargs)
+    except NotImplementedError as error:
+        per_element = _per_element_quantizers(proxy)
+        if io_type != "io_stream" or not per_element:
+            raise
+        raise ValueError(f"io_stream needs one type per activation quantizer, but {', '.join(per_element)} keep a type "
+                         "per element (heterogeneous quantizers, or one-type quantizers that hls4ml would narrow with a "
+                         "loss, see docs/proxy.md); use io_type='io_parallel'") from error
+
+
+def _per_element_quantizers(proxy):
+    """Names of the proxy's quantizers that hls4ml reads element by element (not ``fusible``)."""
+    from .. import graph
+    from .fixed_point_quantizer import FixedPointQuantizer
+
+    return [layer.name for _, layer in graph.flat_layers(proxy)
+            if isinstance(layer, FixedPointQuantizer) and not layer.fusible]
 
 
 def hls4ml_predict(hls_model, x, output_shape):
