@@ -55,7 +55,7 @@ def check_bit_exact(proxy, x, hls_model, model=None, scales=(3.0,), min_samples=
     x_all = np.concatenate([x] + [x * s for s in scales]).astype(np.float64)
     assert len(x_all) >= min_samples, f"only {len(x_all)} samples compared, want >= {min_samples}"
     y_proxy = proxy_predict(proxy, x_all)
-    y_hls = hls4ml_predict(hls_model, x_all, proxy.output_shape[1:])
+    y_hls = hls4ml_predict(hls_model, x_all, proxy)
     assert_exact(y_hls, y_proxy, f"hls4ml vs proxy on x and x * {list(scales)}")
     if model is not None and scales:
         overflowing = x_all[len(x):]

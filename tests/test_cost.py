@@ -80,11 +80,12 @@ def test_plain_proxy_layers_count_like_the_h_layers(calibrated):
         h, plain = model.get_layer(name), proxy.get_layer(name)
         assert type(plain) in (keras.layers.Conv1D, keras.layers.Conv2D, keras.layers.Dense)
         in_bits = rng.integers(0, 9, (1, *h.input_bits().shape[1:])).astype(np.float64)
-        h_view, plain_view = cost.kernel_view(h), cost.kernel_view(plain)
+        (h_view,), (plain_view,) = cost.kernel_views(h), cost.kernel_views(plain)
         np.testing.assert_array_equal(plain_view.weight_input_bits(in_bits), h_view.weight_input_bits(in_bits))
-        # the per-weight sum equals the layer applied to the widths, summed over every output
-        w_bits = plain_view.weight_bits()
-        assert float(np.sum(cost.weight_bops(plain, in_bits))) == float(np.sum(plain_view.linear(in_bits, w_bits)))
+        # the per-weight sum equals the layer applied to the widths (its matrix product), summed over every output
+        w_bits, geometry = plain_view.weight_bits(), plain_view.geometry
+        applied = geometry.columns(in_bits[0]) @ geometry.kernel_matrix(w_bits)
+        assert float(np.sum(cost.weight_bops(plain, in_bits))) == float(np.sum(applied))
         # minimal widths of the exported values never exceed the quantizer's
         assert np.all(w_bits <= np.asarray(h.weight_bits()))
 
@@ -95,7 +96,7 @@ def test_layer_costs_of_a_float_input_are_unknown():
     keras.Model(inp, dense(inp))
     costs = cost.layer_costs(dense, [None])
     assert (costs.params, costs.macs, costs.bops, costs.lut_est) == (8, 6, None, None)
-    with pytest.raises(ValueError, match="does not multiply"):
+    with pytest.raises(ValueError, match="does not multiply by one kernel"):
         cost.weight_bops(keras.layers.ReLU())
 
 

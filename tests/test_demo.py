@@ -5,7 +5,7 @@ import math
 import pytest
 
 import hgq_cli
-from hgq import demo
+from hgq.cli import demo
 
 pytestmark = [pytest.mark.hls4ml, pytest.mark.once]  # the demo on JAX: test_backends.py
 

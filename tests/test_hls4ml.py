@@ -146,5 +146,5 @@ def test_softmax_keeps_the_decision(hls4ml_projects):
     y_proxy = proxy.predict(x, verbose=0)
     assert np.array_equal(y_proxy, model.predict(x, verbose=0))
     hls_model = hls4ml_projects(proxy, "io_parallel", default_precision="fixed<18,8>")
-    y_hls = hls4ml_predict(hls_model, x, proxy.output_shape[1:])
+    y_hls = hls4ml_predict(hls_model, x, proxy)
     assert np.mean(y_hls.argmax(axis=1) == y_proxy.argmax(axis=1)) >= 0.95

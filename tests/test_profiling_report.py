@@ -93,7 +93,10 @@ def test_proxy_model_weight_widths_are_minimal(hand):
     assert d.weight_memory_bits == 6 + 6
     # out1 in [-8.1875, 4.375]: 1 + 4 integer bits; fractional: x0 (f=2) * -0.75 (f=2) = 4
     assert d.accumulator_bits == 9
-    assert (d.act_bits_mean, report.records[3].act_bits_mean, report.records[3].act_bits_max) == (None, 4.5, 6.0)
+    # the plain Dense's outputs are its sums, typed as hls4ml types them: out0 = 0.5 x0 + 0.375 in [0.375, 1.25]
+    # on the grid 2^-3 (ufixed, 1 + 3 bits), out1 the accumulator above (9 bits)
+    assert (d.act_bits_mean, d.act_bits_max) == (6.5, 9.0)
+    assert (report.records[3].act_bits_mean, report.records[3].act_bits_max) == (4.5, 6.0)
     assert report.summary.kind == "proxy"
     assert report.summary.output_types == profile(model).summary.output_types
 
@@ -180,7 +183,7 @@ def test_plain_keras_model_has_unknown_widths():
     fc = report.records[1]
     assert (fc.params, fc.macs, fc.bops, fc.weight_bits_mean, fc.lut_est) == (8, 6, None, None, None)
     assert report.summary.unquantized_layers == ["fc"]
-    assert (report.summary.kind, report.summary.bops) == ("unquantized", 0.0)
+    assert (report.summary.kind, report.summary.bops) == ("float", 0.0)
     assert "-" in render.to_text(report)
 
 

@@ -94,15 +94,19 @@ def test_refuses_an_accumulator_wider_than_float64_holds():
 
 
 def test_fractional_bits_of_weights_are_counted_as_hls4ml_counts_them():
-    """The narrowing of saturating quantizers (hgq.proxy.saturation) must use hls4ml's count of a weight's bits."""
+    """The types of exported layers (hgq.quantizer.intervals, the saturation pass) count a weight's bits as hls4ml
+    does, within hls4ml's range (at most 32 fractional bits); beyond it, exactly."""
     from hls4ml.utils.qinterval import _minimal_f
 
-    from hgq.proxy.saturation import minimal_f
+    from hgq.quantizer.types import fewest_fractional_bits
 
     rng = np.random.default_rng(0)
-    values = np.concatenate([rng.normal(size=2000).astype("float32") * 2.0 ** rng.integers(-12, 12, 2000),
-                             [0.0, 1.0, -0.75, 3.0, 2.0**-40, 2.0**40, 1 / 3]])
-    assert np.array_equal(minimal_f(values), _minimal_f(values))
+    f = rng.integers(-8, 33, 2000)  # quantized values of up to 32 fractional bits, as exported weights are
+    values = np.concatenate([np.round(rng.normal(size=2000) * 2.0 ** (f + 4)) * 2.0 ** -f,
+                             [1.0, -0.75, 3.0, 2.0**-31, 2.0**31, 2.0**-32]])
+    values = values[values != 0]
+    assert np.array_equal(fewest_fractional_bits(values), _minimal_f(values))
+    assert np.array_equal(fewest_fractional_bits([2.0**-40, 2.0**40 + 2.0**-3, 0.0]), [40, 3, -np.inf])
 
 
 def test_refuses_a_model_without_hgq_layers():
@@ -186,6 +190,8 @@ def test_proxy_save_load_keeps_outputs_and_types(trained, tmp_path):
     HActivation("tanh", paq_conf={"regularizer": None}),
 ], ids=lambda layer: type(layer).__name__)
 def test_get_config_round_trip(layer):
+    """Non-default quantizer configs and ``beta`` survive a layer's config round trip (each layer's own round trips
+    with its test entry's arguments: ``test_layers``)."""
     config = layer.get_config()
     clone = type(layer).from_config(config)
     assert clone.get_config() == config
@@ -212,11 +218,3 @@ def test_dense_on_sequences_keeps_rounding_when_the_bias_cannot_absorb_it():
     assert {q.RND for q in proxy.layers if isinstance(q, FixedPointQuantizer)} == {"RND", "TRN"}
     assert proxy.get_layer("d_q").RND == "RND"
     assert np.array_equal(proxy.predict(x, verbose=0), model.predict(x, verbose=0))
-
-
-def test_fixed_point_quantizer_config_round_trip():
-    q = FixedPointQuantizer(kbi_shape=(1, 3), RND="RND", SAT="SAT", fusible=False,
-                            overrides={"layers": {"d": {"parallelization_factor": 2}}}, name="q")
-    config = q.get_config()
-    clone = FixedPointQuantizer.from_config(config)
-    assert clone.get_config() == config

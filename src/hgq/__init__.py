@@ -7,6 +7,7 @@ from .backend import import_keras
 import_keras()  # a missing backend fails here, with the extra to install
 
 from . import callbacks  # noqa: E402
+from .specs import builtin as _builtin_specs  # noqa: E402, F401  (registers every layer type's spec)
 from .calibration import reset_minmax, trace_minmax
 from .callbacks import BetaScheduler, CalibratedBOPs, FreeBOPs, ParetoFront, PiecewiseBeta, ResetMinMax
 from .cost import bit_width_summary, get_beta, layer_bops, set_beta, total_bops

@@ -2,6 +2,7 @@
 
 from .cost import iter_hlayers, total_bops
 from .data import check_values, input_arrays
+from .specs.registry import require_specs
 
 
 def all_quantizers(model):
@@ -37,6 +38,7 @@ def trace_minmax(model, data, batch_size=1024, cover_factor=1.0, verbose=False):
     if int(batch_size) < 1:
         raise ValueError(f"trace_minmax: batch_size must be a positive integer, got {batch_size!r}")
     arrays = check_values(model, input_arrays(model, data, "trace_minmax"), "trace_minmax")
+    require_specs(model, "trace_minmax")
     quantizers = all_quantizers(model)
     n = len(arrays[0])
     reset_minmax(model)

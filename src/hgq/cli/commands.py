@@ -8,6 +8,7 @@ import json
 import os
 import sys
 
+from ..model_kind import FLOAT, H_MODEL
 from .common import CLIError, Progress, is_calibrated, load_data, load_model, prepare_output_dir
 
 PROXY_FILE = "proxy.keras"
@@ -18,12 +19,12 @@ def build_proxy(args, say, data_required=False):
     """``(proxy, data, bops)`` from ``args.model``: an H-model is calibrated on ``--data`` (or refused if it never
     was), a proxy or QKeras model is used as it is. ``bops`` is ``None`` unless calibrated here."""
     model, kind = load_model(args.model, getattr(args, "weights", None), args.verbose)
-    if kind == "float":
+    if kind == FLOAT:
         raise CLIError(f"{args.model} holds neither hgq layers nor a proxy model: nothing to export")
     if data_required and args.data is None:
         raise CLIError("--data X.npy is required: the inputs to compare on")
     data = None if args.data is None else load_data(args.data, model)
-    if kind != "h-model":
+    if kind != H_MODEL:
         return model, data, None
     from ..calibration import trace_minmax
     from ..proxy import to_proxy_model
@@ -121,7 +122,7 @@ def _profile_data(args, model, kind):
     import numpy as np
 
     data = None if args.data is None else load_data(args.data)  # profile() checks it against the model
-    if kind != "h-model" or is_calibrated(model):
+    if kind != H_MODEL or is_calibrated(model):
         return data, False
     if data is None and args.input_range is None:
         raise CLIError(f"{args.model} was never trained or calibrated: its integer bits and signs are unknown. "
@@ -184,7 +185,7 @@ def run_convert_qkeras(args):
 
 def run_demo(args):
     """Run the demo; exit code 1 if hls4ml's output is not bit-exact with the proxy's."""
-    from .. import demo
+    from . import demo
 
     result = demo.run(epochs=args.epochs, beta=args.beta, output_dir=args.output_dir, verbose=not args.quiet,
                       model=args.model, show_tools=args.verbose)

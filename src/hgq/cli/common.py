@@ -13,7 +13,11 @@ class CLIError(Exception):
     """An error the user can fix: printed as one ``error: ...`` line, without a traceback."""
 
 
-def import_hgq(verbose):
+#: The kind of a QKeras model file, converted to a proxy (the others are ``hgq.model_kind``'s).
+QKERAS = "qkeras"
+
+
+def quiet_keras(verbose):
     """Keras, with its logging quietened unless ``verbose`` (``hgq_cli`` imported the library quietly)."""
     import keras
 
@@ -47,7 +51,8 @@ def _has_fd(stream):
 
 
 def load_model(path, weights=None, verbose=False):
-    """``(model, kind)`` read from ``path``: kind ``"h-model"``, ``"proxy"`` or ``"qkeras"`` (converted to a proxy).
+    """``(model, kind)`` read from ``path``: kind ``"H-model"``, ``"proxy"``, ``"float"`` (``hgq.model_kind``) or
+    ``"qkeras"`` (a QKeras file, converted to a proxy).
 
     ``.keras`` files are H-models or proxies; ``.h5``/``.json`` are QKeras models (``hgq.qkeras.from_qkeras``).
     """
@@ -63,7 +68,7 @@ def load_model(path, weights=None, verbose=False):
             guess = path[: -len(".json")] + ".weights.h5"
             weights = guess if os.path.isfile(guess) else None
         try:
-            return from_qkeras(path, weights=weights), "qkeras"
+            return from_qkeras(path, weights=weights), QKERAS
         except (ValueError, OSError, KeyError, TypeError) as error:
             raise CLIError(f"cannot read the QKeras model file {path}: {error}") from error
     if suffix != ".keras":
@@ -71,25 +76,14 @@ def load_model(path, weights=None, verbose=False):
                        "NAME.h5 / NAME.json")
     if not zipfile.is_zipfile(path):
         raise CLIError(f"cannot read the model file {path}: not a valid .keras archive (truncated or corrupt?)")
-    keras = import_hgq(verbose)
+    keras = quiet_keras(verbose)
     try:
         model = keras.models.load_model(path)
     except Exception as error:  # Keras raises many types for a bad archive
         raise CLIError(f"cannot read the model file {path}: {type(error).__name__}: {error}") from error
+    from ..model_kind import model_kind
+
     return model, model_kind(model)
-
-
-def model_kind(model):
-    """``"h-model"`` (has hgq layers), ``"proxy"`` (has ``FixedPointQuantizer``) or ``"float"``."""
-    from .. import graph
-    from ..layers import HLayer
-    from ..proxy import FixedPointQuantizer
-
-    if graph.layers_of_type(model, HLayer):
-        return "h-model"
-    if graph.layers_of_type(model, FixedPointQuantizer):
-        return "proxy"
-    return "float"
 
 
 def is_calibrated(model):

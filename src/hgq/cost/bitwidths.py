@@ -6,7 +6,7 @@ import numpy as np
 from ..graph import layers_of_type
 from ..layers.base import HLayer
 from ..layers.kernel import QuantizedKernelMixin
-from .types import as_numpy
+from ..quantizer.types import as_numpy
 
 
 def width_stats(bits):

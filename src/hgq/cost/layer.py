@@ -1,30 +1,20 @@
 """All the costs of one layer, given the types of its inputs: ``layer_costs(layer, input_kifs)``.
 
-The one place that says what a layer costs; the cost report (``hgq.profiling.profile``) is a view of it. Kernel
-layers (``KernelView``: H-layers and the plain Dense/Conv of proxy models) cost their multiplications; the other
-layers cost at most a table (``UnaryLUT``) and a few cycles. ``docs/cost_report.md`` defines every field.
+The one place that says what a layer costs; the cost report (``hgq.profiling.profile``) is a view of it. The layer's
+spec (``hgq.specs``) answers: a multiplying layer costs its kernels (``kernel_costs``: multiplications, weights,
+accumulator), any other layer at most a table and a few cycles. ``docs/cost_report.md`` defines every field.
 """
 
 import dataclasses
 import math
 
-import keras
 import numpy as np
-from keras import ops
 
-from ..layers import HActivation, HAdd
-from ..layers.base import QuantizedOutput
-from ..proxy.fixed_point_quantizer import FixedPointQuantizer
-from ..proxy.unary_lut import UnaryLUT
-from ..quantizer import fixed_point as fxp
+from ..quantizer.intervals import linear_kif
+from ..quantizer.types import total_bits, union_kif
+from ..specs.registry import spec_of
 from . import estimates
 from .bitwidths import width_stats
-from .kernel import kernel_view
-from .types import total_bits
-
-_ACTIVATIONS = (HActivation, UnaryLUT, keras.layers.Activation, keras.layers.ReLU)
-_POOLINGS = (keras.layers.MaxPooling1D, keras.layers.MaxPooling2D, keras.layers.AveragePooling1D,
-             keras.layers.AveragePooling2D)
 
 
 @dataclasses.dataclass
@@ -44,81 +34,43 @@ class LayerCosts:
     latency_est_cycles: int | None = None
 
 
-def accumulator_bits(linear, in_kif, kernel, w_kif, bias, b_kif):
-    """Width of the fixed-point type that holds every output's sum ``Σ x·w + b`` exactly.
-
-    Integer part and sign: from the interval bound of the sums over the input types' ranges
-    (``[-k·2^i, 2^i - 2^-f]`` per element) and the weight values. Fractional part: the largest ``f_in + f_w``
-    over the input channels and weights that meet (both of non-zero width; input ``f`` maximized over
-    positions), and the bias's ``f``. 0 when every term is zero.
-
-    Args:
-        linear: the layer's multiply-accumulate on NumPy arrays, ``linear(x, w)``.
-        in_kif: the types ``(k, i, f)`` of the inputs.
-        kernel: the kernel.
-        w_kif: the types of the kernel.
-        bias: the bias.
-        b_kif: the types of the bias.
-    """
-    k, i, f = in_kif
-    live_in = (k + i + f) > 0
-    hi = np.where(live_in, 2.0**i - 2.0**-f, 0.0)
-    lo = np.where(live_in, -k * 2.0**i, 0.0)
-    w_pos, w_neg = np.maximum(kernel, 0.0), np.minimum(kernel, 0.0)
-    acc_hi = float(np.max(linear(hi, w_pos) + linear(lo, w_neg) + bias))
-    acc_lo = float(np.min(linear(lo, w_pos) + linear(hi, w_neg) + bias))
-    if acc_hi == 0.0 and acc_lo == 0.0:
-        return 0
-    c_in = kernel.shape[-2]
-    f_in = np.max(np.where(live_in, f, -np.inf).reshape(-1, c_in), axis=0)
-    f_w = np.where(total_bits(w_kif) > 0, w_kif[2], -np.inf).reshape(-1, c_in, kernel.shape[-1])
-    f_b = np.where(total_bits(b_kif) > 0, b_kif[2], -np.inf)
-    f_acc = max(float(np.max(f_in[None, :, None] + f_w)), float(np.max(f_b, initial=-np.inf)))
-    k_acc, i_acc = fxp.sign_and_int_bits(ops.convert_to_tensor(acc_lo), ops.convert_to_tensor(acc_hi))
-    return int(float(k_acc) + float(i_acc) + f_acc)
+def accumulator_bits(view, in_kif):
+    """Width of the fixed-point type that holds every output's sum ``Σ x·w + b`` of the kernel ``view`` exactly,
+    given its input types ``in_kif``: the union of the types hls4ml's bit-exact pass derives for the outputs
+    (``hgq.quantizer.intervals.linear_kif``, on the exported weights); 0 when every output is zero."""
+    kernel, bias, _ = view.weights()
+    kif = linear_kif(view.geometry, tuple(np.asarray(a)[0] for a in in_kif), kernel, bias)
+    union = union_kif(kif)
+    return 0 if union is None else int(sum(union))
 
 
-def _kernel_costs(view, in_kif, parallel_factor, dsp_min_bits):
-    kernel_size, bias_size = view.sizes()
-    positions = view.output_positions()
-    known = dict(params=kernel_size + bias_size, macs=positions * kernel_size)
-    bops = view.exact_bops()
+def kernel_costs(views, in_kif, parallel_factor, dsp_min_bits):
+    """The costs of a layer that multiplies its input by the kernels ``views`` (``KernelView``), given the input's
+    type (``None``: a float input, widths unknown)."""
+    params = sum(sum(view.sizes()) for view in views)
+    macs = sum(view.macs() for view in views)
+    exact = [view.exact_bops() for view in views]  # None for a plain layer: counted from the input types
     if in_kif is None:
-        return LayerCosts(**known, bops=bops)  # a float input: widths unknown
-    kernel, w_kif, bias, b_kif = view.weights()
-    w_bits, b_bits = view.weight_bits(), total_bits(b_kif)
+        return LayerCosts(params=params, macs=macs, bops=None if None in exact else float(sum(exact)))
     in_bits = total_bits(in_kif)
-    if bops is None:
-        bops = float(np.sum(view.weight_input_bits(in_bits) * w_bits))
-    lut_bops, dsp_count = estimates.multiplier_split(view.weight_input_bits, in_bits, w_bits, dsp_min_bits)
-    share = parallel_factor / positions if view.is_conv else 1.0  # a convolution reuses its multipliers
-    fan_in = int(np.max(np.sum(w_bits.reshape(-1, kernel.shape[-1]) > 0, axis=0)))
-    groups = math.ceil(positions / parallel_factor) if view.is_conv else 1
-    stats = width_stats(w_bits)
+    w_bits = [view.weight_bits() for view in views]
+    b_bits = [total_bits(view.weights()[2]) for view in views]
+    bops = float(sum(float(np.sum(view.weight_input_bits(in_bits) * w)) if e is None else e
+                     for view, w, e in zip(views, w_bits, exact)))
+    lut, dsp, latency = 0.0, 0.0, 0
+    for view, w in zip(views, w_bits):
+        lut_bops, dsp_count = estimates.multiplier_split(view.weight_input_bits, in_bits, w, dsp_min_bits)
+        positions = view.output_positions()
+        share = parallel_factor / positions if view.reuses_multipliers else 1.0
+        groups = math.ceil(positions / parallel_factor) if view.reuses_multipliers else 1
+        lut, dsp = lut + lut_bops * share, dsp + dsp_count * share
+        latency = max(latency, estimates.kernel_latency(view.fan_in(w), groups))
+    stats = width_stats(np.concatenate([w.ravel() for w in w_bits]))
     return LayerCosts(
-        **known, bops=bops, weight_bits_mean=stats["mean"], weight_bits_max=stats["max"],
-        pruned_fraction=stats["pruned"], accumulator_bits=accumulator_bits(view.linear, in_kif, kernel, w_kif,
-                                                                           bias, b_kif),
-        weight_memory_bits=int(np.sum(w_bits) + np.sum(b_bits)), lut_est=lut_bops * share,
-        dsp_est=dsp_count * share, latency_est_cycles=estimates.kernel_latency(fan_in, groups))
-
-
-def _other_costs(layer, n_inputs):
-    """Layers without a kernel: weightless moves and reductions, UnaryLUT tables, or unknown layers."""
-    zero = dict(params=0, macs=0, bops=0.0, weight_memory_bits=0, lut_est=0.0, dsp_est=0.0)
-    if isinstance(layer, UnaryLUT):
-        table_bits = layer.table_size * max(sum(layer.kif_out), 0)
-        return LayerCosts(**{**zero, "params": layer.table_size, "weight_memory_bits": table_bits},
-                          latency_est_cycles=1)
-    if isinstance(layer, _ACTIVATIONS):
-        return LayerCosts(**zero, latency_est_cycles=1)
-    if isinstance(layer, (HAdd, keras.layers.Add)):
-        return LayerCosts(**zero, latency_est_cycles=estimates.reduction_latency(n_inputs))
-    if isinstance(layer, _POOLINGS):
-        return LayerCosts(**zero, latency_est_cycles=estimates.reduction_latency(int(np.prod(layer.pool_size))))
-    if isinstance(layer, (keras.layers.InputLayer, QuantizedOutput, FixedPointQuantizer)) or not layer.weights:
-        return LayerCosts(**zero, latency_est_cycles=0)
-    return LayerCosts(params=layer.count_params(), macs=0)  # an unknown layer with weights: costs unknown
+        params=params, macs=macs, bops=bops, weight_bits_mean=stats["mean"], weight_bits_max=stats["max"],
+        pruned_fraction=stats["pruned"], accumulator_bits=max(accumulator_bits(view, in_kif) for view in views),
+        weight_memory_bits=int(sum(np.sum(w) + np.sum(b) for w, b in zip(w_bits, b_bits))), lut_est=lut,
+        dsp_est=dsp, latency_est_cycles=latency)
 
 
 def layer_costs(layer, input_kifs, parallel_factor=1, dsp_min_bits=estimates.DSP_MIN_BITS):
@@ -130,8 +82,8 @@ def layer_costs(layer, input_kifs, parallel_factor=1, dsp_min_bits=estimates.DSP
             input is a float), as ``hgq.cost.output_kif`` gives them for the layers that feed it.
         parallel_factor: output positions a convolution computes at once (``parallel_factors``).
         dsp_min_bits: a multiplication goes to a DSP when both operands are at least this wide (estimate).
+
+    Raises:
+        hgq.specs.UnsupportedLayerError: for a layer whose type hgq does not know.
     """
-    view = kernel_view(layer)
-    if view is None:
-        return _other_costs(layer, len(input_kifs))
-    return _kernel_costs(view, input_kifs[0] if input_kifs else None, parallel_factor, dsp_min_bits)
+    return spec_of(layer, "layer_costs").costs(layer, input_kifs, parallel_factor, dsp_min_bits)

@@ -5,7 +5,8 @@ import keras
 from .. import backend, graph
 from ..quantizer import config as qconfig
 from .base import HLayer
-from .geometry import conv_weight_input_bits, convolution_with_matmul_input_gradient
+from .conv_gradient import convolution_with_matmul_input_gradient
+from .geometry import conv_weight_input_bits
 from .kernel import QuantizedKernelMixin, check_activation
 
 

@@ -1,8 +1,11 @@
 """Geometry of the multiplying layers: windows sliding along an axis (convolutions and poolings, padded as
-Keras/TensorFlow pad them), and which input elements each weight multiplies (the BOPs rule of Dense and
-convolutions, shared by the H-layers and the cost model's view of plain proxy layers)."""
+Keras/TensorFlow pad them), and which input elements each weight multiplies.
 
-import itertools
+Two views of the same geometry: ``*_weight_input_bits`` (``keras.ops``, for the BOPs of training: per weight, the sum
+of the widths of the input elements it multiplies) and the ``Geometry`` classes (NumPy, for the types and costs of an
+exported layer: the layer as a matrix product of the input *columns*, the input elements each output position reads,
+by the kernel as a matrix).
+"""
 
 import numpy as np
 from keras import ops
@@ -61,56 +64,74 @@ def conv_weight_input_bits(in_bits, kernel_size, strides, padding):
     return ops.reshape(reads, (*kernel_size, channels, 1))
 
 
-def _spread(x, axis, stride):
-    """``x`` with ``stride - 1`` zeros between its elements along ``axis`` (length ``(n - 1) * stride + 1``)."""
-    if stride == 1:
-        return x
-    n = int(x.shape[axis])
-    x = ops.expand_dims(x, axis + 1)
-    x = ops.concatenate([x] + [ops.zeros_like(x)] * (stride - 1), axis=axis + 1)
-    x = ops.reshape(x, (-1, *x.shape[1:axis], n * stride, *x.shape[axis + 2:]))
-    return x[(slice(None),) * axis + (slice(0, (n - 1) * stride + 1),)]
+def windows(array, window, strides, padding, fill):
+    """``array`` ``(*spatial, channels)`` cut into the windows of a convolution or pooling, padded with ``fill`` as
+    Keras pads: shaped ``(*output positions, *window, channels)``."""
+    pads, indices = [], []
+    for n, k, s in zip(array.shape[:-1], window, strides):
+        out, before, after = output_size_and_paddings(n, int(k), int(s), padding)
+        pads.append((before, after))
+        indices.append(np.arange(out)[:, None] * int(s) + np.arange(int(k))[None, :])
+    padded = np.pad(array, pads + [(0, 0)], constant_values=fill)
+    grids = np.ix_(*[ix.ravel() for ix in indices])  # every (position, tap) pair of each axis
+    picked = padded[grids]  # (out_0 * k_0, out_1 * k_1, ..., channels)
+    shape = [d for ix in indices for d in ix.shape]
+    picked = picked.reshape(*shape, array.shape[-1])  # (out_0, k_0, out_1, k_1, ..., channels)
+    n = len(indices)
+    return picked.transpose(*range(0, 2 * n, 2), *range(1, 2 * n, 2), 2 * n)
 
 
-def conv_input_gradient(dz, kernel, input_shape, strides, padding):
-    """The gradient of a convolution (channels last, no dilation, one group) with respect to its input, given
-    ``dz`` with respect to its output: one matmul by the transposed kernel, then each kernel tap's share added back
-    where that tap read the input (col2im). Same sums as the transposed convolution that autodiff uses."""
-    kernel_size = tuple(int(k) for k in kernel.shape[:-2])
-    channels, filters = int(kernel.shape[-2]), int(kernel.shape[-1])
-    spatial = tuple(int(n) for n in input_shape[1:-1])
-    strides = tuple(int(s) for s in strides)
-    outs, befores, padded = [], [], []
-    for n, k, s in zip(spatial, kernel_size, strides):
-        out, before, after = output_size_and_paddings(n, k, s, padding)
-        outs.append(out)
-        befores.append(before)
-        padded.append(n + before + after)
-    columns = ops.matmul(dz, ops.transpose(ops.reshape(kernel, (-1, filters))))  # (batch, *outs, taps * channels)
-    total = None
-    for j, taps in enumerate(itertools.product(*(range(k) for k in kernel_size))):
-        piece = columns[..., j * channels:(j + 1) * channels]
-        for axis, s in enumerate(strides, start=1):
-            piece = _spread(piece, axis, s)
-        widths = [(t, p - t - (o - 1) * s - 1) for t, o, s, p in zip(taps, outs, strides, padded)]
-        piece = ops.pad(piece, [(0, 0), *widths, (0, 0)])
-        total = piece if total is None else total + piece
-    return total[(slice(None), *(slice(b, b + n) for b, n in zip(befores, spatial)))]
+class DenseGeometry:
+    """A Dense layer on inputs of feature shape ``(*positions, inputs)``: each output position multiplies the
+    kernel ``(inputs, outputs)`` by the input vector at that position.
+
+    Args:
+        input_shape: the input's feature shape (no batch axis).
+    """
+
+    def __init__(self, input_shape):
+        self.input_shape = tuple(int(n) for n in input_shape)
+
+    def weight_input_bits(self, in_bits):
+        return dense_weight_input_bits(in_bits)
+
+    def columns(self, array, fill=0.0):
+        """``(groups, positions, terms)``: the input elements (of ``array``, shaped like the input features) that each
+        output position reads, ``fill`` where it reads padding; one group (every position shares the kernel)."""
+        return np.reshape(array, (1, -1, self.input_shape[-1]))
+
+    def kernel_matrix(self, kernel):
+        """The kernel as ``(groups, terms, outputs)``, terms ordered as ``columns``."""
+        return np.reshape(kernel, (1, -1, np.shape(kernel)[-1]))
+
+    def output_features(self, y):
+        """``(groups, positions, outputs)`` back to the output's feature shape."""
+        return np.reshape(y, (*self.input_shape[:-1], np.shape(y)[-1]))
 
 
-def convolution_with_matmul_input_gradient(convolution_op, inputs, kernel, strides, padding):
-    """``convolution_op(inputs, kernel)`` whose gradient with respect to ``inputs`` is ``conv_input_gradient``
-    (the kernel's gradient stays the convolution's own)."""
+class ConvGeometry(DenseGeometry):
+    """A convolution (channels last, no dilation, one group) on inputs of feature shape ``(*spatial, channels)``.
 
-    @ops.custom_gradient
-    def input_path(x, kernel, z):
-        def grad(*args, upstream=None):
-            dz = args[0] if upstream is None else upstream
-            dx = conv_input_gradient(dz, kernel, x.shape, strides, padding)
-            return dx, ops.zeros_like(kernel), ops.zeros_like(z)
+    Args:
+        input_shape: the input's feature shape.
+        kernel_size, strides: per spatial axis.
+        padding: ``"valid"`` or ``"same"``.
+    """
 
-        return ops.zeros_like(z), grad
+    def __init__(self, input_shape, kernel_size, strides, padding):
+        super().__init__(input_shape)
+        self.kernel_size = tuple(int(k) for k in kernel_size)
+        self.strides = tuple(int(s) for s in strides)
+        self.padding = padding
+        self.output_spatial = tuple(output_size_and_padding(n, k, s, padding)[0]
+                                    for n, k, s in zip(self.input_shape[:-1], self.kernel_size, self.strides))
 
-    z = convolution_op(ops.stop_gradient(inputs), kernel)
-    # zero in the forward pass; carries the input's gradient in the backward pass
-    return z + input_path(inputs, kernel, ops.stop_gradient(z))
+    def weight_input_bits(self, in_bits):
+        return conv_weight_input_bits(in_bits, self.kernel_size, self.strides, self.padding)
+
+    def columns(self, array, fill=0.0):
+        cut = windows(np.asarray(array), self.kernel_size, self.strides, self.padding, fill)
+        return cut.reshape(1, int(np.prod(self.output_spatial)), -1)
+
+    def output_features(self, y):
+        return np.reshape(y, (*self.output_spatial, np.shape(y)[-1]))

@@ -4,6 +4,7 @@ from keras import ops
 
 from ..quantizer import Quantizer
 from ..quantizer import fixed_point as fxp
+from ..quantizer.types import as_numpy
 
 LINEAR_OR_RELU = ("linear", "relu")
 
@@ -16,6 +17,15 @@ def check_activation(layer_name, activation):
         raise ValueError(f"layer {layer_name!r}: activation={activation!r} is not supported here; use 'relu' or "
                          "'linear', and an HActivation layer for any other function")
     return name
+
+
+def max_over_broadcast(x, shape):
+    """The maximum of ``x`` over the axes along which an array of ``shape`` broadcasts to ``x``'s shape (leading
+    axes, and axes of length 1 in ``shape``), broadcast to ``shape``."""
+    lead = len(x.shape) - len(shape)
+    axes = tuple(range(lead)) + tuple(lead + d for d, n in enumerate(shape) if n == 1 and x.shape[lead + d] != 1)
+    reduced = ops.max(x, axis=axes, keepdims=True) if axes else x
+    return ops.broadcast_to(ops.reshape(reduced, tuple(reduced.shape[lead:])), shape)
 
 
 class QuantizedKernelMixin:
@@ -53,10 +63,10 @@ class QuantizedKernelMixin:
         return self.kq(self.kernel_and_bias()[0], training=training, f=f)
 
     def bias_fractional_bits(self, f=None):
-        """Fractional bits of the quantized bias: one more than the finest output step of each channel."""
+        """Fractional bits of the quantized bias: one more than the finest step of the outputs each bias element is
+        added to."""
         f = self.paq.fractional_bits() if f is None else f
-        per_channel = ops.max(ops.reshape(f, (-1, f.shape[-1])), axis=0)
-        return ops.broadcast_to(per_channel, tuple(self.bias.shape)) + 1.0
+        return max_over_broadcast(f, tuple(self.bias.shape)) + 1.0
 
     def _round_bias(self, bias, f_out=None):
         """``bias`` rounded half up to ``bias_fractional_bits`` (straight-through gradient)."""
@@ -93,3 +103,21 @@ class QuantizedKernelMixin:
 
     def quantizers(self):
         return [self.kq, self.paq]
+
+    def bias_carries_half_step(self):
+        """Whether the outputs each bias element is added to share one step, so that the bias can carry the half
+        step of rounding half up (the output quantizer then truncates)."""
+        f = self.paq.fractional_bits()
+        return bool(ops.all(f == max_over_broadcast(f, tuple(self.bias.shape))))
+
+    def exported_kernel_and_bias(self):
+        """``(kernel, bias, rounding)``: what the proxy model holds (NumPy; ``bias`` is ``None`` without one) and the
+        hls4ml rounding of its output quantizer. Where the output rounds half up and each channel has one step at
+        every position, the bias carries the half step and the quantizer truncates (free in hardware)."""
+        kernel = as_numpy(self.quantized_kernel(False))
+        rounding = self.paq.hls_rounding()
+        bias = as_numpy(self.quantized_bias()) if self.use_bias else None
+        if bias is not None and rounding == "RND" and self.bias_carries_half_step():
+            bias = bias + 2.0 ** -as_numpy(self.bias_fractional_bits())
+            rounding = "TRN"
+        return kernel, bias, rounding

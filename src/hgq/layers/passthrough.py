@@ -15,6 +15,8 @@ import keras
 import numpy as np
 from keras import ops
 
+from ..quantizer.quantizer import ExactDType
+from ..quantizer.types import kif_from_kbi
 from .base import QuantizedOutput, ReadsInputTypes
 from .geometry import output_size_and_padding
 
@@ -23,8 +25,9 @@ from .geometry import output_size_and_padding
 _NEUTRAL = -1.0e4
 
 
-class PassThroughLayer(ReadsInputTypes, QuantizedOutput):
-    """Common part of the P-layers: the ``(k, i, f)`` of their output follows from those of their inputs."""
+class PassThroughLayer(ExactDType, ReadsInputTypes, QuantizedOutput):
+    """Common part of the P-layers: the ``(k, i, f)`` of their output follows from those of their inputs. They
+    move values in float32 or float64 under any dtype policy (``ExactDType``)."""
 
     def input_kifs(self):
         """``(k, i, f)`` of each input, each broadcast to ``(1, *feature_shape)`` of that input."""
@@ -186,13 +189,6 @@ class PAveragePooling2D(_PAveragePooling, PassThroughLayer, keras.layers.Average
     """
 
 
-
-#: Each P-layer and the plain Keras layer it is (its Keras base class): what the proxy holds in its place, and
-#: whose types the cost model derives by the P-layer's rule.
-PLAIN_LAYERS = {cls: next(c for c in cls.__mro__ if c.__module__.startswith("keras."))
-                for cls in (PFlatten, PReshape, PConcatenate, PMaxPooling1D, PMaxPooling2D, PAveragePooling1D,
-                            PAveragePooling2D)}
-
 def _as_int_array(layer_name, key, value, allowed=None):
     arr = np.asarray(value, dtype=np.float64)
     if arr.size == 0 or not np.all(np.isfinite(arr)) or not np.all(arr == np.round(arr)):
@@ -203,7 +199,7 @@ def _as_int_array(layer_name, key, value, allowed=None):
 
 
 @_serializable
-class Signature(QuantizedOutput, keras.layers.Layer):
+class Signature(ExactDType, QuantizedOutput, keras.layers.Layer):
     """Declare that the input is already quantized (e.g. samples of an ADC), so that an H-layer may follow it
     without an ``HQuantize``.
 
@@ -260,12 +256,7 @@ class Signature(QuantizedOutput, keras.layers.Layer):
         return np.where(b > 0, k, 0), b.copy(), np.where(b > 0, integers, 0)
 
     def output_kif(self):
-        k, b, integers = self.kbi()
-        i, f = integers - k, b - integers
-        zero = b <= 0
-        i = np.where(zero, 0.0, i)
-        f = np.where(zero, 0.0, f)
-        return tuple(ops.convert_to_tensor(a.astype("float32")) for a in (k, i, f))
+        return tuple(ops.convert_to_tensor(a.astype("float32")) for a in kif_from_kbi(self.kbi()))
 
     def get_config(self):
         cfg = super().get_config()

@@ -18,13 +18,12 @@ import keras
 import numpy as np
 
 from .. import graph
-from ..cost import iter_hlayers, layer_bit_widths
-from ..cost.types import as_numpy
+from ..cost import iter_hlayers, kernel_views, layer_bit_widths
 from ..data import input_arrays
 from ..layers.base import HLayer
-from ..layers.kernel import QuantizedKernelMixin
-from ..proxy.convert import exported_kernel_bias
-from ..proxy.fixed_point_quantizer import FixedPointQuantizer
+from ..model_kind import H_MODEL, PROXY, model_kind
+from ..quantizer.fixed_point_quantizer import FixedPointQuantizer
+from ..quantizer.types import as_numpy
 from .ranges import hls_weight_label, modelgraph_ranges, proxy_ranges
 
 
@@ -59,17 +58,12 @@ def _rows(pairs):
     return [row for row in rows if row.values.size]
 
 
-def is_hmodel(model):
-    """Whether ``model`` (nested models included) holds at least one H-layer."""
-    return bool(iter_hlayers(model))
-
-
 # -- weights ----------------------------------------------------------------------------------------------------
 
 def weight_rows(model):
     """One row per weight variable of ``model`` (nested models included), labelled ``<layer>/<variable>``.
 
-    H-layers with a kernel contribute what the proxy model holds (``exported_kernel_bias``: the quantized, and
+    H-layers with kernels contribute what the proxy model holds (``exported_kernel_and_bias``: the quantized, and
     for the batch-norm layers fused, kernel and bias); other H-layers (their variables are quantizer state) and
     ``FixedPointQuantizer`` layers (their weights are types) contribute nothing; any other layer contributes its
     variables as they are.
@@ -77,11 +71,11 @@ def weight_rows(model):
     pairs = []
     for _, layer in graph.flat_layers(model):
         if isinstance(layer, HLayer):
-            if isinstance(layer, QuantizedKernelMixin):
-                kernel, bias, _ = exported_kernel_bias(layer)
-                pairs.append((f"{layer.name}/kernel", kernel, None))
+            for view in kernel_views(layer):
+                kernel, bias, _ = view.layer.exported_kernel_and_bias()
+                pairs.append((f"{view.name}/kernel", kernel, None))
                 if bias is not None:
-                    pairs.append((f"{layer.name}/bias", bias, None))
+                    pairs.append((f"{view.name}/bias", bias, None))
         elif not isinstance(layer, FixedPointQuantizer):
             pairs.extend((f"{layer.name}/{v.name}", v, None) for v in layer.weights)
     return _rows(pairs)
@@ -131,7 +125,7 @@ def activation_rows(model, X, batch_size=1024, hmodel_keys=None):
     ``<layer>`` (the names of its quantizer in the proxy), of any other layer under its name.
     """
     arrays = input_arrays(model, X, "numerical")
-    hmodel_keys = is_hmodel(model) if hmodel_keys is None else hmodel_keys
+    hmodel_keys = model_kind(model) == H_MODEL if hmodel_keys is None else hmodel_keys
     collected, keys = {}, {}
     for n, producer in enumerate(graph.model_input_layers(model)):
         label = producer.name if producer is not None else f"input_{n}"
@@ -186,9 +180,10 @@ def is_modelgraph(obj):
 
 
 def _check_proxy(hls_model):
-    if not graph.layers_of_type(hls_model, FixedPointQuantizer):
+    kind = model_kind(hls_model)
+    if kind != PROXY:
         hint = (" it is an H-model: pass it as model= and its proxy (hgq.to_proxy_model) as hls_model="
-                if is_hmodel(hls_model) else " it holds no FixedPointQuantizer")
+                if kind == H_MODEL else " it holds no FixedPointQuantizer")
         raise ValueError(f"numerical: hls_model {hls_model.name!r} is not a proxy model;{hint}")
 
 
@@ -211,7 +206,7 @@ def collect(model=None, hls_model=None, X=None):
     if model is not None:
         weights = weight_rows(model)
         activations = activation_rows(model, X) if X is not None else None
-        bits = bit_width_rows(model) if is_hmodel(model) else None
+        bits = bit_width_rows(model) if model_kind(model) == H_MODEL else None
     elif graph is not None:
         weights = modelgraph_weight_rows(graph)
         activations = modelgraph_activation_rows(graph, X) if X is not None else None

@@ -3,9 +3,9 @@
 
 import numpy as np
 
-from ..cost.types import as_numpy
 from ..graph import flat_layers
-from ..proxy.fixed_point_quantizer import FixedPointQuantizer
+from ..quantizer.fixed_point_quantizer import FixedPointQuantizer
+from ..quantizer.types import as_numpy, minimal_kif, union_kif
 
 #: hls4ml's names of a layer's weights -> the Keras names used in the row labels.
 HLS_WEIGHT_NAMES = {"weight": "kernel", "bias": "bias"}
@@ -25,12 +25,8 @@ def kif_range(k, i, f):
 def quantizer_range(quantizer):
     """The range of the union type of a ``FixedPointQuantizer`` (max ``i``, max ``f`` over its elements with at
     least one bit), or ``None`` when every element has zero bits."""
-    k, b, integers = (np.asarray(a, dtype=np.int64).reshape(-1) for a in quantizer.kbi())
-    live = b > 0
-    if not np.any(live):
-        return None
-    i, f = (integers - k)[live], (b - integers)[live]
-    return kif_range(int(k[live].max()), int(i.max()), int(f.max()))
+    union = union_kif(quantizer.kif())
+    return None if union is None else kif_range(*union)
 
 
 def precision_range(precision):
@@ -45,10 +41,8 @@ def precision_range(precision):
 def inferred_weight_kif(values):
     """The ``(k, i, f)`` that hls4ml's bit-exact flow gives a constant array of a proxy: the maximum over the
     elements of each one's smallest type, a zero counting as ``(0, 0, 0)`` (so that zeros among small values
-    widen the type to ``i = 0``; hls4ml's own ``minimal_kif``, then the maximum as its ``kif_arrs_to_ints``)."""
-    from hls4ml.utils.qinterval import minimal_kif
-
-    return tuple(int(np.max(a)) for a in minimal_kif(np.asarray(values, dtype=np.float64)))
+    widen the type to ``i = 0``)."""
+    return union_kif(minimal_kif(values, zeros="hls4ml"), live_only=False)
 
 
 def proxy_ranges(proxy):

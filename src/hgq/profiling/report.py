@@ -15,8 +15,9 @@ from .. import graph
 from ..calibration import trace_minmax
 from ..cost import estimates, iter_hlayers, layer_costs, output_kif, parallel_factors, total_bits
 from ..data import input_arrays
-from ..layers.base import QuantizedOutput
-from ..proxy.fixed_point_quantizer import FixedPointQuantizer
+from ..model_kind import model_kind
+from ..quantizer.types import union_kif
+from ..specs.registry import require_specs
 
 #: Version of the BOPs counting rules (``docs/bops.md``) that the report applies.
 RULES_VERSION = 1
@@ -98,22 +99,13 @@ def _type_text(kif):
     """``fixed<W,I>`` / ``ufixed<W,I>`` holding every element (union of the per-element types), with stats."""
     if kif is None:
         return "float"
-    bits = total_bits(kif)
-    live = bits > 0
-    if not np.any(live):
+    union = union_kif(kif)
+    if union is None:
         return "zero width"
-    k, i, f = (int(np.max(a[live])) for a in kif)
+    bits, (k, i, f) = total_bits(kif), union
     name = "fixed" if k else "ufixed"
     return (f"{name}<{k + i + f},{k + i}> (per element: mean {np.mean(bits):.2f}, max {int(np.max(bits))} bits, "
             f"{bits.size} elements)")
-
-
-def _model_kind(layers):
-    if any(isinstance(layer, FixedPointQuantizer) for _, layer in layers):
-        return "proxy"
-    if any(isinstance(layer, QuantizedOutput) for _, layer in layers):
-        return "H-model"
-    return "unquantized"
 
 
 def _record(index, name, layer, producers, kifs, factor, dsp_min_bits):
@@ -123,7 +115,7 @@ def _record(index, name, layer, producers, kifs, factor, dsp_min_bits):
     in_shapes = out_shapes if is_input else _feature_shapes(graph.input_shapes(layer))
     in_kifs = [kifs.get(id(p)) for p in producers]
     costs = dataclasses.asdict(layer_costs(layer, in_kifs, factor, dsp_min_bits))
-    kif = output_kif(layer, in_kifs, in_shapes, out_shapes[0]) if len(out_shapes) == 1 else None
+    kif = output_kif(layer, in_kifs, out_shapes[0]) if len(out_shapes) == 1 else None
     if kif is not None and not is_input:
         bits = total_bits(kif)
         costs.update(act_bits_mean=float(np.mean(bits)), act_bits_max=float(np.max(bits)))
@@ -149,6 +141,7 @@ def profile(model, data=None, dsp_min_bits=estimates.DSP_MIN_BITS):
     """
     if not isinstance(model, keras.Model) or not model.built:
         raise ValueError("profile: expected a built keras.Model")
+    require_specs(model, "profile")  # a layer type hgq does not know is refused by name, before any work
     if data is not None:
         arrays = input_arrays(model, data, "profile")
         if iter_hlayers(model):
@@ -168,11 +161,12 @@ def profile(model, data=None, dsp_min_bits=estimates.DSP_MIN_BITS):
         arrival[id(layer)] = start + (record.latency_est_cycles or 0)
         records.append(record)
     outputs = [kifs.get(id(graph.through_nested_models(graph.producer_of(t)))) for t in model.outputs]
+    # each input's type: that of the quantizer it feeds (the first layer it feeds whose output type is known)
     inputs = [next((kifs[id(layer)] for _, layer in layers if producers_of[id(layer)] == [inp]
-                    and isinstance(layer, (QuantizedOutput, FixedPointQuantizer))), None) for inp in input_layers]
+                    and kifs[id(layer)] is not None), None) for inp in input_layers]
     params = sum(r.params for r in records)
     summary = Summary(
-        model=model.name, kind=_model_kind(layers), rules_version=RULES_VERSION, layers=len(records),
+        model=model.name, kind=model_kind(model), rules_version=RULES_VERSION, layers=len(records),
         params=params, macs=sum(r.macs for r in records), bops=float(sum(r.bops or 0.0 for r in records)),
         model_memory_bits=sum(r.weight_memory_bits or 0 for r in records), float32_memory_bits=32 * params,
         lut_est=float(sum(r.lut_est or 0.0 for r in records)), dsp_est=float(sum(r.dsp_est or 0.0 for r in records)),

@@ -1,11 +1,14 @@
 """Proxy models: plain Keras plus fixed-point quantizers, the format hls4ml converts bit-exactly."""
 
-from .fixed_point_quantizer import FixedPointQuantizer
+from ..quantizer.fixed_point_quantizer import FixedPointQuantizer
+from ..quantizer.unary_lut import UnaryLUT
 from .hls import convert_to_hls4ml, hls4ml_predict
+from .hls_handlers import register_hls4ml_handlers
 from .model import to_proxy_model
-from .unary_lut import UnaryLUT
 from .verify import Mismatch, VerifyResult
 from .verify import verify as verify  # the function shadows its module's name on purpose
+
+register_hls4ml_handlers()  # so that hls4ml converts the proxy layers quietly, whoever calls it
 
 __all__ = ["FixedPointQuantizer", "Mismatch", "UnaryLUT", "VerifyResult", "convert_to_hls4ml", "hls4ml_predict",
            "to_proxy_model", "verify"]

@@ -1,5 +1,5 @@
-"""Convert a proxy model with hls4ml (the step every user of the proxy takes next): strategies and reuse factors;
-``quiet`` keeps hls4ml's and the compiler's messages off the terminal."""
+"""Convert a proxy model with hls4ml (the step every user of the proxy takes next): strategies and reuse factors,
+prediction with the compiled C simulation; ``quiet`` keeps hls4ml's and the compiler's messages off the terminal."""
 
 import contextlib
 import io
@@ -9,20 +9,15 @@ import tempfile
 
 import numpy as np
 
+from .. import graph
+from ..cost.kernel import kernel_views
+from ..quantizer.fixed_point_quantizer import FixedPointQuantizer
+from .hls_handlers import register_hls4ml_handlers
+
 #: hls4ml strategies we export to (lower-case names; hls4ml also reads them so).
 STRATEGIES = ("latency", "resource", "distributed_arithmetic")
 IO_TYPES = ("io_parallel", "io_stream")
 BACKENDS = ("Vitis", "Vivado")
-#: Keras classes whose hls4ml layers take a reuse factor (the multiplying layers).
-_KERNEL_LAYERS = ("Dense", "Conv1D", "Conv2D")
-
-
-def _mult_size(layer):
-    """``(n_in, n_out)`` of one kernel multiplication of a Dense/Conv layer, as hls4ml counts them."""
-    kernel = layer.kernel.shape
-    return int(np.prod(kernel[:-1])), int(kernel[-1])
-
-
 def valid_reuse_factors(n_in, n_out):
     """The reuse factors hls4ml's Resource strategy accepts for an ``n_in x n_out`` multiplication (its own rule)."""
     def ok(rf):
@@ -55,21 +50,24 @@ def check_strategy(proxy, strategy="latency", reuse_factor=1, io_type="io_parall
         except ImportError:
             raise ValueError("strategy distributed_arithmetic needs da4ml: pip install 'da4ml>=0.5.2,<0.6' "
                              "(or the 'da' extra of hgq-keras)") from None
-    for layer in proxy.layers:
-        if name == "resource" and type(layer).__name__ in _KERNEL_LAYERS:
-            valid = valid_reuse_factors(*_mult_size(layer))
+    for _, layer in graph.flat_layers(proxy) if name == "resource" else ():
+        for view in kernel_views(layer):
+            valid = valid_reuse_factors(*view.multiplications())
             if reuse_factor not in valid:
                 raise ValueError(f"reuse factor {reuse_factor} does not fit layer {layer.name!r} "
-                                 f"({'x'.join(map(str, _mult_size(layer)))} multiplication); hls4ml accepts "
+                                 f"({'x'.join(map(str, view.multiplications()))} multiplication); hls4ml accepts "
                                  f"{', '.join(map(str, valid[:20]))}{' ...' if len(valid) > 20 else ''}")
     return name
 
 
-def hls4ml_config(proxy, strategy="latency", reuse_factor=1, default_precision="fixed<1,0>"):
-    """hls4ml's per-layer config of ``proxy`` with the strategy and reuse factor set for the whole model."""
+def hls4ml_config(proxy, strategy="latency", reuse_factor=1, default_precision="fixed<1,0>", verbose=False):
+    """hls4ml's per-layer config of ``proxy`` with the strategy and reuse factor set for the whole model (hls4ml's
+    progress lines shown only when ``verbose``)."""
     import hls4ml
 
-    config = hls4ml.utils.config_from_keras_model(proxy, granularity="name", default_precision=default_precision)
+    register_hls4ml_handlers()
+    with _progress_lines(verbose):
+        config = hls4ml.utils.config_from_keras_model(proxy, granularity="name", default_precision=default_precision)
     config["Model"]["Strategy"] = strategy
     config["Model"]["ReuseFactor"] = reuse_factor
     for layer in config.get("LayerName", {}).values():  # the model-wide values apply to every layer
@@ -78,8 +76,14 @@ def hls4ml_config(proxy, strategy="latency", reuse_factor=1, default_precision="
     return config
 
 
+def _progress_lines(shown):
+    """Keep hls4ml's progress lines (printed to stdout) off the terminal unless ``shown``; its warnings (Python
+    warnings, on stderr) are never hidden."""
+    return contextlib.nullcontext() if shown else contextlib.redirect_stdout(io.StringIO())
+
+
 def convert_to_hls4ml(proxy, output_dir, io_type="io_parallel", backend="Vitis", strategy="latency",
-                      reuse_factor=1, default_precision="fixed<1,0>", **kwargs):
+                      reuse_factor=1, default_precision="fixed<1,0>", verbose=False, **kwargs):
     """Convert ``proxy`` with hls4ml and return the (not yet compiled) ``ModelGraph``.
 
     hls4ml's bit-exact flow derives every precision from the proxy's quantizers, so ``default_precision``
@@ -96,6 +100,7 @@ def convert_to_hls4ml(proxy, output_dir, io_type="io_parallel", backend="Vitis",
         reuse_factor: multiplications per multiplier (``resource`` only); must be one hls4ml accepts for every
             Dense/Conv layer, else ``ValueError`` lists the valid ones.
         default_precision: hls4ml's default precision.
+        verbose: show hls4ml's progress lines (its warnings are always shown).
         **kwargs: passed to ``hls4ml.converters.convert_from_keras_model``.
     """
     import hls4ml
@@ -103,11 +108,12 @@ def convert_to_hls4ml(proxy, output_dir, io_type="io_parallel", backend="Vitis",
     strategy = check_strategy(proxy, strategy, reuse_factor, io_type, backend)
     if os.path.exists(output_dir) and not os.path.isdir(output_dir):
         raise ValueError(f"the output directory {output_dir} is a file")
-    config = hls4ml_config(proxy, strategy, reuse_factor, default_precision)
+    config = hls4ml_config(proxy, strategy, reuse_factor, default_precision, verbose)
     kwargs.setdefault("allow_da_fallback", False)
     try:
-        return hls4ml.converters.convert_from_keras_model(proxy, hls_config=config, backend=backend, io_type=io_type,
-                                                          output_dir=str(output_dir), **kwargs)
+        with _progress_lines(verbose):
+            return hls4ml.converters.convert_from_keras_model(proxy, hls_config=config, backend=backend,
+                                                              io_type=io_type, output_dir=str(output_dir), **kwargs)
     except NotImplementedError as error:
         per_element = _per_element_quantizers(proxy)
         if io_type != "io_stream" or not per_element:
@@ -119,17 +125,20 @@ def convert_to_hls4ml(proxy, output_dir, io_type="io_parallel", backend="Vitis",
 
 def _per_element_quantizers(proxy):
     """Names of the proxy's quantizers that hls4ml reads element by element (not ``fusible``)."""
-    from .. import graph
-    from .fixed_point_quantizer import FixedPointQuantizer
-
     return [layer.name for _, layer in graph.flat_layers(proxy)
             if isinstance(layer, FixedPointQuantizer) and not layer.fusible]
 
 
-def hls4ml_predict(hls_model, x, output_shape):
-    """Run the compiled hls4ml C simulation on float64 inputs, reshaped like the proxy's output."""
-    x = np.ascontiguousarray(x, dtype=np.float64)
-    return np.asarray(hls_model.predict(x), dtype=np.float64).reshape((len(x), *output_shape))
+def hls4ml_predict(hls_model, x, proxy):
+    """hls4ml's C-simulation outputs on ``x`` (an array, or a list of arrays for several inputs), as float64 arrays
+    shaped like the outputs of ``proxy`` (the model it was converted from): one array, or a list for several
+    outputs, as ``proxy.predict`` gives them."""
+    arrays = [np.ascontiguousarray(a, dtype=np.float64) for a in (x if isinstance(x, (list, tuple)) else [x])]
+    n_samples, n_out = len(arrays[0]), len(proxy.outputs)
+    y = hls_model.predict(arrays if len(arrays) > 1 else arrays[0])
+    y = list(y) if n_out > 1 else [y]
+    outputs = [np.asarray(a, np.float64).reshape((n_samples, *t.shape[1:])) for a, t in zip(y, proxy.outputs)]
+    return outputs if n_out > 1 else outputs[0]
 
 
 @contextlib.contextmanager

@@ -1,13 +1,13 @@
-"""``to_proxy_model``: turn an H-model into plain Keras layers plus ``FixedPointQuantizer`` layers, one registered
-converter per layer (``hgq.proxy.converters``) on a walk of the model's graph (``hgq.graph.run``)."""
+"""``to_proxy_model``: turn an H-model into plain Keras layers plus ``FixedPointQuantizer`` layers, each layer by its
+spec's converter (``hgq.specs``) on a walk of the model's graph (``hgq.graph.run``)."""
 
 import keras
 
 from .. import graph
 from ..layers import HLayer
+from ..specs.registry import require_specs, spec_of
+from .context import Context
 from .convert import PROXY_DTYPE, require_exact_float64
-from .converters import convert
-from .registry import Context
 from .saturation import narrow_to_input_precision
 
 
@@ -44,12 +44,17 @@ def to_proxy_model(model, aggressive=True, unary_lut_max_table_size=1024):
     if not isinstance(model, keras.Model) or not model.built:
         raise ValueError("to_proxy_model: expected a built keras.Model")
     require_exact_float64("to_proxy_model")
+    require_specs(model, "to_proxy_model")
     if not graph.layers_of_type(model, HLayer):
         raise ValueError(f"to_proxy_model: model {model.name!r} contains no hgq layer")
     graph.check_no_shared_layers(model)
     check_exportable(model)
     ctx = Context("to_proxy_model", aggressive, unary_lut_max_table_size)
     inputs = [keras.Input(batch_shape=t.shape, dtype=PROXY_DTYPE, name=t.name) for t in model.inputs]
-    outputs = graph.run(model, inputs, lambda layer, x, *args, **kwargs: convert(layer, x, ctx))
+
+    def convert(layer, x, *args, **kwargs):
+        return spec_of(layer, ctx.caller).convert(layer, x, ctx)
+
+    outputs = graph.run(model, inputs, convert)
     proxy = keras.Model(inputs, keras.tree.flatten(outputs), name=f"{model.name}_proxy")
     return narrow_to_input_precision(proxy)

@@ -6,8 +6,9 @@ import tempfile
 import numpy as np
 
 from .. import graph
-from .fixed_point_quantizer import FixedPointQuantizer
-from .hls import convert_to_hls4ml, quiet
+from ..quantizer.fixed_point_quantizer import FixedPointQuantizer
+from ..quantizer.types import hls_type_name
+from .hls import convert_to_hls4ml, hls4ml_predict, quiet
 
 
 @dataclasses.dataclass
@@ -60,8 +61,7 @@ def _type_of(layer, element):
         return f"? ({type(layer).__name__} output, no quantizer)"
     k, b, i = (np.asarray(a).reshape(-1) for a in layer.kbi())
     j = element if k.size > 1 else 0
-    name = "ap_fixed" if k[j] else "ap_ufixed"
-    return f"{name}<{int(b[j])},{int(i[j])}> {layer.get_config()['RND']} {layer.get_config()['SAT']}"
+    return f"{hls_type_name(k[j], b[j], i[j])} {layer.RND} {layer.SAT}"
 
 
 def _as_list(y, n):
@@ -95,13 +95,6 @@ def compare(proxy, x, y_hls, max_mismatches=5):
     return VerifyResult(n_samples, fractions, [layer.name for layer in layers], mismatches)
 
 
-def hls_outputs(proxy, hls_model, x):
-    """hls4ml's C-simulation outputs on ``x``, one ``(n, *shape)`` array per proxy output."""
-    x, n_samples = _float64_inputs(x)
-    y = _as_list(hls_model.predict(x), len(proxy.outputs))
-    return [np.asarray(a, np.float64).reshape((n_samples, *t.shape[1:])) for a, t in zip(y, proxy.outputs)]
-
-
 def verify(proxy, x, output_dir=None, hls_model=None, max_mismatches=5, verbose=False, progress=None, **options):
     """Compile hls4ml's C simulation of ``proxy`` and compare it with the proxy on ``x``, bit for bit.
 
@@ -130,5 +123,5 @@ def verify(proxy, x, output_dir=None, hls_model=None, max_mismatches=5, verbose=
             hls_model.compile()
         say(f"running the C simulation on {n_samples} samples")
         with quiet(not verbose):
-            y_hls = hls_outputs(proxy, hls_model, x)
+            y_hls = _as_list(hls4ml_predict(hls_model, x, proxy), len(proxy.outputs))
     return compare(proxy, x, y_hls, max_mismatches)

@@ -1,32 +1,73 @@
-"""Proxy converters of saved QKeras (Keras 2) layers, registered by Keras 2 class name in the one registry.
+"""Proxy converters of saved QKeras (Keras 2) layers, one per Keras 2 class name.
 
-Each converter takes ``(layer, inputs, ctx)``: a ``SavedLayer``, its input ``Node`` list (a proxy tensor and
-whether hls4ml can know its fixed-point type exactly) and the ``Context``; it returns the output ``Node``.
+A converter takes ``(layer, inputs, ctx)``, as an hgq layer's spec converter does (``hgq.specs.LayerSpec.convert``):
+a ``SavedLayer``, its input proxy tensors and the ``QKerasContext``, which also records which tensors have a known
+fixed-point type (derived from quantizers upstream); it returns the output proxy tensor.
 """
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import keras
 import numpy as np
 
+from ..proxy.context import Context
 from ..proxy.convert import PROXY_DTYPE, apply_quantizer
-from ..proxy.registry import convert, register
 from .quantizers import QuantizedRelu, parse_quantizer
 
-__all__ = ["Node", "convert"]
+__all__ = ["QKerasContext", "SavedLayer", "convert", "register"]
+
+_CONVERTERS = {}
+
+
+@dataclass(frozen=True)
+class SavedLayer:
+    """A Keras 2 layer read from a model file: its class name, its config and its weight arrays (``[]`` if none)."""
+
+    class_name: str
+    config: dict
+    weights: list
+
+    @property
+    def name(self):
+        return self.config["name"]
+
+    def __str__(self):
+        return f"layer {self.name!r} ({self.class_name})"
 
 
 @dataclass
-class Node:
-    """A proxy tensor, and whether its fixed-point type is known (derived from quantizers upstream)."""
+class QKerasContext(Context):
+    """``Context`` of a QKeras import, and the proxy tensors whose fixed-point type is known."""
 
-    tensor: object
-    typed: bool
+    typed: set = field(default_factory=set)
+
+    def known(self, tensor):
+        """Record that ``tensor``'s type is known; returns it."""
+        self.typed.add(id(tensor))
+        return tensor
 
 
-def _require_typed(layer, inputs):
-    if not all(node.typed for node in inputs):
+def register(*class_names):
+    """Register the decorated converter under each Keras 2 class name."""
+    def decorate(fn):
+        for name in class_names:
+            _CONVERTERS[name] = fn
+        return fn
+    return decorate
+
+
+def convert(layer, inputs, ctx):
+    """The proxy of the saved layer ``layer`` on ``inputs``; ``ValueError`` naming it when its class is unknown."""
+    fn = _CONVERTERS.get(layer.class_name)
+    if fn is None:
+        raise ValueError(f"{ctx.caller}: {layer}: layer class {layer.class_name!r} is not supported; supported: "
+                         f"{', '.join(sorted(_CONVERTERS))}")
+    return fn(layer, inputs, ctx)
+
+
+def _require_typed(layer, inputs, ctx):
+    if not all(id(t) in ctx.typed for t in inputs):
         raise ValueError(f"from_qkeras: {layer} is fed by a tensor of unknown fixed-point type (e.g. the "
                          "model input without a QActivation quantizer), so its hardware type cannot be derived")
 
@@ -61,24 +102,30 @@ def _activation(layer, name, x, ctx):
     """Apply a layer's activation: 'linear', 'relu', or a QKeras quantizer (whose output type is then known)."""
     activation = layer.config.get("activation", "linear")
     if activation not in (None, "linear", "relu"):
-        return Node(_quantized_activation(layer, name, activation, x.tensor, ctx), True)
-    _require_typed(layer, [x])
+        return ctx.known(_quantized_activation(layer, name, activation, x, ctx))
+    _require_typed(layer, [x], ctx)
     if activation == "relu":
-        return Node(keras.layers.Activation("relu", name=name, dtype=PROXY_DTYPE)(x.tensor), True)
+        return ctx.known(keras.layers.Activation("relu", name=name, dtype=PROXY_DTYPE)(x))
     return x
 
 
 def _weighted(layer, inputs, plain, ctx):
-    _require_typed(layer, inputs)
-    y = plain(inputs[0].tensor)
+    _require_typed(layer, inputs, ctx)
+    y = ctx.known(plain(inputs[0]))
     plain.set_weights(_quantized_weights(layer))
-    return _activation(layer, f"{layer.name}_act", Node(y, True), ctx)
+    return _activation(layer, f"{layer.name}_act", y, ctx)
+
+
+def _moving(layer, inputs, plain, ctx):
+    """A layer that moves typed values: its output's type is known."""
+    _require_typed(layer, inputs, ctx)
+    return ctx.known(plain(inputs if len(inputs) > 1 else inputs[0]))
 
 
 @register("InputLayer")
 def convert_input(layer, inputs, ctx):
     shape = layer.config["batch_input_shape"][1:]
-    return Node(keras.Input(shape=shape, dtype=PROXY_DTYPE, name=layer.name), False)
+    return keras.Input(shape=shape, dtype=PROXY_DTYPE, name=layer.name)
 
 
 @register("QActivation", "Activation")
@@ -106,7 +153,6 @@ def convert_conv(layer, inputs, ctx):
 
 @register("MaxPooling1D", "MaxPooling2D", "AveragePooling1D", "AveragePooling2D")
 def convert_pool(layer, inputs, ctx):
-    _require_typed(layer, inputs)
     c = layer.config
     if c.get("data_format", "channels_last") != "channels_last":
         raise ValueError(f"from_qkeras: {layer}: only channels_last pooling is supported")
@@ -117,30 +163,26 @@ def convert_pool(layer, inputs, ctx):
                              "a power-of-two pool area")
     plain = getattr(keras.layers, layer.class_name)(c["pool_size"], strides=c["strides"], padding=c["padding"],
                                                     name=layer.name, dtype=PROXY_DTYPE)
-    return Node(plain(inputs[0].tensor), True)
+    return _moving(layer, inputs, plain, ctx)
 
 
 @register("Flatten")
 def convert_flatten(layer, inputs, ctx):
-    _require_typed(layer, inputs)
-    return Node(keras.layers.Flatten(name=layer.name, dtype=PROXY_DTYPE)(inputs[0].tensor), True)
+    return _moving(layer, inputs, keras.layers.Flatten(name=layer.name, dtype=PROXY_DTYPE), ctx)
 
 
 @register("Reshape")
 def convert_reshape(layer, inputs, ctx):
-    _require_typed(layer, inputs)
     plain = keras.layers.Reshape(layer.config["target_shape"], name=layer.name, dtype=PROXY_DTYPE)
-    return Node(plain(inputs[0].tensor), True)
+    return _moving(layer, inputs, plain, ctx)
 
 
 @register("Concatenate")
 def convert_concatenate(layer, inputs, ctx):
-    _require_typed(layer, inputs)
     plain = keras.layers.Concatenate(axis=layer.config.get("axis", -1), name=layer.name, dtype=PROXY_DTYPE)
-    return Node(plain([node.tensor for node in inputs]), True)
+    return _moving(layer, inputs, plain, ctx)
 
 
 @register("Add")
 def convert_add(layer, inputs, ctx):
-    _require_typed(layer, inputs)
-    return Node(keras.layers.Add(name=layer.name, dtype=PROXY_DTYPE)([node.tensor for node in inputs]), True)
+    return _moving(layer, inputs, keras.layers.Add(name=layer.name, dtype=PROXY_DTYPE), ctx)

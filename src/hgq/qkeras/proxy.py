@@ -3,9 +3,8 @@
 import keras
 
 from ..proxy.convert import require_exact_float64
-from ..proxy.registry import Context, SavedLayer
 from ..proxy.saturation import narrow_to_input_precision
-from .converters import convert
+from .converters import QKerasContext, SavedLayer, convert
 from .reader import read_model
 
 
@@ -59,12 +58,12 @@ def from_qkeras(path, weights=None, aggressive=False):
         graph, input_names, output_names = _functional_graph(config["config"])
     else:
         raise ValueError(f"from_qkeras: model class {config['class_name']!r} is not supported")
-    ctx, nodes = Context("from_qkeras", aggressive), {}
+    ctx, tensors = QKerasContext("from_qkeras", aggressive), {}
     for cfg, input_layers in graph:
         layer = SavedLayer(cfg["class_name"], cfg["config"], arrays.get(cfg["config"]["name"], []))
-        nodes[layer.name] = convert(layer, [nodes[n] for n in input_layers], ctx)
-    inputs = [nodes[n].tensor for n in input_names]
-    outputs = [nodes[n].tensor for n in output_names]
+        tensors[layer.name] = convert(layer, [tensors[n] for n in input_layers], ctx)
+    inputs = [tensors[n] for n in input_names]
+    outputs = [tensors[n] for n in output_names]
     name = config["config"].get("name", "qkeras")
     proxy = keras.Model(inputs if len(inputs) > 1 else inputs[0], outputs if len(outputs) > 1 else outputs[0],
                         name=f"{name}_proxy")

@@ -4,7 +4,8 @@ import keras
 import numpy as np
 from keras import ops
 
-from ..quantizer import fixed_point as fxp
+from . import fixed_point as fxp
+from .types import kif_from_kbi
 
 
 @keras.saving.register_keras_serializable(package="hgq")
@@ -52,6 +53,10 @@ class FixedPointQuantizer(keras.layers.Layer):
     def kbi(self):
         """The stored ``(keep_negative, bits, integers)`` as NumPy arrays."""
         return tuple(ops.convert_to_numpy(v) for v in (self.keep_negative, self.bits, self.integers))
+
+    def kif(self):
+        """``(k, i, f)`` of each element (float64 NumPy arrays shaped ``kbi_shape``; zero where the width is zero)."""
+        return kif_from_kbi(self.kbi())
 
     def call(self, x):
         k, b, integers = (ops.cast(v, x.dtype) for v in (self.keep_negative, self.bits, self.integers))

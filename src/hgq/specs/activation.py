@@ -1,4 +1,5 @@
-"""Proxy converter of HActivation: an exact Keras activation, a ``UnaryLUT`` table, or hls4ml's own function."""
+"""Specs of the activations: ``HActivation`` (exported as an exact Keras activation, a ``UnaryLUT`` table, or
+hls4ml's own function), the plain ``Activation``/``ReLU`` layers and the proxy's ``UnaryLUT``."""
 
 import warnings
 
@@ -6,17 +7,72 @@ import keras
 import numpy as np
 from keras import ops
 
-from ...layers import HActivation
-from ..convert import PROXY_DTYPE, apply_quantizer, as_numpy, quantize_output
-from ..registry import register
-from ..unary_lut import UnaryLUT, minimal_kif, table_inputs
+from ..layers import HActivation
+from ..proxy.convert import PROXY_DTYPE, apply_quantizer, quantize_output
+from ..quantizer.types import as_numpy, minimal_kif, union_kif
+from ..quantizer.unary_lut import UnaryLUT, table_inputs
+from .quantize import OwnTypes
+from .registry import LayerSpec, register
 
 EXACT_ACTIVATIONS = ("linear", "relu")
 NON_ELEMENTWISE_ACTIVATIONS = ("softmax", "log_softmax")
 
 
+class Elementwise(LayerSpec):
+    """An element-wise function: one cycle (a table or a comparison per element)."""
+
+    def latency(self, layer, input_kifs):
+        return 1
+
+    def is_channelwise(self, layer):
+        return True
+
+
+@register(keras.layers.Activation, keras.layers.ReLU, keras.layers.LeakyReLU)
+class ActivationSpec(Elementwise):
+    """hls4ml's rule: ``linear`` keeps the type, ``relu`` drops the sign; any other function's type is unknown."""
+
+    def output_kif(self, layer, input_kifs):
+        name = _function(layer)
+        if input_kifs[0] is None or name not in EXACT_ACTIVATIONS:
+            return None
+        k, i, f = input_kifs[0]
+        return (np.zeros_like(k) if name == "relu" else k), i, f
+
+
+def _function(layer):
+    """The name of a plain activation layer's function (``None`` for a ReLU with options, a LeakyReLU)."""
+    cfg = layer.get_config()
+    if isinstance(layer, keras.layers.Activation):
+        return cfg["activation"]
+    plain_relu = isinstance(layer, keras.layers.ReLU) and cfg.get("max_value") is None and not cfg.get(
+        "negative_slope") and not cfg.get("threshold")
+    return "relu" if plain_relu else None
+
+
+@register(UnaryLUT)
+class UnaryLUTSpec(Elementwise):
+    """A table: its values' type (hls4ml counts a zero as ``(0, 0, 0)``); it costs its entries."""
+
+    def output_kif(self, layer, input_kifs):
+        return union_kif(minimal_kif(as_numpy(layer.table), zeros="hls4ml"), live_only=False)
+
+    def costs(self, layer, input_kifs, parallel_factor, dsp_min_bits):
+        costs = super().costs(layer, input_kifs, parallel_factor, dsp_min_bits)
+        costs.params, costs.weight_memory_bits = layer.table_size, layer.table_size * max(sum(layer.kif_out), 0)
+        return costs
+
+
 @register(HActivation)
+class HActivationSpec(OwnTypes, Elementwise):
+    def convert(self, layer, x, ctx):
+        return convert_activation(layer, x, ctx)
+
+
 def convert_activation(layer, x, ctx):
+    """``HActivation`` in the proxy: linear and ReLU as such; any other element-wise function as a ``UnaryLUT`` when
+    its input type has few enough values, else hls4ml's own function (not bit-exact, with a warning) or, for a
+    custom function, an error."""
     name = keras.activations.serialize(layer.activation)
     builtin = isinstance(name, str)
     name = name if builtin else keras.saving.get_registered_name(layer.activation)
@@ -44,12 +100,7 @@ def convert_activation(layer, x, ctx):
 
 def _union_input_kif(layer):
     """One ``(k, i, f)`` holding every element of the HActivation's input (zero-width elements ignored)."""
-    k, i, f = (as_numpy(a) for a in layer.quantized_input_layers()[0].output_kif())
-    k, i, f = np.broadcast_arrays(k, i, f)
-    live = k + i + f > 0
-    if not np.any(live):
-        return None
-    return tuple(int(np.max(a[live])) for a in (k, i, f))
+    return union_kif(tuple(as_numpy(a) for a in layer.quantized_input_layers()[0].output_kif()))
 
 
 def _unary_lut_refusal(layer, ctx):
@@ -88,12 +139,11 @@ def _unary_lut(layer, x, ctx):
     if y.shape != v.shape or not np.all(np.isfinite(y)):
         raise ValueError(f"to_proxy_model: HActivation {layer.name!r}: its activation is not an element-wise "
                          "function with finite values on its input range, so it cannot be tabulated")
-    k, i, f = (as_numpy(a) for a in layer.paq.kif())
-    live = (k + i + f) > 0
-    f_max = int(np.max(f[live])) if np.any(live) else 0
+    union = union_kif(tuple(as_numpy(a) for a in layer.paq.kif()))
+    f_max = 0 if union is None else union[2]
     table = np.floor(y * 2.0 ** (f_max + 1)) / 2.0 ** (f_max + 1)
-    lut = UnaryLUT(table_size=table.size, kif_in=kif_in, kif_out=minimal_kif(table), name=layer.name,
-                   dtype=PROXY_DTYPE)
+    kif_out = union_kif(minimal_kif(table)) or (0, 1, 0)  # all zeros: one (unused) bit, a valid hls4ml type
+    lut = UnaryLUT(table_size=table.size, kif_in=kif_in, kif_out=kif_out, name=layer.name, dtype=PROXY_DTYPE)
     y = lut(x)
     lut.set_weights([table])
     return quantize_output(layer, y, ctx)

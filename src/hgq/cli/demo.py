@@ -12,29 +12,17 @@ import time
 import keras
 import numpy as np
 
-from .calibration import trace_minmax
-from .layers import HConv2D, HDense, HQuantize, PFlatten, PMaxPooling2D
-from .proxy import convert_to_hls4ml, to_proxy_model
-from .proxy.hls import quiet
-from .proxy.verify import compare, hls_outputs
+from ..calibration import trace_minmax
+from ..layers import HConv2D, HDense, HQuantize, PFlatten, PMaxPooling2D
+from ..proxy import convert_to_hls4ml, hls4ml_predict, to_proxy_model
+from ..proxy.hls import quiet
+from ..proxy.verify import compare
+from .datasets import digits
 
 DEFAULT_EPOCHS = 60
 DEFAULT_BETA = 1e-4
 BATCH_SIZE = 64
 LEARNING_RATE = 3e-3
-
-
-def load_data(seed=0):
-    """Digits (8x8 images, 10 classes) scaled to [0, 1], split 75/25 (stratified) with ``seed``.
-
-    Returns ``x_train, x_test, y_train, y_test``.
-    """
-    from sklearn.datasets import load_digits
-    from sklearn.model_selection import train_test_split
-
-    x, y = load_digits(return_X_y=True)
-    x = (x / 16.0).astype(np.float32)
-    return train_test_split(x, y, test_size=0.25, random_state=seed, stratify=y)
 
 
 def build_model(beta):
@@ -92,7 +80,7 @@ def evaluate(proxy, hls_model, x_test, y_test):
     """Test accuracy of the proxy and of hls4ml, and the fraction of samples whose outputs agree bit for bit
     (``hgq.proxy.verify.compare``, the comparison of ``hgq verify``)."""
     x_test = np.asarray(x_test, np.float64)
-    y_hls = hls_outputs(proxy, hls_model, x_test)[0]
+    y_hls = hls4ml_predict(hls_model, x_test, proxy)
     y_proxy = np.asarray(proxy.predict(x_test, verbose=0), dtype=np.float64)
     check = compare(proxy, x_test, [y_hls])
     return {
@@ -138,7 +126,7 @@ def run(epochs=DEFAULT_EPOCHS, beta=DEFAULT_BETA, output_dir=None, seed=0, verbo
     builder, input_shape = MODELS[model]
     start = time.perf_counter()
     keras.utils.set_random_seed(seed)
-    x_train, x_test, y_train, y_test = load_data(seed)
+    x_train, x_test, y_train, y_test = digits(seed)
     x_train = x_train.reshape((-1, *input_shape))
     x_test = x_test.reshape((-1, *input_shape))
     h_model = builder(beta)

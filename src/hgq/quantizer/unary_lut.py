@@ -4,7 +4,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from ..quantizer import fixed_point as fxp
+from . import fixed_point as fxp
 
 
 @keras.saving.register_keras_serializable(package="hgq")
@@ -61,21 +61,3 @@ def table_inputs(k, i, f):
         n = np.where(n >= 2 ** (b - 1), n - 2**b, n)
     return n * 2.0**-f
 
-
-def minimal_kif(values):
-    """Smallest ``(k, i, f)`` holding every value of ``values`` (all on a power-of-two grid)."""
-    values = np.asarray(values, dtype=np.float64)
-    nz = values[values != 0]
-    if nz.size == 0:
-        return 0, 1, 0  # all zeros: one (unused) bit, so that hls4ml gets a valid type
-    f = 0
-    while np.any(nz * 2.0**f != np.floor(nz * 2.0**f)):
-        f += 1
-    while f > -60 and np.all(nz * 2.0 ** (f - 1) == np.floor(nz * 2.0 ** (f - 1))):
-        f -= 1
-    k = int(np.any(values < 0))
-    hi, lo = values.max(), values.min()
-    i = -f
-    while (hi > 2.0**i - 2.0**-f) or (lo < -k * 2.0**i):
-        i += 1
-    return k, i, f

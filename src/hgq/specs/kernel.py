@@ -1,0 +1,134 @@
+"""Specs of the layers that multiply by a kernel: plain Keras ``Dense``, ``Conv1D`` and ``Conv2D`` (as proxy and float
+models hold them) and their H-layers (``HDense``, ``HConv1D``, ``HConv2D`` and the batch-norm fused versions)."""
+
+import functools
+
+import keras
+import numpy as np
+
+from .. import graph
+from ..cost.kernel import HKernelView, PlainKernelView
+from ..cost.layer import accumulator_bits, kernel_costs
+from ..layers import HConv1D, HConv2D, HDense
+from ..layers.geometry import ConvGeometry, DenseGeometry
+from ..layers.kernel import check_activation
+from ..proxy.convert import PROXY_DTYPE, quantize_output
+from ..quantizer.intervals import linear_kif
+from ..quantizer.types import as_numpy
+from .registry import LayerSpec, register
+
+#: Activations a kernel layer can fuse, and hls4ml's type rule for each (``relu`` drops the sign).
+FUSED_ACTIVATIONS = ("linear", "relu")
+
+#: Widest accumulator the proxy computes exactly: float64's significand.
+EXACT_ACCUMULATOR_BITS = 53
+
+
+def with_batch_axis(kif):
+    return tuple(np.asarray(a)[None] for a in kif)
+
+
+def without_batch_axis(kif):
+    return tuple(np.asarray(a)[0] for a in kif)
+
+
+@register(keras.layers.Dense)
+class DenseSpec(LayerSpec):
+    """``keras.layers.Dense`` on inputs of any rank (the kernel meets the last axis at every position)."""
+
+    output_units_key = "units"
+    pruning_structures = ("unstructured", "structured", "pattern", "block")
+    reuses_multipliers = False
+
+    def geometry(self, layer):
+        return DenseGeometry(graph.input_shapes(layer)[0][1:])
+
+    def kernels(self, layer):
+        return [PlainKernelView(layer, self.geometry(layer), self.reuses_multipliers)]
+
+    def output_kif(self, layer, input_kifs):
+        activation = layer.get_config().get("activation")
+        if input_kifs[0] is None or activation not in FUSED_ACTIVATIONS:
+            return None
+        kernel, bias, _ = self.kernels(layer)[0].weights()
+        k, i, f = linear_kif(self.geometry(layer), without_batch_axis(input_kifs[0]), kernel, bias)
+        return with_batch_axis((np.zeros_like(k) if activation == "relu" else k, i, f))
+
+    def costs(self, layer, input_kifs, parallel_factor, dsp_min_bits):
+        return kernel_costs(self.kernels(layer), input_kifs[0] if input_kifs else None, parallel_factor,
+                            dsp_min_bits)
+
+
+@register(keras.layers.Conv1D, keras.layers.Conv2D)
+class ConvSpec(DenseSpec):
+    """``keras.layers.Conv1D``/``Conv2D`` (channels last, no dilation, one group): the firmware reuses its
+    multipliers over the output positions, ``parallel_factor`` of them at once."""
+
+    output_units_key = "filters"
+    pruning_structures = ("unstructured", "structured", "pattern")
+    reuses_multipliers = True
+
+    def geometry(self, layer):
+        return ConvGeometry(graph.input_shapes(layer)[0][1:], layer.kernel_size, layer.strides, layer.padding)
+
+
+class HKernelSpecMixin:
+    """What H kernel layers add to their plain layer's spec: quantized weights, their own output types, export."""
+
+    #: The plain Keras layer of the proxy: ``plain_layer(layer)`` is a partial taking ``activation``, ``use_bias``,
+    #: ``name`` and ``dtype``.
+    def plain_layer(self, layer):
+        raise NotImplementedError
+
+    def kernels(self, layer):
+        return [HKernelView(layer, self.geometry(layer), self.reuses_multipliers)]
+
+    def output_kif(self, layer, input_kifs):
+        return tuple(as_numpy(a) for a in layer.output_kif())
+
+    def check_accumulator(self, layer, ctx):
+        """Refuse a layer whose sums ``Σ x·w + b`` need more than ``EXACT_ACCUMULATOR_BITS`` (the proxy would round
+        them; hls4ml would not)."""
+        shape = layer.input_feature_shapes()[0]
+        in_kif = tuple(np.broadcast_to(as_numpy(a), shape) for a in layer.quantized_input_layers()[0].output_kif())
+        bits = max(accumulator_bits(view, in_kif) for view in self.kernels(layer))
+        if bits > EXACT_ACCUMULATOR_BITS:
+            raise ValueError(f"{ctx.caller}: layer {layer.name!r} needs a {bits}-bit accumulator, but the proxy "
+                             f"computes in float64, exact up to {EXACT_ACCUMULATOR_BITS} bits; train with a larger "
+                             "beta or calibrate on data of a smaller range to narrow its input or weight types")
+
+    def convert(self, layer, x, ctx):
+        """The plain layer holding the exported kernel and bias, then the output quantizer."""
+        self.check_accumulator(layer, ctx)
+        kernel, bias, rounding = layer.exported_kernel_and_bias()
+        activation = check_activation(layer.name, layer.activation)
+        plain = self.plain_layer(layer)(activation=None if activation == "linear" else activation,
+                                        use_bias=bias is not None, name=layer.name, dtype=PROXY_DTYPE)
+        y = plain(x)
+        plain.set_weights([kernel] if bias is None else [kernel, bias])
+        return quantize_output(layer, y, ctx, rounding, overrides=self.hls_overrides(layer))
+
+    def hls_overrides(self, layer):
+        """hls4ml configuration the output quantizer carries for the plain layer."""
+        return None
+
+
+@register(HDense)
+class HDenseSpec(HKernelSpecMixin, DenseSpec):
+    def plain_layer(self, layer):
+        return functools.partial(keras.layers.Dense, layer.units)
+
+
+@register(HConv1D, HConv2D)
+class HConvSpec(HKernelSpecMixin, ConvSpec):
+    def plain_layer(self, layer):
+        plain = keras.layers.Conv1D if isinstance(layer, HConv1D) else keras.layers.Conv2D
+        return functools.partial(plain, layer.filters, layer.kernel_size, strides=layer.strides,
+                                 padding=layer.padding)
+
+    def hls_overrides(self, layer):
+        # hls4ml reads the firmware parallelism of the convolution from its output quantizer
+        return {"layers": {layer.name: {"parallelization_factor": layer.parallel_factor}}}
+
+    def parallel_factor(self, layer):
+        return layer.parallel_factor

@@ -1,0 +1,120 @@
+"""Specs of the layers that move values without multiplying: the P-layers (``PFlatten``, ``PReshape``,
+``PConcatenate``, ``PMaxPooling*``, ``PAveragePooling*``), the plain Keras layers they export to, global pooling and
+``Dropout`` (the identity at inference).
+
+A P-layer's types follow its own rule (``output_kif_from``: the types training counts BOPs with). A plain layer's
+follow hls4ml's bit-exact pass: a pooling window's type is the element-wise maximum of its elements' types, a zero or
+padded element counting ``(0, 0, 0)``, and an average adds the fractional bits of ``1 / count``.
+"""
+
+import math
+
+import keras
+import numpy as np
+from keras import ops
+
+from ..cost import estimates
+from ..layers.geometry import windows
+from ..layers.passthrough import (PAveragePooling1D, PAveragePooling2D, PConcatenate, PFlatten, PMaxPooling1D,
+                                  PMaxPooling2D, PReshape)
+from ..proxy.convert import PROXY_DTYPE
+from ..quantizer.types import as_numpy, fewest_fractional_bits
+from .registry import LayerSpec, register
+
+_POOLINGS = (keras.layers.MaxPooling1D, keras.layers.MaxPooling2D, keras.layers.AveragePooling1D,
+             keras.layers.AveragePooling2D)
+_AVERAGES = (keras.layers.AveragePooling1D, keras.layers.AveragePooling2D, keras.layers.GlobalAveragePooling1D,
+             keras.layers.GlobalAveragePooling2D)
+
+
+class MovesValues(LayerSpec):
+    """A layer that moves (or selects) values per channel; its output types follow its inputs'."""
+
+    def is_channelwise(self, layer):
+        return True
+
+    def output_kif(self, layer, input_kifs):
+        if any(kif is None for kif in input_kifs):
+            return None
+        return self.rule(layer, input_kifs)
+
+    def rule(self, layer, input_kifs):
+        """The output types given known input types (each ``(1, *features)``)."""
+        return input_kifs[0]
+
+    def latency(self, layer, input_kifs):
+        pool = getattr(layer, "pool_size", None)
+        return estimates.reduction_latency(math.prod(int(p) for p in pool)) if pool else 0
+
+
+@register(keras.layers.Dropout)
+class DropoutSpec(MovesValues):
+    """The identity at inference."""
+
+
+@register(keras.layers.Flatten, keras.layers.Reshape)
+class ReshapeSpec(MovesValues):
+    def is_channelwise(self, layer):
+        return False
+
+    def rule(self, layer, input_kifs):
+        shape = (1, *layer.compute_output_shape((None, *input_kifs[0][0].shape[1:]))[1:])
+        return tuple(np.reshape(a, shape) for a in input_kifs[0])
+
+
+@register(keras.layers.Concatenate)
+class ConcatenateSpec(MovesValues):
+    def is_channelwise(self, layer):
+        return False
+
+    def rule(self, layer, input_kifs):
+        return tuple(np.concatenate([kif[n] for kif in input_kifs], axis=layer.axis) for n in range(3))
+
+
+@register(*_POOLINGS)
+class PoolingSpec(MovesValues):
+    def rule(self, layer, input_kifs):
+        cut = [windows(np.asarray(a)[0], layer.pool_size, layer.strides, layer.padding, fill=0.0)
+               for a in (*input_kifs[0], np.ones_like(input_kifs[0][0]))]
+        axes = tuple(range(len(layer.pool_size), 2 * len(layer.pool_size)))
+        k, i, f = (np.max(a, axis=axes)[None] for a in cut[:3])
+        if isinstance(layer, _AVERAGES):
+            f = f + fewest_fractional_bits(1.0 / np.sum(cut[3], axis=axes))[None]
+        return k, i, f
+
+
+@register(keras.layers.GlobalMaxPooling1D, keras.layers.GlobalMaxPooling2D, keras.layers.GlobalAveragePooling1D,
+          keras.layers.GlobalAveragePooling2D)
+class GlobalPoolingSpec(MovesValues):
+    def rule(self, layer, input_kifs):
+        k, i, f = (np.max(np.asarray(a).reshape(1, -1, a.shape[-1]), axis=1) for a in input_kifs[0])
+        if isinstance(layer, _AVERAGES):
+            f = f + fewest_fractional_bits(1.0 / math.prod(input_kifs[0][0].shape[1:-1]))
+        return k, i, f
+
+    def latency(self, layer, input_kifs):
+        return estimates.reduction_latency(math.prod(input_kifs[0][0].shape[1:-1])) if input_kifs[0] else 0
+
+
+#: Each P-layer and the plain Keras layer it is (its Keras base class): what the proxy holds in its place.
+PLAIN_LAYERS = {cls: next(c for c in cls.__mro__ if c.__module__.startswith("keras."))
+                for cls in (PFlatten, PReshape, PConcatenate, PMaxPooling1D, PMaxPooling2D, PAveragePooling1D,
+                            PAveragePooling2D)}
+
+
+@register(*PLAIN_LAYERS)
+class PLayerSpec(MovesValues):
+    """A P-layer: its own type rule; exported as the plain layer it is, in float64 (flattening, reshaping,
+    concatenating and max pooling change no value; an average over a power-of-two pool is exact in float64)."""
+
+    def is_channelwise(self, layer):
+        return isinstance(layer, _POOLINGS)
+
+    def rule(self, layer, input_kifs):
+        tensors = [tuple(ops.convert_to_tensor(np.asarray(a, np.float32)) for a in kif) for kif in input_kifs]
+        return tuple(as_numpy(a) for a in layer.output_kif_from(tensors))
+
+    def convert(self, layer, x, ctx):
+        cfg = layer.get_config()
+        cfg["dtype"] = PROXY_DTYPE
+        return PLAIN_LAYERS[next(cls for cls in type(layer).__mro__ if cls in PLAIN_LAYERS)].from_config(cfg)(x)

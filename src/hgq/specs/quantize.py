@@ -1,0 +1,51 @@
+"""Specs of the layers that only quantize or declare types: model inputs, ``HQuantize``, ``Signature`` and the proxy's
+``FixedPointQuantizer``."""
+
+import keras
+
+from ..layers import HQuantize
+from ..layers.passthrough import Signature
+from ..proxy.convert import apply_quantizer, quantize_output
+from ..quantizer.fixed_point_quantizer import FixedPointQuantizer
+from ..quantizer.types import as_numpy
+from .registry import LayerSpec, register
+
+
+@register(keras.layers.InputLayer)
+class InputSpec(LayerSpec):
+    """A model input: a float, of unknown type."""
+
+
+class OwnTypes(LayerSpec):
+    """A layer whose output types are its own (an H-layer's output quantizer, a declared type)."""
+
+    def output_kif(self, layer, input_kifs):
+        return tuple(as_numpy(a) for a in layer.output_kif())
+
+    def is_channelwise(self, layer):
+        return True
+
+
+@register(HQuantize)
+class HQuantizeSpec(OwnTypes):
+    def convert(self, layer, x, ctx):
+        """One ``FixedPointQuantizer`` named like the layer."""
+        return quantize_output(layer, x, ctx, name=layer.name)
+
+
+@register(Signature)
+class SignatureSpec(OwnTypes):
+    def is_channelwise(self, layer):
+        return False  # its declared types are not resized
+
+    def convert(self, layer, x, ctx):
+        """The declared input type, truncating and wrapping (it changes no value of a conforming input)."""
+        return apply_quantizer(x, layer.kbi(), "TRN", "WRAP", layer.name)
+
+
+@register(FixedPointQuantizer)
+class FixedPointQuantizerSpec(LayerSpec):
+    """The proxy's quantizer: its stored types (``hgq.proxy.saturation`` narrows them first, as hls4ml does)."""
+
+    def output_kif(self, layer, input_kifs):
+        return layer.kif()

@@ -1,0 +1,104 @@
+"""The layer specs: one registration per layer type, holding everything the pipeline needs to know about it.
+
+A ``LayerSpec`` subclass describes one family of layers; ``@register(LayerClass, ...)`` files one instance of it under
+those classes, and a layer finds the spec of the nearest class along its MRO (``spec_of``). The cost model, the
+saturation pass, the proxy converters, the hls4ml settings, pruning, profiling and the command line ask the spec and
+never list layer types of their own; a layer whose type has no spec is refused by name (``UnsupportedLayerError``).
+``docs/architecture.md`` shows the protocol and how a new layer type fits it.
+"""
+
+from .. import graph
+
+_SPECS = {}
+
+
+class UnsupportedLayerError(ValueError):
+    """A layer whose type has no spec (or whose spec cannot do what was asked)."""
+
+
+def register(*layer_classes):
+    """Class decorator: file one instance of the decorated ``LayerSpec`` subclass under each of ``layer_classes``."""
+    def decorate(spec_class):
+        spec = spec_class()
+        for cls in layer_classes:
+            _SPECS[cls] = spec
+        return spec_class
+    return decorate
+
+
+def find_spec(layer):
+    """The spec of ``layer`` (a layer or a layer class: of the nearest class along its MRO that has one), or
+    ``None``."""
+    mro = layer.__mro__ if isinstance(layer, type) else type(layer).__mro__
+    return next((_SPECS[cls] for cls in mro if cls in _SPECS), None)
+
+
+def spec_of(layer, who):
+    """The spec of ``layer``; ``UnsupportedLayerError`` naming the layer, its type and ``who`` asked when it has none."""
+    spec = find_spec(layer)
+    if spec is None:
+        raise UnsupportedLayerError(f"{who}: layer {layer.name!r} of type {type(layer).__name__} is not supported "
+                                    "(hgq has no spec for it); build the model from hgq layers, or register a "
+                                    "hgq.specs.LayerSpec for this type (docs/architecture.md)")
+    return spec
+
+
+def require_specs(model, who):
+    """Refuse, by name, the first layer of ``model`` (nested models included) whose type has no spec."""
+    for _, layer in graph.flat_layers(model):
+        spec_of(layer, who)
+
+
+def registered_types():
+    """Every layer class that has a spec of its own."""
+    return tuple(_SPECS)
+
+
+class LayerSpec:
+    """What the pipeline knows about one layer type. The defaults describe a layer that moves values without
+    arithmetic cost and cannot be exported; a subclass overrides what differs.
+
+    Every method takes the layer (called in its model) first. Types are NumPy ``(k, i, f)`` tuples, each array shaped
+    like one input's or the output's features; ``None`` stands for a float (unquantized or unknown) value.
+    """
+
+    #: Config key of the number of output units, for specs whose outputs can be removed (structured pruning).
+    output_units_key = None
+
+    #: Pruning structures the layer's kernels support (``hgq.optimization.config.SUPPORTED_STRUCTURES`` values).
+    pruning_structures = ()
+
+    def kernels(self, layer):
+        """The layer's kernels (``hgq.cost.KernelView`` each); empty for a layer that does not multiply."""
+        return []
+
+    def output_kif(self, layer, input_kifs):
+        """The type of each output element given the types of the inputs, as hls4ml's bit-exact pass derives it
+        for a plain layer, from its own quantizer for a quantized layer; ``None`` when unknown."""
+        return None
+
+    def costs(self, layer, input_kifs, parallel_factor, dsp_min_bits):
+        """Every cost of the layer (``hgq.cost.LayerCosts``) given its inputs' types (see ``hgq.cost.layer_costs``)."""
+        from ..cost.layer import LayerCosts  # the cost model reads the specs: imported when first asked
+
+        return LayerCosts(params=0, macs=0, bops=0.0, weight_memory_bits=0, lut_est=0.0, dsp_est=0.0,
+                          latency_est_cycles=self.latency(layer, input_kifs))
+
+    def latency(self, layer, input_kifs):
+        """Estimated clock cycles of a layer without kernels (``hgq.cost.estimates``)."""
+        return 0
+
+    def convert(self, layer, inputs, ctx):
+        """Build the proxy of ``layer`` (plain Keras layers and ``FixedPointQuantizer``s) on the proxy tensor(s)
+        ``inputs`` and return its output(s). ``ctx``: the export's options (``hgq.proxy.context.Context``)."""
+        raise UnsupportedLayerError(f"{ctx.caller}: layer {layer.name!r} of type {type(layer).__name__} cannot be "
+                                    "exported; build the model from hgq layers (HQuantize first)")
+
+    def is_channelwise(self, layer):
+        """Whether each output channel (last axis) is computed from the same input channel only, so that removing a
+        channel upstream removes it here too (structured pruning)."""
+        return False
+
+    def parallel_factor(self, layer):
+        """Output positions the firmware computes at once (a convolution's ``parallel_factor``); 1 otherwise."""
+        return 1
