@@ -44,6 +44,19 @@ def factory_defaults():
     hgq.set_default_paq_conf(None)
 
 
+@pytest.fixture
+def mixed_bfloat16():
+    """The ``mixed_bfloat16`` dtype policy during the test (layers created in it compute in bfloat16, hgq layers in
+    float32); ``float32`` again afterwards, also when the test fails."""
+    import keras
+
+    keras.config.set_dtype_policy("mixed_bfloat16")
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy("float32")
+
+
 @pytest.fixture(scope="session")
 def hls4ml_projects(tmp_path_factory):
     """``projects(proxy, io_type="io_parallel", **kwargs)``: the compiled hls4ml model of ``proxy``, compiled once
@@ -59,6 +72,14 @@ def regression_data(n=2048, n_in=16, n_out=5, seed=0):
     x = rng.normal(size=(n, n_in)).astype("float32")
     w = rng.normal(size=(n_in, n_out)).astype("float32") / np.sqrt(n_in)
     return x, np.tanh(x @ w).astype("float32")
+
+
+def on_grid(keep_negative, bits, int_bits, size, rng):
+    """Random values of the hls4ml types ``(keep_negative, bits, int_bits)`` (arrays broadcast to the feature shape,
+    the last axes of ``size``): in range and on each element's grid, as a ``Signature`` of these types declares."""
+    k, b, integers = (np.asarray(a) for a in (keep_negative, bits, int_bits))
+    raw = rng.integers(-k * 2 ** (b - 1), 2 ** (b - k), size=size)  # signed: [-2^(b-1), 2^(b-1)); else [0, 2^b)
+    return (raw * 2.0 ** (integers - b)).astype("float32")
 
 
 def mlp(n_in=16, n_out=5, beta=1e-6, paq_conf=None, seed=0):

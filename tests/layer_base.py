@@ -1,29 +1,48 @@
-"""One test base for every quantized layer (after HGQ2's ``tests/base.py`` and Keras' ``run_layer_test``).
+"""One test base for every layer class (after HGQ2's ``tests/base.py`` and Keras' ``run_layer_test``).
 
-A layer's test class declares the layer and its input; it inherits five checks:
+A layer's test class declares the layer, its input and its weight counts; it inherits the checks:
 
     class TestHDense(LayerTest):
         layer_cls = HDense
         kwargs = {"units": 4, "activation": "relu", "beta": 1e-5}
         input_shape = (6,)
+        expected_trainable_weights, expected_non_trainable_weights = 4, 3
+
+Every layer (``LayerChecks``):
 
 - ``get_config`` / ``from_config`` (and Keras serialization) round trip;
-- a ``.keras`` file saves and loads to identical outputs;
-- one training step is finite and moves bit widths (the layer's own; a P-layer's gradient reaches its producer's);
+- a ``.keras`` file saves and loads to identical weights and outputs;
+- its weight counts, where the class declares them (``expected_weights``, ``expected_trainable_weights``,
+  ``expected_non_trainable_weights``: every variable of the layer and its sub-layers, once the model is built);
+- its output shape called on a ``keras.KerasTensor`` (in the model) equals that of its eager output on a real
+  batch, and ``compute_output_shape`` (where the layer has one) agrees.
+
+H-layers and P-layers (``LayerTest``), besides:
+
+- the loaded ``.keras`` file has the same BOPs;
+- one training step is finite and moves bit widths (the layer's own; a P-layer's gradient reaches its producer's),
+  under the float32 policy and under ``mixed_bfloat16`` (the hgq layers compute in float32, a plain Keras head in
+  bfloat16: docs/quantizer.md, "Mixed precision");
 - the proxy (``hgq.trace_minmax`` then ``hgq.to_proxy_model``) equals the H-model on in-range data, WRAP and SAT;
 - hls4ml equals the proxy, overflowing data included (``bitexact.check_bit_exact``, one compiled project).
 
 By default an ``HQuantize`` precedes the layer; override ``connect`` for layers with several inputs, or none.
 Every quantizer gets random bit widths (1 to 4 fractional bits per element) before calibration, so the widths
 are heterogeneous without training.
+
+Proxy layers (``ProxyLayerTest``: ``FixedPointQuantizer``, ``UnaryLUT``) have no bit widths to train; ``connect``
+builds a small proxy around the layer (float64) and hls4ml must equal it, overflowing inputs included.
 """
 
 import keras
 import numpy as np
 import pytest
+from keras import ops
 
 import hgq
 from hgq.layers import HQuantize
+from hgq.proxy import FixedPointQuantizer
+from hgq.quantizer.quantizer import ExactDType
 
 from bitexact import assert_exact, check_bit_exact
 
@@ -34,38 +53,51 @@ def bit_width_variables(layer_or_model):
     return [v for v in layer_or_model.trainable_weights if v.path.split("/")[-1] == WIDTHS]
 
 
-class LayerTest:
+def hgq_layers(model):
+    """The hgq layers of ``model`` and their quantizer sub-layers."""
+    layers = [layer for layer in model.layers if isinstance(layer, ExactDType)]
+    return layers + [q for layer in layers if hasattr(layer, "quantizers") for q in layer.quantizers()]
+
+
+def shapes(tensors):
+    return [tuple(t.shape) for t in tensors] if isinstance(tensors, (list, tuple)) else tuple(tensors.shape)
+
+
+class LayerChecks:
     layer_cls = None
     kwargs = {}
     input_shape = (6,)
+    input_dtype = "float32"
     n_samples = 1000
-    scales = (2.5, 3.0)  # the overflowing data hls4ml is compared on
-    io_type = "io_parallel"
     seed = 0
+    expected_weights = None
+    expected_trainable_weights = None
+    expected_non_trainable_weights = None
 
     def make_layer(self):
         return self.layer_cls(**self.kwargs, name="layer")
 
     def connect(self, layer, inp):
-        """The model's output from its input: by default ``HQuantize -> layer``."""
-        return layer(HQuantize(paq_conf={"init_bw": 4}, name="producer")(inp))
+        """The model's output from its input."""
+        raise NotImplementedError
 
     def data(self):
-        return np.random.default_rng(self.seed).normal(size=(self.n_samples, *self.input_shape)).astype("float32")
+        rng = np.random.default_rng(self.seed)
+        return rng.normal(size=(self.n_samples, *self.input_shape)).astype(self.input_dtype)
+
+    def build_model(self):
+        keras.utils.set_random_seed(self.seed)
+        inp = keras.Input(self.input_shape, dtype=self.input_dtype)
+        layer = self.make_layer()
+        return keras.Model(inp, self.connect(layer, inp)), layer
 
     def model(self, calibrate=True):
-        """The layer in a model, heterogeneous widths, calibrated on ``data()``; returns model, layer and data."""
-        keras.utils.set_random_seed(self.seed)
-        inp = keras.Input(self.input_shape)
-        layer = self.make_layer()
-        model = keras.Model(inp, self.connect(layer, inp))
-        rng = np.random.default_rng(self.seed + 1)
-        for v in bit_width_variables(model):
-            v.assign(rng.integers(1, 5, size=v.shape).astype(v.dtype))
-        x = self.data()
-        if calibrate:
-            hgq.trace_minmax(model, x)
-        return model, layer, x
+        """The layer in a model, ready to predict; returns model, layer and data."""
+        model, layer = self.build_model()
+        return model, layer, self.data()
+
+    def check_loaded(self, model, loaded):
+        """What a loaded ``.keras`` file must keep besides weights and outputs."""
 
     # ------------------------------------------------------------------------------------------ the checks
 
@@ -84,10 +116,61 @@ class LayerTest:
         loaded = keras.saving.load_model(path)
         assert type(loaded.get_layer("layer")) is self.layer_cls
         assert loaded.get_layer("layer").get_config() == layer.get_config()
+        assert [v.path for v in loaded.weights] == [v.path for v in model.weights]
+        for saved, revived in zip(model.weights, loaded.weights):
+            assert np.array_equal(ops.convert_to_numpy(revived), ops.convert_to_numpy(saved)), saved.path
         assert_exact(loaded.predict(x, verbose=0), model.predict(x, verbose=0), "loaded vs saved model")
+        self.check_loaded(model, loaded)
 
-    def test_training_step_moves_bit_widths(self):
-        model, layer, x = self.model()
+    def test_weight_counts(self):
+        _, layer, _ = self.model(calibrate=False)
+        counts = {"weights": layer.weights, "trainable_weights": layer.trainable_weights,
+                  "non_trainable_weights": layer.non_trainable_weights}
+        declared = {key: getattr(self, f"expected_{key}") for key in counts
+                    if getattr(self, f"expected_{key}") is not None}
+        if not declared:
+            pytest.skip(f"{type(self).__name__} declares no weight counts")
+        got = {key: len(counts[key]) for key in declared}
+        assert got == declared, {key: [v.path for v in counts[key]] for key in declared}
+
+    def test_symbolic_and_eager_output_shapes(self):
+        model, layer, x = self.model(calibrate=False)
+        symbolic = tuple(layer.output.shape)
+        batch = x[:7]
+        eager = keras.Model(model.inputs, layer.output)(ops.convert_to_tensor(batch))
+        assert symbolic[0] is None and tuple(eager.shape) == (len(batch), *symbolic[1:])
+        try:
+            computed = layer.compute_output_shape(shapes(layer.input))
+        except NotImplementedError:
+            return
+        assert tuple(computed) == symbolic
+
+
+class LayerTest(LayerChecks):
+    """H-layers and P-layers."""
+
+    scales = (2.5, 3.0)  # the overflowing data hls4ml is compared on
+    io_type = "io_parallel"
+
+    def connect(self, layer, inp):
+        """The model's output from its input: by default ``HQuantize -> layer``."""
+        return layer(HQuantize(paq_conf={"init_bw": 4}, name="producer")(inp))
+
+    def model(self, calibrate=True):
+        """The layer in a model, heterogeneous widths, calibrated on ``data()``; returns model, layer and data."""
+        model, layer = self.build_model()
+        rng = np.random.default_rng(self.seed + 1)
+        for v in bit_width_variables(model):
+            v.assign(rng.integers(1, 5, size=v.shape).astype(v.dtype))
+        x = self.data()
+        if calibrate:
+            hgq.trace_minmax(model, x)
+        return model, layer, x
+
+    def check_loaded(self, model, loaded):
+        assert hgq.total_bops(loaded) == hgq.total_bops(model)
+
+    def check_training_step(self, model, layer, x):
         # a P-layer has no widths of its own: its gradient must reach the producer's
         watched = bit_width_variables(layer) or bit_width_variables(model)
         assert watched, "no trainable bit widths in the model"
@@ -98,6 +181,17 @@ class LayerTest:
         assert np.all(np.isfinite(loss)), f"loss {loss}"
         moved = [v.path for v, b in zip(watched, before) if not np.array_equal(np.array(v), b)]
         assert moved, f"one training step moved none of {[v.path for v in watched]}"
+
+    def test_training_step_moves_bit_widths(self):
+        self.check_training_step(*self.model())
+
+    def test_training_step_under_mixed_bfloat16(self, mixed_bfloat16):
+        model, layer, x = self.model()
+        assert [q.name for q in hgq_layers(model) if q.compute_dtype != "float32"] == []
+        head = keras.layers.Dense(2, name="plain_head")  # follows the policy
+        mixed = keras.Model(model.inputs, head(keras.layers.Flatten()(model.outputs[0])))
+        assert head.compute_dtype == "bfloat16"
+        self.check_training_step(mixed, layer, x)
 
     @pytest.mark.parametrize("aggressive", [True, False], ids=["WRAP", "SAT"])
     def test_proxy_equals_model(self, aggressive):
@@ -111,3 +205,25 @@ class LayerTest:
         model, _, x = self.model()
         proxy = hgq.to_proxy_model(model, aggressive=True)
         check_bit_exact(proxy, x, hls4ml_projects(proxy, self.io_type), model=model, scales=self.scales)
+
+
+def representable(quantizer, x):
+    """Where ``x`` lies in the range of the ``FixedPointQuantizer``'s types (rounding aside)."""
+    k, b, integers = (a.astype(np.float64) for a in quantizer.kbi())
+    i, f = integers - k, b - integers
+    return (x >= -k * 2.0**i) & (x <= 2.0**i - 2.0**-f)
+
+
+class ProxyLayerTest(LayerChecks):
+    """The proxy layers that hls4ml reads, in a small float64 proxy that ``connect`` builds."""
+
+    input_dtype = "float64"
+    n_samples = 500
+    scales = (2.5, 3.0)
+
+    @pytest.mark.hls4ml
+    def test_hls4ml_bit_exact(self, hls4ml_projects):
+        proxy, _, x = self.model()
+        compared = check_bit_exact(proxy, x, hls4ml_projects(proxy, "io_parallel"), scales=self.scales)
+        first = next(layer for layer in proxy.layers if isinstance(layer, FixedPointQuantizer))
+        assert not np.all(representable(first, compared[len(x):])), "the overflow test data did not overflow"

@@ -76,22 +76,6 @@ def test_three_inputs_proxy_is_a_chain_of_adds():
     assert np.array_equal(proxy.predict(x, verbose=0), model.predict(x, verbose=0))
 
 
-def test_config_and_keras_file_round_trip(tmp_path):
-    layer = HAdd(beta=1e-4, paq_conf={"init_bw": 3, "skip_dims": "all"}, name="a")
-    clone = HAdd.from_config(layer.get_config())
-    assert type(clone) is HAdd and clone.get_config() == layer.get_config()
-    model, x = residual_model(epochs=0)
-    path = tmp_path / "m.keras"
-    model.save(path)
-    loaded = keras.saving.load_model(path)
-    assert isinstance(loaded.get_layer("add"), HAdd)
-    assert np.array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
-    proxy = hgq.to_proxy_model(model)
-    proxy.save(tmp_path / "p.keras")
-    assert np.array_equal(keras.saving.load_model(tmp_path / "p.keras").predict(x, verbose=0),
-                          proxy.predict(x, verbose=0))
-
-
 def test_unquantized_input_is_refused_with_names():
     a, b = keras.Input((3,), name="raw"), keras.Input((3,))
     add = HAdd(name="add")

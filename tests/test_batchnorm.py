@@ -133,28 +133,6 @@ def test_bit_exact_hls4ml(which, aggressive, hls4ml_projects):
     check_bit_exact(proxy, x[:1000], hls4ml_projects(proxy, "io_parallel"), model=model, scales=(2.5, 3.0))
 
 
-def test_serialization_round_trip(tmp_path):
-    model, x, _ = trained("mlp")
-    layer = model.get_layer("d2")
-    cfg = layer.get_config()
-    assert cfg["momentum"] == 0.9 and cfg["use_bias"] is True and cfg["center"] and cfg["scale"]
-    assert model.get_layer("d1").get_config()["use_bias"] is False
-    clone = HDenseBatchNorm.from_config(cfg)
-    assert clone.momentum == 0.9 and clone.raw_bias and clone.epsilon == layer.epsilon
-    path = tmp_path / "m.keras"
-    model.save(path)
-    loaded = keras.models.load_model(path)
-    assert isinstance(loaded.get_layer("d1"), HDenseBatchNorm)
-    np.testing.assert_array_equal(loaded.get_layer("d2").moving_variance.numpy(), layer.moving_variance.numpy())
-    assert np.array_equal(loaded.predict(x[:200], verbose=0), model.predict(x[:200], verbose=0))
-    cnn_model, xc, _ = trained("cnn")
-    cnn_model.save(tmp_path / "c.keras")
-    loaded = keras.models.load_model(tmp_path / "c.keras")
-    np.testing.assert_array_equal(loaded.get_layer("c1").moving_mean.numpy(),
-                                  cnn_model.get_layer("c1").moving_mean.numpy())
-    assert np.array_equal(loaded.predict(xc[:200], verbose=0), cnn_model.predict(xc[:200], verbose=0))
-
-
 def test_center_scale_off_and_errors():
     layer = HDenseBatchNorm(3, center=False, scale=False, use_bias=False)
     layer.build((None, 4))

@@ -1,49 +1,76 @@
-"""Every layer through the common layer checks of ``layer_base.LayerTest``: config, .keras file, one training
-step, proxy equality and hls4ml bit-exactness. Shapes are small: one hls4ml project per layer."""
+"""Every layer through the common checks of ``layer_base``: config, .keras file, weight counts, symbolic and eager
+shapes; for H- and P-layers one training step (float32 and mixed_bfloat16), proxy equality and hls4ml
+bit-exactness; for the proxy layers hls4ml bit-exactness. Shapes are small: one hls4ml project per layer.
 
+Weight counts: an output quantizer has its widths (trainable) and min/max records (not trainable), a kernel
+quantizer its widths only; every H-layer has a non-trainable ``beta``; P-layers and ``Signature`` have none."""
+
+import keras
 import numpy as np
+import pytest
 
+import hgq
 from hgq.layers import (HActivation, HAdd, HConv1D, HConv1DBatchNorm, HConv2D, HConv2DBatchNorm, HDense,
-                        HDenseBatchNorm, HQuantize, PAveragePooling1D, PAveragePooling2D, PConcatenate, PFlatten,
-                        PMaxPooling1D, PMaxPooling2D, PReshape)
+                        HDenseBatchNorm, HEinsumDense, HLayer, HQuantize, PAveragePooling1D, PAveragePooling2D,
+                        PConcatenate, PFlatten, PMaxPooling1D, PMaxPooling2D, PReshape, Signature)
+from hgq.proxy import FixedPointQuantizer, UnaryLUT
+from hgq.proxy.convert import apply_quantizer
+from hgq.quantizer.types import minimal_kif, union_kif
+from hgq.quantizer.unary_lut import table_inputs
 
-from layer_base import LayerTest
+from conftest import on_grid
+from layer_base import LayerChecks, LayerTest, ProxyLayerTest
 
 
 class TestHQuantize(LayerTest):
     layer_cls = HQuantize
     kwargs = {"paq_conf": {"init_bw": 4, "rnd_strategy": "standard_round"}}
+    # paq widths; paq min, max, beta
+    expected_weights, expected_trainable_weights, expected_non_trainable_weights = 4, 1, 3
 
     def connect(self, layer, inp):
         return layer(inp)
 
 
-class TestHDense(LayerTest):
+class KernelLayerTest(LayerTest):
+    # kernel, bias, kq widths, paq widths; paq min, max, beta
+    expected_weights, expected_trainable_weights, expected_non_trainable_weights = 7, 4, 3
+
+
+class TestHDense(KernelLayerTest):
     layer_cls = HDense
     kwargs = {"units": 4, "activation": "relu", "beta": 1e-5}
 
 
-class TestHConv1D(LayerTest):
+class TestHConv1D(KernelLayerTest):
     layer_cls = HConv1D
     kwargs = {"filters": 3, "kernel_size": 3, "padding": "same", "parallel_factor": 2, "beta": 1e-5}
     input_shape = (8, 2)
 
 
-class TestHConv2D(LayerTest):
+class TestHConv2D(KernelLayerTest):
     layer_cls = HConv2D
     kwargs = {"filters": 3, "kernel_size": 3, "strides": 2, "activation": "relu", "beta": 1e-5}
     input_shape = (7, 7, 2)
 
 
+class TestHEinsumDense(KernelLayerTest):
+    layer_cls = HEinsumDense
+    kwargs = {"equation": "abc,cd->abd", "output_shape": (3, 4), "bias_axes": "d", "activation": "relu", "beta": 1e-5}
+    input_shape = (3, 5)
+
+
 class TestHActivation(LayerTest):
     layer_cls = HActivation
     kwargs = {"activation": "tanh", "paq_conf": {"init_bw": 5}}  # a lookup table in the proxy
+    expected_weights, expected_trainable_weights, expected_non_trainable_weights = 4, 1, 3
 
 
 class TestHAdd(LayerTest):
     layer_cls = HAdd
     kwargs = {"paq_conf": {"rnd_strategy": "standard_round"}}
     input_shape = (4,)
+    expected_weights, expected_trainable_weights, expected_non_trainable_weights = 4, 1, 3
 
     def connect(self, layer, inp):
         h = HQuantize(paq_conf={"init_bw": 4}, name="producer")(inp)
@@ -52,6 +79,9 @@ class TestHAdd(LayerTest):
 
 class BatchNormTest(LayerTest):
     """Random moving statistics, so the fused kernel and bias differ from the raw ones."""
+
+    # kernel, bias, bn_gamma, bn_beta, kq widths, paq widths; moving mean and variance, paq min, max, beta
+    expected_weights, expected_trainable_weights, expected_non_trainable_weights = 11, 6, 5
 
     def make_layer(self):
         layer = super().make_layer()
@@ -71,8 +101,9 @@ class TestHDenseBatchNorm(BatchNormTest):
 
 class TestHConv1DBatchNorm(BatchNormTest):
     layer_cls = HConv1DBatchNorm
-    kwargs = {"filters": 3, "kernel_size": 3, "strides": 2, "beta": 1e-5}
+    kwargs = {"filters": 3, "kernel_size": 3, "strides": 2, "use_bias": False, "beta": 1e-5}
     input_shape = (8, 2)
+    expected_trainable_weights, expected_non_trainable_weights = 5, 6  # use_bias=False: a frozen zero bias
 
 
 class TestHConv2DBatchNorm(BatchNormTest):
@@ -84,18 +115,22 @@ class TestHConv2DBatchNorm(BatchNormTest):
 # ---------------------------------------------------------------------------------------------- P-layers
 
 
-class TestPFlatten(LayerTest):
+class PLayerTest(LayerTest):
+    expected_weights = 0
+
+
+class TestPFlatten(PLayerTest):
     layer_cls = PFlatten
     input_shape = (3, 2, 2)
 
 
-class TestPReshape(LayerTest):
+class TestPReshape(PLayerTest):
     layer_cls = PReshape
     kwargs = {"target_shape": (3, 4)}
     input_shape = (4, 3)
 
 
-class TestPConcatenate(LayerTest):
+class TestPConcatenate(PLayerTest):
     layer_cls = PConcatenate
     input_shape = (4,)
 
@@ -105,7 +140,7 @@ class TestPConcatenate(LayerTest):
 
 
 def pooling_test(layer_cls, input_shape, **kwargs):
-    return type(f"Test{layer_cls.__name__}", (LayerTest,),
+    return type(f"Test{layer_cls.__name__}", (PLayerTest,),
                 {"layer_cls": layer_cls, "kwargs": kwargs, "input_shape": input_shape})
 
 
@@ -113,3 +148,72 @@ TestPMaxPooling1D = pooling_test(PMaxPooling1D, (7, 2), pool_size=2, strides=1)
 TestPMaxPooling2D = pooling_test(PMaxPooling2D, (4, 4, 2), pool_size=2)
 TestPAveragePooling1D = pooling_test(PAveragePooling1D, (8, 2), pool_size=4)
 TestPAveragePooling2D = pooling_test(PAveragePooling2D, (5, 4, 2), pool_size=2, padding="same")
+
+
+class TestSignature(PLayerTest):
+    """Declared types of every kind (signed, unsigned, negative integer bits), inputs on their grids; an HDense
+    after it (a proxy of one quantizer after the input does not compile in hls4ml)."""
+
+    layer_cls = Signature
+    kwargs = {"keep_negative": [1, 0, 1, 1], "bits": [6, 5, 3, 8], "int_bits": [3, 2, 0, 4]}
+    input_shape = (4,)
+
+    def connect(self, layer, inp):
+        return HDense(3, name="after")(layer(inp))
+
+    def data(self):
+        return on_grid(**self.kwargs, size=(self.n_samples, *self.input_shape), rng=np.random.default_rng(self.seed))
+
+
+# ------------------------------------------------------------------------------------------- proxy layers
+
+
+def grid_dense(x, units, seed):
+    """A float64 Dense on ``x`` with weights on a 1/4 grid (exact; hls4ml derives their types from the values)."""
+    dense = keras.layers.Dense(units, name="dense", dtype="float64")
+    y = dense(x)
+    rng = np.random.default_rng(seed)
+    dense.set_weights([rng.integers(-4, 5, size=w.shape) / 4 for w in dense.get_weights()])
+    return y
+
+
+class TestFixedPointQuantizer(ProxyLayerTest):
+    """Input -> this quantizer (a type per element, RND, SAT) -> Dense -> a quantizer (TRN, WRAP)."""
+
+    layer_cls = FixedPointQuantizer
+    kwargs = {"kbi_shape": (1, 6), "RND": "RND", "SAT": "SAT", "fusible": False, "dtype": "float64",
+              "overrides": {"layers": {"dense": {"parallelization_factor": 1}}}}
+    kbi = ([1, 1, 0, 1, 0, 1], [6, 4, 5, 3, 2, 8], [3, 1, 2, 0, 1, 4])
+    expected_weights, expected_non_trainable_weights = 3, 3  # keep_negative, bits, integers
+
+    def connect(self, layer, inp):
+        y = layer(inp)
+        layer.set_kbi(*self.kbi)
+        return apply_quantizer(grid_dense(y, 3, self.seed), (1, 9, 4), "TRN", "WRAP", "out_q")
+
+
+TANH_KIF = (1, 1, 3)  # fixed<1, 1, 3>: a 32-entry table
+TANH_TABLE = np.floor(np.tanh(table_inputs(*TANH_KIF)) * 64) / 64
+
+
+class TestUnaryLUT(ProxyLayerTest):
+    """Input -> a quantizer of the table's input type (TRN, WRAP) -> this table (tanh) -> Dense -> a quantizer."""
+
+    layer_cls = UnaryLUT
+    kwargs = {"table_size": TANH_TABLE.size, "kif_in": TANH_KIF, "kif_out": union_kif(minimal_kif(TANH_TABLE))}
+    expected_weights, expected_non_trainable_weights = 1, 1  # table
+
+    def connect(self, layer, inp):
+        k, i, f = TANH_KIF
+        y = layer(apply_quantizer(inp, (k, k + i + f, k + i), "TRN", "WRAP", "in_q"))
+        layer.set_weights([TANH_TABLE])
+        return apply_quantizer(grid_dense(y, 3, self.seed), (1, 10, 4), "TRN", "WRAP", "out_q")
+
+
+@pytest.mark.once
+def test_every_layer_class_has_an_entry():
+    """Each class of ``hgq.layers`` (but the abstract ``HLayer``) and each proxy layer has a test class here."""
+    tested = {entry.layer_cls for entry in globals().values()
+              if isinstance(entry, type) and issubclass(entry, LayerChecks) and entry.layer_cls is not None}
+    wanted = {getattr(hgq.layers, name) for name in hgq.layers.__all__} - {HLayer} | {FixedPointQuantizer, UnaryLUT}
+    assert sorted(cls.__name__ for cls in wanted - tested) == []

@@ -7,10 +7,11 @@ import numpy as np
 import pytest
 
 from conftest import trained_mlp
+from plot_checks import (STYLES, axes_named, check_rows_drawn, median_x, nonzero_abs, precision_box, precision_boxes,
+                         quantizer_box, ylabels)
 
 pytest.importorskip("matplotlib")
 
-STYLES = ("boxplot", "histogram", "violinplot")
 MLP_WEIGHTS = ["dense1/kernel", "dense1/bias", "dense2/kernel", "out/kernel", "out/bias"]
 MLP_LAYERS = ["inp_q", "dense1", "dense2", "act", "out"]
 
@@ -37,118 +38,6 @@ def mlp_setup(tmp_path_factory):
     proxy = hgq.to_proxy_model(model)
     hls_model = convert_to_hls4ml(proxy, tmp_path_factory.mktemp("numerical") / "prj")
     return model, x[:512], proxy, hls_model
-
-
-@pytest.fixture(scope="module")
-def batchnorm_setup():
-    import keras
-
-    import hgq
-    from hgq.layers import HDense, HDenseBatchNorm, HQuantize
-
-    keras.utils.set_random_seed(1)
-    rng = np.random.default_rng(1)
-    x = rng.normal(size=(256, 6)).astype("float32")
-    y = np.tanh(x[:, :2] * 2).astype("float32")
-    inp = keras.Input((6,))
-    h = HQuantize(name="q")(inp)
-    h = HDenseBatchNorm(8, activation="relu", name="bn")(h)
-    out = HDense(2, name="head")(h)
-    model = keras.Model(inp, out)
-    model.compile("adam", "mse")
-    model.fit(x, y, epochs=1, batch_size=64, verbose=0)
-    hgq.trace_minmax(model, x)
-    return model, x, hgq.to_proxy_model(model)
-
-
-@pytest.fixture(scope="module")
-def multi_input_setup():
-    import keras
-
-    import hgq
-    from hgq.layers import HAdd, HDense, HQuantize, PConcatenate
-
-    keras.utils.set_random_seed(2)
-    a, b = keras.Input((4,), name="in_a"), keras.Input((4,), name="in_b")
-    qa, qb = HQuantize(name="qa")(a), HQuantize(name="qb")(b)
-    cat = PConcatenate(name="cat")([qa, qb])
-    add = HAdd(name="add")([qa, qb])
-    out = HAdd(name="sum")([HDense(3, name="d_cat")(cat), HDense(3, name="d_add")(add)])
-    model = keras.Model([a, b], out)
-    rng = np.random.default_rng(2)
-    xs = [rng.normal(size=(128, 4)).astype("float32") for _ in range(2)]
-    hgq.trace_minmax(model, xs)
-    return model, xs, hgq.to_proxy_model(model)
-
-
-@pytest.fixture(scope="module")
-def nested_setup():
-    import keras
-
-    import hgq
-    from hgq.layers import HActivation, HAdd, HDense, HQuantize
-
-    keras.utils.set_random_seed(3)
-    block = keras.Sequential([keras.Input((6,)), HActivation("relu", name="in_act"), HDense(6, name="in_dense"),
-                              HActivation("linear", name="in_lin")], name="block")
-    inp = keras.Input((5,))
-    h = HDense(6, activation="relu", name="d0")(HQuantize(name="q")(inp))
-    out = HDense(2, name="head")(HAdd(name="res")([block(h), h]))
-    model = keras.Model(inp, out)
-    x = np.random.default_rng(3).normal(size=(128, 5)).astype("float32")
-    hgq.trace_minmax(model, x)
-    return model, x, hgq.to_proxy_model(model)
-
-
-# -- helpers ----------------------------------------------------------------------------------------------------
-
-def axes_named(fig, name):
-    found = [ax for ax in fig.axes if ax.get_label() == name]
-    return found[0] if found else None
-
-
-def ylabels(ax):
-    return [t.get_text() for t in ax.get_yticklabels()]
-
-
-def precision_boxes(ax):
-    """``{row label: (low, high)}`` of the grey boxes."""
-    return {p.get_gid().split(":", 1)[1]: (p.get_x(), p.get_x() + p.get_width())
-            for p in ax.patches if (p.get_gid() or "").startswith("precision:")}
-
-
-def median_x(ax, label):
-    (line,) = [ln for ln in ax.lines if ln.get_gid() == f"median:{label}"]
-    xs = line.get_xdata()
-    assert xs[0] == xs[1]
-    return xs[0]
-
-
-def nonzero_abs(values):
-    a = np.abs(np.asarray(values, dtype=np.float64)).reshape(-1)
-    return a[a != 0]
-
-
-def quantizer_box(layer):
-    """(-f, i) of the union type of a FixedPointQuantizer, computed here from its stored types."""
-    k, b, integers = (np.asarray(v).reshape(-1) for v in layer.kbi())
-    live = b > 0
-    return -float((b - integers)[live].max()), float((integers - k)[live].max())
-
-
-def precision_box(precision):
-    signed = int(precision.signed)
-    return -float(precision.width - precision.integer), float(precision.integer - signed)
-
-
-def check_rows_drawn(ax, labels, plot):
-    """Every row has the style's artist (boxes, histogram steps, violins) and, except histograms, a median."""
-    prefix = {"boxplot": "box", "histogram": "hist", "violinplot": "violin"}[plot]
-    gids = {a.get_gid() for a in ax.get_children()}
-    for label in labels:
-        assert f"{prefix}:{label}" in gids, label
-        if plot != "histogram":
-            assert f"median:{label}" in gids, label
 
 
 # -- the four combinations x three styles -----------------------------------------------------------------------
@@ -325,76 +214,6 @@ def test_proxy_weight_boxes_are_the_types_hls4ml_infers(tmp_path):
         assert precision_boxes(axes_named(profiled, "weights")) == expected
 
 
-# -- other models -----------------------------------------------------------------------------------------------
-
-def test_batchnorm_layer_shows_exported_weights(batchnorm_setup):
-    from hgq.profiling import numerical
-
-    model, x, proxy = batchnorm_setup
-    assert len(model.get_layer("bn").weights) >= 6  # kernel, bias, gamma, beta, moving mean and variance, ...
-    for plot in STYLES:
-        wfig, afig = numerical(model=model, hls_model=proxy, X=x, plot=plot)
-        ax = axes_named(wfig, "weights")
-        assert ylabels(ax) == ["bn/kernel", "bn/bias", "head/kernel", "head/bias"]
-        assert set(precision_boxes(ax)) == set(ylabels(ax))
-        assert ylabels(axes_named(afig, "activations"))[1:] == ["q", "bn", "head"]
-    fused = nonzero_abs(proxy.get_layer("bn").kernel)
-    assert median_x(ax, "bn/kernel") == pytest.approx(np.log2(np.median(fused)))
-
-
-def test_multi_input_model(multi_input_setup):
-    from hgq.profiling import numerical
-
-    model, xs, proxy = multi_input_setup
-    wfig, afig = numerical(model=model, hls_model=proxy, X=xs, plot="boxplot")
-    assert ylabels(axes_named(wfig, "weights")) == ["d_cat/kernel", "d_cat/bias", "d_add/kernel", "d_add/bias"]
-    ax = axes_named(afig, "activations")
-    labels = ylabels(ax)
-    assert labels[:2] == ["in_a", "in_b"] and set(labels[2:]) == {"qa", "qb", "cat", "add", "d_cat", "d_add", "sum"}
-    assert median_x(ax, "in_b") == pytest.approx(np.log2(np.median(np.abs(xs[1]))))
-    boxes = precision_boxes(ax)
-    assert boxes["add"] == quantizer_box(proxy.get_layer("add_q"))
-    assert boxes["qa"] == quantizer_box(proxy.get_layer("qa"))
-    assert "cat" not in boxes  # a P-layer has no quantizer of its own
-    with pytest.raises(ValueError, match=r"2 input\(s\).*\(None, 4\).*1 array"):
-        numerical(model=model, X=xs[0])
-
-
-def test_nested_model(nested_setup):
-    from hgq.profiling import numerical
-
-    model, x, proxy = nested_setup
-    wfig, afig = numerical(model=model, hls_model=proxy, X=x, plot="histogram")
-    assert ylabels(axes_named(wfig, "weights")) == ["d0/kernel", "d0/bias", "in_dense/kernel", "in_dense/bias",
-                                                    "head/kernel", "head/bias"]
-    assert set(precision_boxes(axes_named(wfig, "weights"))) == set(ylabels(axes_named(wfig, "weights")))
-    assert "in_dense/kernel" in ylabels(axes_named(wfig, "bits"))
-    ax = axes_named(afig, "activations")
-    labels = ylabels(ax)
-    assert "block" not in labels and {"in_act", "in_dense", "in_lin", "res"} <= set(labels)
-    assert precision_boxes(ax)["in_dense"] == quantizer_box(proxy.get_layer("in_dense_q"))
-
-
-def test_raw_keras_model():
-    import keras
-
-    from hgq.profiling import numerical
-
-    keras.utils.set_random_seed(4)
-    inp = keras.Input((3,), name="x")
-    h = keras.layers.Dense(4, activation="relu", name="d1")(inp)
-    model = keras.Model(inp, keras.layers.Dense(2, name="d2")(h))
-    x = np.random.default_rng(4).normal(size=(64, 3)).astype("float32")
-    wfig, afig = numerical(model=model, X=x, plot="violinplot")
-    assert len(wfig.axes) == 1  # no bit-width panel without H-layers
-    ax = axes_named(wfig, "weights")
-    assert ylabels(ax) == ["d1/kernel", "d2/kernel"]  # the zero-initialized biases are left out
-    kernel = nonzero_abs(model.get_layer("d1").kernel)
-    assert median_x(ax, "d1/kernel") == pytest.approx(np.log2(np.median(kernel)))
-    assert ylabels(axes_named(afig, "activations")) == ["x", "d1", "d2"]
-    assert precision_boxes(ax) == {}
-
-
 # -- errors -----------------------------------------------------------------------------------------------------
 
 def test_errors(mlp_setup):
@@ -476,23 +295,3 @@ def test_modelgraph_without_keras_model_is_traced(mlp_setup, monkeypatch):
     # the traced output of the last quantizer equals the proxy's output
     y = proxy.predict(x[:32], verbose=0)
     assert median_x(ax, "out_q") == pytest.approx(np.log2(np.median(nonzero_abs(y))))
-
-
-@pytest.mark.parametrize("plot", STYLES)
-@pytest.mark.parametrize("values", [[3.0], [1.0, 1.0, 1.0], [1.0, 1.001, 1.002], [2.0**-20, 1.0, 2.0**20]])
-def test_renderers_on_degenerate_rows(plot, values):
-    """One value, equal values, a tiny or a huge spread: each style draws the row within its band."""
-    from matplotlib.figure import Figure
-
-    from hgq.profiling import plots
-
-    ax = Figure().subplots()
-    plots.RENDERERS[plot](ax, 2, np.asarray(values), np.log2, "row", "tab:blue")
-    artists = [a for a in ax.get_children() if (a.get_gid() or "").endswith(":row")]
-    assert artists
-    ax.relim()
-    ax.autoscale_view()
-    (y0, y1) = sorted(ax.get_ylim())
-    assert 2 - 0.5 <= y0 and y1 <= 2 + 0.5
-    if plot != "histogram":
-        assert median_x(ax, "row") == pytest.approx(np.log2(np.median(values)))

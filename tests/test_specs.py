@@ -7,7 +7,7 @@ import pytest
 
 import hgq
 import hgq.layers
-from hgq.layers import HConv2D, HDense, HDenseBatchNorm, HQuantize
+from hgq.layers import HConv2D, HDenseBatchNorm, HQuantize
 from hgq.profiling import profile
 from hgq.proxy import FixedPointQuantizer, UnaryLUT
 from hgq.proxy.convert import PROXY_DTYPE

@@ -80,23 +80,15 @@ def test_custom_function_errors():
         hgq.to_proxy_model(model, unary_lut_max_table_size=4)
 
 
-def test_unary_lut_layer_semantics_and_round_trip(tmp_path):
-    kif_in = (1, 1, 2)  # fixed<1,1,2>: 16 values in [-2, 1.75]
+def test_unary_lut_indexes_by_twos_complement_bits():
+    """(Config and .keras file round trips: ``test_layers.TestUnaryLUT``.)"""
     inp = keras.Input((3,), dtype="float64")
-    lut = UnaryLUT(table_size=16, kif_in=kif_in, kif_out=(0, 5, 0), name="lut")
+    lut = UnaryLUT(table_size=16, kif_in=(1, 1, 2), kif_out=(0, 5, 0), name="lut")  # fixed<1,1,2>: [-2, 1.75]
     m = keras.Model(inp, lut(inp))
     lut.set_weights([np.arange(16.0)])
     v = np.array([[0.0, 0.25, 1.75], [-2.0, -0.25, -1.0]])
     expected = np.array([[0, 1, 7], [8, 15, 12]], dtype=np.float64)  # two's complement raw bits
     assert np.array_equal(m.predict(v, verbose=0), expected)
-
-    clone = UnaryLUT.from_config(lut.get_config())
-    assert (clone.kif_in, clone.kif_out, clone.table_size) == (kif_in, (0, 5, 0), 16)
-    path = tmp_path / "m.keras"
-    m.save(path)
-    loaded = keras.models.load_model(path)
-    assert np.array_equal(loaded.predict(v, verbose=0), expected)
-    assert loaded.get_layer("lut").get_config()["kif_out"] == [0, 5, 0]
 
 
 def test_h_model_with_custom_activation_round_trips(tmp_path):

@@ -37,8 +37,8 @@ def trace_minmax(model, data, batch_size=1024, cover_factor=1.0, verbose=False):
         raise ValueError(f"trace_minmax: cover_factor must be positive, got {cover_factor!r}")
     if int(batch_size) < 1:
         raise ValueError(f"trace_minmax: batch_size must be a positive integer, got {batch_size!r}")
-    arrays = check_values(model, input_arrays(model, data, "trace_minmax"), "trace_minmax")
     require_specs(model, "trace_minmax")
+    arrays = check_values(model, input_arrays(model, data, "trace_minmax"), "trace_minmax")
     quantizers = all_quantizers(model)
     n = len(arrays[0])
     reset_minmax(model)

@@ -25,6 +25,21 @@ def _shared_error(layer, what, model=None):
                             "call would need its own hardware and its own ranges): use one layer per call")
 
 
+def require_graph_model(model, who):
+    """Refuse a subclassed ``keras.Model`` (nested ones included), naming it and saying how to rebuild it: its
+    layers are connected by its own Python ``call``, which hgq cannot follow (BOPs, calibration, export, profiling
+    and pruning all walk the model's graph)."""
+    if not isinstance(model, keras.Model):
+        raise ValueError(f"{who}: expected a keras.Model, got {type(model).__name__}")
+    if not (isinstance(model, keras.Sequential) or hasattr(model, "_nodes_by_depth")):
+        raise ValueError(f"{who}: model {model.name!r} is a subclassed keras.Model ({type(model).__name__}), whose "
+                         "graph is its own call method; build it from the same layers with the functional API "
+                         "(x = keras.Input(shape); y = layer(x) ...; keras.Model(x, y)) or as a keras.Sequential")
+    for layer in model.layers:
+        if isinstance(layer, keras.Model):
+            require_graph_model(layer, who)
+
+
 def producer_of(tensor):
     """The layer that produced a symbolic ``keras.KerasTensor`` (``None`` for an eager tensor or an input)."""
     history = getattr(tensor, "_keras_history", None)

@@ -5,8 +5,8 @@ import numpy as np
 
 from ..graph import layers_of_type
 from ..layers.base import HLayer
-from ..layers.kernel import QuantizedKernelMixin
 from ..quantizer.types import as_numpy
+from .kernel import kernel_views
 
 
 def width_stats(bits):
@@ -19,14 +19,15 @@ def width_stats(bits):
 
 def layer_bit_widths(layer, missing_ok=False):
     """Total bit width of each element of an H-layer's quantized tensors, as flat float64 arrays:
-    ``{"kernel": per weight (kernel layers only), "output": per output element}``.
+    ``{"kernel": per weight (layers with a kernel), "output": per output element}``.
 
     Output widths come from the recorded ranges: a layer never calibrated or trained raises ``ValueError``, or
     with ``missing_ok`` has no ``"output"`` entry.
     """
     widths = {}
-    if isinstance(layer, QuantizedKernelMixin):
-        widths["kernel"] = as_numpy(layer.weight_bits()).ravel()
+    views = kernel_views(layer)
+    for view in views:  # one kernel: "kernel"; several (attention): "<projection>/kernel"
+        widths["kernel" if len(views) == 1 else f"{view.name}/kernel"] = view.weight_bits().ravel()
     try:
         widths["output"] = as_numpy(layer.output_bits()).ravel()
     except ValueError:

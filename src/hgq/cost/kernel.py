@@ -56,7 +56,7 @@ class KernelView:
 
     def sizes(self):
         """``(kernel size, bias size)``: the number of weights and of biases (0 without a bias)."""
-        bias = self.layer.bias if self.layer.use_bias else None
+        bias = self.layer.bias
         return int(np.prod(self.variable.shape)), 0 if bias is None else int(np.prod(bias.shape))
 
     def fan_in(self, w_bits):
@@ -83,7 +83,7 @@ class HKernelView(KernelView):
         layer = self.layer
         kernel, bias, _ = layer.exported_kernel_and_bias()
         if bias is None:
-            zero = np.zeros(kernel.shape[-1])
+            zero = np.zeros(1)
             return kernel, zero, (zero, zero, zero)
         quantized = layer.quantized_bias()
         b_kif = fxp.kif_from_range(quantized, quantized, ops.cast(layer.bias_fractional_bits(), quantized.dtype))
@@ -101,7 +101,7 @@ class PlainKernelView(KernelView):
 
     def weights(self):
         kernel = as_numpy(self.variable)
-        bias = as_numpy(self.layer.bias) if self.layer.use_bias else np.zeros(kernel.shape[-1])
+        bias = np.zeros(1) if self.layer.bias is None else as_numpy(self.layer.bias)
         return kernel, bias, minimal_kif(bias)
 
 

@@ -7,6 +7,7 @@ from .. import graph
 from ..quantizer import Quantizer
 from ..quantizer import config as qconfig
 from ..quantizer import fixed_point as fxp
+from ..quantizer.quantizer import ExactDType
 
 
 class ReadsInputTypes:
@@ -22,7 +23,9 @@ class ReadsInputTypes:
         layers = self.input_layers()
         if not layers:
             raise ValueError(f"{type(self).__name__} {self.name!r} has not been connected in a functional or "
-                             "Sequential model, so the bit widths of its input are unknown")
+                             "Sequential model, so the bit widths of its input are unknown (a subclassed model's "
+                             "call method is no graph hgq can read): build the model with the functional API or as "
+                             "a keras.Sequential")
         for producer in layers:
             if not isinstance(producer, QuantizedOutput):
                 raise ValueError(f"{type(self).__name__} {self.name!r} receives an unquantized input from "
@@ -56,9 +59,9 @@ class BetaWeight(keras.layers.Layer):
         self.built = True
 
 
-class HLayer(ReadsInputTypes, QuantizedOutput, keras.layers.Layer):
+class HLayer(ExactDType, ReadsInputTypes, QuantizedOutput, keras.layers.Layer):
     """Base of the H-layers: owns the output quantizer ``paq`` and ``beta``, and adds ``beta * BOPs``
-    to the model loss while training.
+    to the model loss while training. Computes in float32 or float64 under any dtype policy (``ExactDType``).
 
     Subclasses call ``self.paq`` on their output and implement ``compute_bops`` when they multiply.
     """

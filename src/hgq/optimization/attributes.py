@@ -1,13 +1,17 @@
 """What the optimization needs to know of each layer: its shapes, the structure to optimize, its hls4ml settings,
-and for hgq's H-layers their bit widths (through ``hgq.cost``)."""
+and, from the cost model (``hgq.cost``), its multiplications and for hgq's H-layers their bit widths. A layer is
+optimizable when its spec gives it a kernel (``hgq.cost.kernel_views``)."""
 
 import numpy as np
 from hls4ml.backends.fpga.fpga_backend import FPGABackend
 from hls4ml.model.types import FixedPrecisionType, IntegerPrecisionType
 
 from .. import graph
+from ..cost import kernel_views, weight_bops
 from ..layers.kernel import QuantizedKernelMixin
-from .config import SUPPORTED_LAYERS, SUPPORTED_STRUCTURES
+from ..quantizer.types import as_numpy
+from ..specs import find_spec
+from .config import SUPPORTED_STRUCTURES
 
 
 class hls4mlAttributes:  # hls4ml's name
@@ -72,9 +76,10 @@ class LayerAttributes:
         input_shape, output_shape: shapes without the batch axis.
         optimizable: whether it is optimized (set by the loop from the objective).
         optimization_attributes: an ``OptimizationAttributes``.
-        args: anything else: ``'hls4ml_attributes'`` (an ``hls4mlAttributes``) and, for H-layers,
-            ``'weight_bits'``, ``'input_bits'`` and ``'weight_bops'`` (NumPy arrays; see
-            ``get_attributes_from_keras_model``).
+        args: anything else: for a layer with a kernel ``'multiplications'`` (``(n_in, n_out)``),
+            ``'output_positions'``, ``'macs'`` and ``'pruning_structures'`` (see ``kernel_args``);
+            ``'hls4ml_attributes'`` (an ``hls4mlAttributes``); for H-layers ``'weight_bits'``, ``'input_bits'`` and
+            ``'weight_bops'`` (NumPy arrays; see ``hgq_bit_attributes``).
     """
 
     def __init__(self, name, layer_type, inbound_layers, weight_shape, input_shape, output_shape, optimizable,
@@ -92,15 +97,33 @@ class LayerAttributes:
                 f"output_shape: {self.output_shape}, optimizable: {self.optimizable}, args: {sorted(self.args)}")
 
 
+def kernel_of(layer):
+    """The kernel (``hgq.cost.KernelView``) of ``layer`` as its spec gives it, ``None`` for a layer that does not
+    multiply; a layer of several kernels is refused by name."""
+    views = kernel_views(layer)
+    if len(views) > 1:
+        raise ValueError(f"layer {layer.name!r} ({type(layer).__name__}) has {len(views)} kernels; the optimization "
+                         "prunes layers of one kernel")
+    return views[0] if views else None
+
+
+def kernel_args(layer):
+    """What the objectives read of a layer's kernel, from the cost model: ``'multiplications'`` (hls4ml's
+    ``(n_in, n_out)``, ``KernelView.multiplications``), ``'output_positions'``, ``'macs'`` (multiplications of one
+    inference) and the spec's ``'pruning_structures'``; ``{}`` for a layer without a kernel."""
+    view = kernel_of(layer)
+    if view is None:
+        return {}
+    return {"multiplications": view.multiplications(), "output_positions": view.output_positions(),
+            "macs": view.macs(), "pruning_structures": tuple(find_spec(layer).pruning_structures)}
+
+
 def hgq_bit_attributes(layer):
     """For an H kernel layer: ``{'weight_bits', 'input_bits', 'weight_bops'}`` (NumPy; ``weight_bops`` shaped like
     the kernel, from ``hgq.cost.weight_bops``), or ``{}`` for other layers or while the input widths are unknown
     (a layer whose input is not quantized)."""
     if not isinstance(layer, QuantizedKernelMixin):
         return {}
-    from ..cost import weight_bops
-    from ..cost.types import as_numpy
-
     try:
         in_bits = as_numpy(layer.input_bits())
     except ValueError:  # no quantized input: BOPs unknown, the layer is simply not BOPs-optimizable
@@ -110,23 +133,24 @@ def hgq_bit_attributes(layer):
 
 
 def get_attributes_from_keras_model(model):
-    """``{layer name: LayerAttributes}`` of every layer of a Keras model (input layers left out). hls4ml settings
-    come later (``get_attributes_from_keras_model_and_hls4ml_config``); the structure comes from the objective.
+    """``{layer path: LayerAttributes}`` of every layer of a Keras model (input layers left out; layers of nested
+    models under ``outer/inner`` paths, ``hgq.graph.flat_layers``). hls4ml settings come later
+    (``get_attributes_from_keras_model_and_hls4ml_config``); the structure comes from the objective.
 
-    ``weight_shape`` is the kernel's shape for supported layers (``SUPPORTED_LAYERS``) and ``()`` for the others
-    (hls4ml took any layer's first weight; an H-layer's first weight may be a quantizer's bit widths). For H
-    kernel layers ``args`` holds the bit widths read through ``hgq.cost`` at this moment (widths change while
-    training: call again to refresh them).
+    ``weight_shape`` is the shape of the kernel that the layer's spec gives (``()`` for a layer without one: hls4ml
+    took any layer's first weight; an H-layer's first weight may be a quantizer's bit widths), and ``args`` holds
+    its ``kernel_args``. For H kernel layers ``args`` also holds the bit widths read through ``hgq.cost`` at this
+    moment (widths change while training: call again to refresh them).
     """
     attributes = {}
-    for name, layer in graph.flat_layers(model):
-        kernel = getattr(layer, "kernel", None) if isinstance(layer, SUPPORTED_LAYERS) else None
-        weight_shape = tuple(kernel.shape) if kernel is not None else ()
+    for path, layer in graph.flat_layers(model):
+        view = kernel_of(layer)
+        weight_shape = tuple(view.variable.shape) if view is not None else ()
         in_shapes, out_shapes = graph.input_shapes(layer), graph.output_shapes(layer)
-        attributes[name] = LayerAttributes(
-            name, type(layer), [producer.name for producer in graph.input_layers(layer)], tuple(weight_shape),
+        attributes[path] = LayerAttributes(
+            path, type(layer), [producer.name for producer in graph.input_layers(layer)], weight_shape,
             tuple(in_shapes[0][1:]) if in_shapes else (), tuple(out_shapes[0][1:]) if out_shapes else (),
-            False, OptimizationAttributes(), hgq_bit_attributes(layer))
+            False, OptimizationAttributes(), {**kernel_args(layer), **hgq_bit_attributes(layer)})
     return attributes
 
 
@@ -153,14 +177,11 @@ def _check_config(config):
         raise ValueError(f"hls4ml config lacks {', '.join(missing)}; {hint}")
 
 
-def _mult_size(attrs):
-    """``(n_in, n_out)`` of a layer's matrix multiplication (convolutions: window × input channels)."""
-    return int(np.prod(attrs.weight_shape[:-1])), int(attrs.weight_shape[-1])
-
-
 def get_attributes_from_keras_model_and_hls4ml_config(model, config):
-    """``get_attributes_from_keras_model`` plus, for each supported layer, ``args['hls4ml_attributes']``: reuse
-    factor, strategy, parallelization factor and precisions from an hls4ml config (``granularity='name'``).
+    """``get_attributes_from_keras_model`` plus, for each layer with a kernel, ``args['hls4ml_attributes']``: reuse
+    factor, strategy, parallelization factor and precisions from an hls4ml config (``granularity='name'``; a layer
+    of a nested model is looked up by its path, then by its name), and the multiplication size ``(n_in, n_out)``
+    of the cost model (``args['multiplications']``).
 
     A layer precision ``'auto'`` falls back to ``Model.Precision``; for H-layers the weight precision is the
     widest weight's width instead (what the exported proxy model gives hls4ml). hls4ml cannot read an H-model
@@ -178,15 +199,15 @@ def get_attributes_from_keras_model_and_hls4ml_config(model, config):
     default = _precision(default, "Model", "default", None)
     layer_cfgs = config.get("LayerName", {})
     for name, attrs in attributes.items():
-        if not issubclass(attrs.layer_type, SUPPORTED_LAYERS) or not attrs.weight_shape:
+        if "multiplications" not in attrs.args:
             continue
-        cfg = layer_cfgs.get(name, {})
+        cfg = layer_cfgs.get(name, layer_cfgs.get(name.rsplit("/", 1)[-1], {}))
         precision = cfg.get("Precision", {})
         precision = precision if isinstance(precision, dict) else {"weight": precision, "result": precision}
         weight_default = default
         if "weight_bits" in attrs.args:
             weight_default = FixedPrecisionType(width=max(int(np.max(attrs.args["weight_bits"])), 1), integer=1)
-        n_in, n_out = _mult_size(attrs)
+        n_in, n_out = attrs.args["multiplications"]
         attrs.update_args({"hls4ml_attributes": hls4mlAttributes(
             n_in, n_out, config["IOType"], cfg.get("Strategy", model_cfg["Strategy"]),
             _precision(precision.get("weight", "auto"), name, "weight", weight_default),

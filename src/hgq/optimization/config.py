@@ -1,4 +1,5 @@
-"""The structures that pruning and weight sharing act on, and the layer types they apply to.
+"""The structures that pruning and weight sharing act on. Which of them a layer supports is its spec's
+``pruning_structures`` (``hgq.specs``): Dense kernels all four, convolutions all but ``BLOCK``.
 
 1. ``UNSTRUCTURED``: single weights (pruning only).
 2. ``STRUCTURED``: whole neurons of a Dense layer (kernel columns) or filters of a convolution
@@ -12,16 +13,9 @@
 
 from enum import Enum
 
-import keras
-
 
 class SUPPORTED_STRUCTURES(Enum):  # hls4ml's name
     UNSTRUCTURED = "unstructured"
     STRUCTURED = "structured"
     PATTERN = "pattern"
     BLOCK = "block"
-
-
-#: Layer types that can be optimized. hgq's H-layers (HDense, HConv1D, HConv2D and their batch-norm fused versions)
-#: subclass these, so ``isinstance`` covers them.
-SUPPORTED_LAYERS = (keras.layers.Dense, keras.layers.Conv1D, keras.layers.Conv2D)

@@ -192,14 +192,15 @@ def collect(model=None, hls_model=None, X=None):
     if model is None and hls_model is None:
         raise ValueError("numerical: nothing to profile; give model (a Keras or H-model) and/or hls_model "
                          "(a proxy model or an hls4ml ModelGraph), and X to profile the activations")
-    if model is not None and not isinstance(model, keras.Model):
-        raise ValueError(f"numerical: model must be a keras.Model, got {type(model).__name__}")
-    graph = None
+    if model is not None:
+        graph.require_graph_model(model, "numerical")
+    modelgraph = None
     if hls_model is not None:
         if isinstance(hls_model, keras.Model):
+            graph.require_graph_model(hls_model, "numerical")
             _check_proxy(hls_model)
         elif is_modelgraph(hls_model):
-            graph = hls_model
+            modelgraph = hls_model
         else:
             raise ValueError(f"numerical: hls_model must be a proxy model (hgq.to_proxy_model) or an hls4ml "
                              f"ModelGraph, got {type(hls_model).__module__}.{type(hls_model).__name__}")
@@ -207,9 +208,9 @@ def collect(model=None, hls_model=None, X=None):
         weights = weight_rows(model)
         activations = activation_rows(model, X) if X is not None else None
         bits = bit_width_rows(model) if model_kind(model) == H_MODEL else None
-    elif graph is not None:
-        weights = modelgraph_weight_rows(graph)
-        activations = modelgraph_activation_rows(graph, X) if X is not None else None
+    elif modelgraph is not None:
+        weights = modelgraph_weight_rows(modelgraph)
+        activations = modelgraph_activation_rows(modelgraph, X) if X is not None else None
         bits = None
     else:
         weights = weight_rows(hls_model)
@@ -218,5 +219,5 @@ def collect(model=None, hls_model=None, X=None):
     profile = Profile(weights, activations, bits)
     if hls_model is not None:  # grey boxes
         profile.weight_ranges, profile.activation_ranges = (
-            modelgraph_ranges(graph) if graph is not None else proxy_ranges(hls_model))
+            modelgraph_ranges(modelgraph) if modelgraph is not None else proxy_ranges(hls_model))
     return profile

@@ -12,6 +12,7 @@ import numpy as np
 from .. import graph
 from ..cost.kernel import kernel_views
 from ..quantizer.fixed_point_quantizer import FixedPointQuantizer
+from ..specs.registry import spec_of
 from .hls_handlers import register_hls4ml_handlers
 
 #: hls4ml strategies we export to (lower-case names; hls4ml also reads them so).
@@ -50,8 +51,15 @@ def check_strategy(proxy, strategy="latency", reuse_factor=1, io_type="io_parall
         except ImportError:
             raise ValueError("strategy distributed_arithmetic needs da4ml: pip install 'da4ml>=0.5.2,<0.6' "
                              "(or the 'da' extra of hgq-keras)") from None
-    for _, layer in graph.flat_layers(proxy) if name == "resource" else ():
-        for view in kernel_views(layer):
+    for _, layer in graph.flat_layers(proxy):
+        spec = spec_of(layer, "convert_to_hls4ml")
+        refusal = spec.hls4ml_refusal(layer)
+        if refusal is not None:
+            raise ValueError(f"hls4ml cannot build layer {layer.name!r} ({type(layer).__name__}): {refusal}")
+        if io_type == "io_stream" and not spec.io_stream:
+            raise ValueError(f"hls4ml has no io_stream implementation of layer {layer.name!r} "
+                             f"({type(layer).__name__}); use io_type='io_parallel'")
+        for view in kernel_views(layer) if name == "resource" else ():
             valid = valid_reuse_factors(*view.multiplications())
             if reuse_factor not in valid:
                 raise ValueError(f"reuse factor {reuse_factor} does not fit layer {layer.name!r} "

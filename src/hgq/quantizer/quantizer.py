@@ -42,8 +42,44 @@ def _clip_round_ste(f, lo, hi):
     return clip_round(ops.cast(f, f.dtype))  # cast: a variable is read into a tensor first
 
 
+#: The dtypes an hgq layer computes in: those that hold its fixed-point values exactly. bfloat16 (8 significant bits)
+#: and float16 (11) do not (docs/quantizer.md, "Mixed precision").
+EXACT_DTYPES = ("float32", "float64")
+
+
+def exact_dtype(dtype=None):
+    """The ``dtype`` an hgq layer passes on to Keras: ``dtype`` when given; else the global dtype policy where it
+    computes in float32 or float64 (``None``), else that policy's variable dtype where it is one of them
+    (``mixed_bfloat16``, ``mixed_float16``: float32), else float32."""
+    if dtype is not None:
+        return dtype
+    policy = keras.config.dtype_policy()
+    if policy.compute_dtype in EXACT_DTYPES:
+        return None
+    return policy.variable_dtype if policy.variable_dtype in EXACT_DTYPES else "float32"
+
+
+class ExactDType:
+    """Mixin of every hgq layer (H-layers, P-layers, ``Signature``, ``Quantizer``): it computes in float32 or
+    float64, whatever the global dtype policy. Without ``dtype=`` it takes ``exact_dtype()``: under a mixed-precision
+    policy the hgq layers of a model compute in float32 while its other Keras layers follow the policy (Keras casts
+    the tensors between them). A ``dtype=`` that computes in a 16-bit float or mixes precisions raises
+    ``ValueError``."""
+
+    def __init__(self, *args, dtype=None, **kwargs):
+        super().__init__(*args, dtype=exact_dtype(dtype), **kwargs)
+        if self.compute_dtype not in EXACT_DTYPES or self.variable_dtype != self.compute_dtype:
+            raise ValueError(
+                f"{type(self).__name__} {self.name!r}: dtype={self.dtype_policy.name!r} computes in "
+                f"{self.compute_dtype}, which cannot hold fixed-point values exactly (bfloat16 has 8 significant "
+                "bits, float16 11), so the layer would differ from its proxy and from the firmware. Pass "
+                "dtype='float32' (or 'float64'), or no dtype: under a mixed-precision policy such as "
+                "keras.config.set_dtype_policy('mixed_bfloat16') every hgq layer computes in float32 and the "
+                "other layers follow the policy")
+
+
 @keras.saving.register_keras_serializable(package="hgq")
-class Quantizer(keras.layers.Layer):
+class Quantizer(ExactDType, keras.layers.Layer):
     """Fixed-point quantizer with one trainable fractional bit width per element.
 
     In the forward pass ``x_q = R(x * 2**f') / 2**f'`` with ``f' = round(clip(f, *bw_clip))`` when

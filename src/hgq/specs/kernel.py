@@ -1,7 +1,6 @@
-"""Specs of the layers that multiply by a kernel: plain Keras ``Dense``, ``Conv1D`` and ``Conv2D`` (as proxy and float
-models hold them) and their H-layers (``HDense``, ``HConv1D``, ``HConv2D`` and the batch-norm fused versions)."""
-
-import functools
+"""Specs of the layers that multiply by a kernel: plain Keras ``Dense``, ``Conv1D``, ``Conv2D`` and ``EinsumDense`` (as
+proxy and float models hold them) and their H-layers (``HDense``, ``HConv1D``, ``HConv2D``, ``HEinsumDense`` and the
+batch-norm fused versions)."""
 
 import keras
 import numpy as np
@@ -9,7 +8,8 @@ import numpy as np
 from .. import graph
 from ..cost.kernel import HKernelView, PlainKernelView
 from ..cost.layer import accumulator_bits, kernel_costs
-from ..layers import HConv1D, HConv2D, HDense
+from ..layers import HConv1D, HConv2D, HDense, HEinsumDense
+from ..layers.einsum_geometry import EinsumGeometry
 from ..layers.geometry import ConvGeometry, DenseGeometry
 from ..layers.kernel import check_activation
 from ..proxy.convert import PROXY_DTYPE, quantize_output
@@ -72,12 +72,28 @@ class ConvSpec(DenseSpec):
         return ConvGeometry(graph.input_shapes(layer)[0][1:], layer.kernel_size, layer.strides, layer.padding)
 
 
+@register(keras.layers.EinsumDense)
+class EinsumDenseSpec(DenseSpec):
+    """``keras.layers.EinsumDense``, any equation: hls4ml builds it with ``io_parallel`` only, and refuses equations
+    that sum a letter of one operand only (a direct sum)."""
+
+    output_units_key = None
+    pruning_structures = ("unstructured",)
+    io_stream = False
+
+    def geometry(self, layer):
+        return EinsumGeometry(layer.equation, graph.input_shapes(layer)[0][1:], layer.kernel.shape)
+
+    def hls4ml_refusal(self, layer):
+        sums = self.geometry(layer).direct_sums
+        return f"its equation {layer.equation!r} sums {', '.join(sums)} in one operand only" if sums else None
+
+
 class HKernelSpecMixin:
     """What H kernel layers add to their plain layer's spec: quantized weights, their own output types, export."""
 
-    #: The plain Keras layer of the proxy: ``plain_layer(layer)`` is a partial taking ``activation``, ``use_bias``,
-    #: ``name`` and ``dtype``.
-    def plain_layer(self, layer):
+    def plain_layer(self, layer, activation, use_bias):
+        """The plain Keras layer of the proxy (same geometry, float64, named like ``layer``)."""
         raise NotImplementedError
 
     def kernels(self, layer):
@@ -102,8 +118,7 @@ class HKernelSpecMixin:
         self.check_accumulator(layer, ctx)
         kernel, bias, rounding = layer.exported_kernel_and_bias()
         activation = check_activation(layer.name, layer.activation)
-        plain = self.plain_layer(layer)(activation=None if activation == "linear" else activation,
-                                        use_bias=bias is not None, name=layer.name, dtype=PROXY_DTYPE)
+        plain = self.plain_layer(layer, None if activation == "linear" else activation, bias is not None)
         y = plain(x)
         plain.set_weights([kernel] if bias is None else [kernel, bias])
         return quantize_output(layer, y, ctx, rounding, overrides=self.hls_overrides(layer))
@@ -115,16 +130,27 @@ class HKernelSpecMixin:
 
 @register(HDense)
 class HDenseSpec(HKernelSpecMixin, DenseSpec):
-    def plain_layer(self, layer):
-        return functools.partial(keras.layers.Dense, layer.units)
+    def plain_layer(self, layer, activation, use_bias):
+        return keras.layers.Dense(layer.units, activation=activation, use_bias=use_bias, name=layer.name,
+                                  dtype=PROXY_DTYPE)
+
+
+@register(HEinsumDense)
+class HEinsumDenseSpec(HKernelSpecMixin, EinsumDenseSpec):
+    def plain_layer(self, layer, activation, use_bias):
+        # the equation with any ellipsis spelled out: Keras' EinsumDense infers wrong shapes for one (Keras 3.15)
+        g = self.geometry(layer)
+        return keras.layers.EinsumDense(f"{g.inp},{g.ker}->{g.out}", g.output_shape, activation=activation,
+                                        bias_axes=layer.bias_axes if use_bias else None, name=layer.name,
+                                        dtype=PROXY_DTYPE)
 
 
 @register(HConv1D, HConv2D)
 class HConvSpec(HKernelSpecMixin, ConvSpec):
-    def plain_layer(self, layer):
+    def plain_layer(self, layer, activation, use_bias):
         plain = keras.layers.Conv1D if isinstance(layer, HConv1D) else keras.layers.Conv2D
-        return functools.partial(plain, layer.filters, layer.kernel_size, strides=layer.strides,
-                                 padding=layer.padding)
+        return plain(layer.filters, layer.kernel_size, strides=layer.strides, padding=layer.padding,
+                     activation=activation, use_bias=use_bias, name=layer.name, dtype=PROXY_DTYPE)
 
     def hls_overrides(self, layer):
         # hls4ml reads the firmware parallelism of the convolution from its output quantizer

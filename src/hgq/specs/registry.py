@@ -44,7 +44,9 @@ def spec_of(layer, who):
 
 
 def require_specs(model, who):
-    """Refuse, by name, the first layer of ``model`` (nested models included) whose type has no spec."""
+    """Refuse, by name, a subclassed model (``hgq.graph.require_graph_model``) and the first layer of ``model``
+    (nested models included) whose type has no spec."""
+    graph.require_graph_model(model, who)
     for _, layer in graph.flat_layers(model):
         spec_of(layer, who)
 
@@ -67,6 +69,9 @@ class LayerSpec:
 
     #: Pruning structures the layer's kernels support (``hgq.optimization.config.SUPPORTED_STRUCTURES`` values).
     pruning_structures = ()
+
+    #: Whether hls4ml has an ``io_stream`` implementation of the layer.
+    io_stream = True
 
     def kernels(self, layer):
         """The layer's kernels (``hgq.cost.KernelView`` each); empty for a layer that does not multiply."""
@@ -93,6 +98,10 @@ class LayerSpec:
         ``inputs`` and return its output(s). ``ctx``: the export's options (``hgq.proxy.context.Context``)."""
         raise UnsupportedLayerError(f"{ctx.caller}: layer {layer.name!r} of type {type(layer).__name__} cannot be "
                                     "exported; build the model from hgq layers (HQuantize first)")
+
+    def hls4ml_refusal(self, layer):
+        """Why hls4ml cannot build this layer (a sentence naming what to change), or ``None`` when it can."""
+        return None
 
     def is_channelwise(self, layer):
         """Whether each output channel (last axis) is computed from the same input channel only, so that removing a

@@ -1,6 +1,7 @@
 """The optimization loop (hls4ml's ``optimize_model``, Keras 3): prune or share weight groups step by step,
 keeping the validation metric within ``rtol`` of the baseline."""
 
+import logging
 import time
 from dataclasses import dataclass
 
@@ -8,15 +9,20 @@ import keras
 import numpy as np
 from keras import ops
 
-from ..attributes import hgq_bit_attributes
+from ... import graph
+from ...specs import require_specs
+from ..attributes import hgq_bit_attributes, kernel_of
 from ..config import SUPPORTED_STRUCTURES
+from ..objectives import ObjectiveEstimator
 from ..scheduler import OptimizationScheduler
 from . import utils
 from .builder import build_optimizable_model, fresh, remove_custom_regularizers, require_tuner
-from .config import SUPPORTED_LAYERS, SUPPORTED_METRICS, TMP_DIRECTORY
+from .config import SUPPORTED_METRICS, TMP_DIRECTORY
 from .masking import compute_masks
-from .reduction import reduce_model, reducible_layers
+from .reduction import check_rebuildable, reduce_model, reducible_layers
 from .widths import hold_widths, release_widths
+
+log = logging.getLogger(__name__)
 
 default_regularization_range = np.logspace(-6, -2, num=16).tolist()
 
@@ -65,7 +71,15 @@ class MaskConstraint(keras.constraints.Constraint):
         return w * ops.cast(self.mask, w.dtype) + ops.cast(self.offset, w.dtype)
 
 
-def _check(model, model_attributes, scheduler, epochs, rewinding_epochs, ranking_metric, rtol, tuner):
+def _check(model, model_attributes, objective, scheduler, epochs, rewinding_epochs, ranking_metric, rtol, tuner):
+    """Refuse bad arguments up front; returns the objective's class."""
+    require_specs(model, "optimize_model")  # subclassed models and layer types without a spec, by name
+    objective = objective if isinstance(objective, type) else type(objective)
+    if not issubclass(objective, ObjectiveEstimator):
+        raise TypeError("objective must be a subclass of hgq.optimization.objectives.ObjectiveEstimator (e.g. "
+                        f"ParameterEstimator), got {objective.__name__}")
+    if objective.shrinks_model:
+        check_rebuildable(model, f"optimize_model ({objective.__name__})")
     if not isinstance(scheduler, OptimizationScheduler):
         raise TypeError("scheduler must be an instance of hgq.optimization.scheduler.OptimizationScheduler (e.g. "
                         f"PolynomialScheduler(5, final_sparsity=0.5)), got {scheduler!r}")
@@ -75,64 +89,58 @@ def _check(model, model_attributes, scheduler, epochs, rewinding_epochs, ranking
         raise ValueError(f"epochs ({epochs}) must exceed rewinding_epochs ({rewinding_epochs})")
     if ranking_metric not in SUPPORTED_METRICS:
         raise ValueError(f"unknown ranking_metric {ranking_metric!r}; supported: {SUPPORTED_METRICS}")
-    bad = utils.unsupported_layers(model)
-    if bad:
-        raise ValueError(f"unsupported layers with a kernel: {', '.join(bad)}; supported: "
-                         f"{', '.join(c.__name__ for c in SUPPORTED_LAYERS)} and hgq's H-layers")
-    missing = [layer.name for layer in utils.kernel_layers(model) if layer.name not in model_attributes]
+    missing = [path for path in utils.model_kernels(model) if path not in model_attributes]
     if missing:
         raise ValueError(f"model_attributes has no entry for {missing}: build them from this model")
     require_tuner(tuner)
+    return objective
 
 
 def _mark_optimizable(model, model_attributes, objective):
-    """Ask the objective which layers to optimize; structured pruning only where channels can be removed."""
+    """Ask the objective which layers with a kernel to optimize, in a structure that the layer's spec supports
+    (``args['pruning_structures']``); structured pruning only where channels can be removed."""
     reducible = reducible_layers(model)
-    for layer in model.layers:
-        attrs = model_attributes.get(layer.name)
+    for path, layer in graph.flat_layers(model):
+        attrs = model_attributes.get(path)
         if attrs is None:
             continue
-        if not isinstance(layer, SUPPORTED_LAYERS):
-            attrs.optimizable, attrs.optimization_attributes = False, None
+        attrs.optimizable, attrs.optimization_attributes = False, None
+        if kernel_of(layer) is None:
             continue
-        attrs.optimizable, attrs.optimization_attributes = objective.is_layer_optimizable(attrs)
-        opt = attrs.optimization_attributes
+        ok, opt = objective.is_layer_optimizable(attrs)
+        if opt is not None and opt.structure_type.value not in attrs.args.get("pruning_structures", ()):
+            log.warning("%s: layer %r (%s) does not support %s structures: not optimized", objective.__name__, path,
+                        type(layer).__name__, opt.structure_type.value)
+            ok, opt = False, None
+        attrs.optimizable, attrs.optimization_attributes = ok, opt
         if opt is not None and opt.structure_type == SUPPORTED_STRUCTURES.STRUCTURED and opt.pruning \
-                and layer.name not in reducible:
+                and path not in reducible:
             opt.pruning = False  # its outputs are labels or cannot be removed
             attrs.optimizable = bool(opt.weight_sharing)
 
 
 def _apply_masks(model, masks, offsets):
-    for layer in model.layers:
-        if layer.name in masks:
-            kernel = layer.kernel
+    for path, view in utils.model_kernels(model).items():
+        if path in masks:
+            kernel = view.variable
             inner = kernel.constraint.inner if isinstance(kernel.constraint, MaskConstraint) else kernel.constraint
-            kernel.constraint = MaskConstraint(masks[layer.name], offsets[layer.name], inner)
+            kernel.constraint = MaskConstraint(masks[path], offsets[path], inner)
             kernel.assign(kernel.constraint(kernel))
 
 
 def _remove_masks(model):
-    for layer in model.layers:
-        kernel = getattr(layer, "kernel", None)
-        if kernel is not None and isinstance(kernel.constraint, MaskConstraint):
-            kernel.constraint = kernel.constraint.inner
+    for view in utils.model_kernels(model).values():
+        if isinstance(view.variable.constraint, MaskConstraint):
+            view.variable.constraint = view.variable.constraint.inner
 
 
 def _refresh_bit_widths(model, model_attributes):
     """Re-read the bit widths (and per-weight BOPs) of H-layers whose attributes hold them: widths change while
     training, and a pruned weight then costs nothing."""
-    for layer in model.layers:
-        attrs = model_attributes.get(layer.name)
+    for path, layer in graph.flat_layers(model):
+        attrs = model_attributes.get(path)
         if attrs is not None and "weight_bops" in attrs.args:
             attrs.update_args(hgq_bit_attributes(layer))
-
-
-def _is_structured_objective(objective):
-    from ..objectives.gpu_objectives import GPUFLOPEstimator
-
-    cls = objective if isinstance(objective, type) else type(objective)
-    return issubclass(cls, GPUFLOPEstimator)
 
 
 def optimize_model(model, model_attributes, objective, scheduler, X_train, y_train, X_val, y_val, batch_size, epochs,
@@ -152,12 +160,19 @@ def optimize_model(model, model_attributes, objective, scheduler, X_train, y_tra
     search a regularization per layer (keras-tuner, extra ``hgq-keras[optimization]``), ``"Manual"`` uses
     ``regularization_range[0]``, ``None`` none. The input model is not modified.
 
+    The layers optimized are those whose spec gives them a kernel (``hgq.cost.kernel_views``), nested models
+    included (``model_attributes`` keyed by ``hgq.graph.flat_layers`` paths), in a structure that the spec
+    supports (``pruning_structures``). Refused by name, up front: subclassed models (no graph of layers; build them
+    as functional models), layer types without a spec (``hgq.specs.UnsupportedLayerError``), and nested models when
+    the objective removes neurons (``objective.shrinks_model``).
+
     Returns:
         A new model with the best accepted weights (masked weights exactly zero) and no pruning regularizers;
-        physically smaller for ``GPUFLOPEstimator``. Its ``optimization_history`` (``OptimizationHistory``)
-        lists the steps.
+        physically smaller when ``objective.shrinks_model`` (``GPUFLOPEstimator``). Its ``optimization_history``
+        (``OptimizationHistory``) lists the steps.
     """
-    _check(model, model_attributes, scheduler, epochs, rewinding_epochs, ranking_metric, rtol, tuner)
+    objective = _check(model, model_attributes, objective, scheduler, epochs, rewinding_epochs, ranking_metric,
+                       rtol, tuner)
     loss_fn = keras.losses.get(loss_fn) if isinstance(loss_fn, str) else loss_fn
     fit = dict(batch_size=batch_size, callbacks=callbacks, verbose=0)
     _mark_optimizable(model, model_attributes, objective)
@@ -188,7 +203,7 @@ def optimize_model(model, model_attributes, objective, scheduler, X_train, y_tra
         masks, offsets, kept, totals = compute_masks(work, model_attributes, target, objective, ranking_metric,
                                                      local, grads, hess, knapsack_solver, totals)
         _apply_masks(work, masks, offsets)
-        if getattr(objective, "depends_on_bit_widths", False):
+        if objective.depends_on_bit_widths:
             hold_widths(work, masks)
         compile_work()
         work.fit(X_train, y_train, epochs=epochs - rewinding_epochs, **fit)
@@ -216,7 +231,7 @@ def optimize_model(model, model_attributes, objective, scheduler, X_train, y_tra
     release_widths(work)
     _remove_masks(work)
     remove_custom_regularizers(work)
-    if _is_structured_objective(objective):
+    if objective.shrinks_model:
         work = reduce_model(work)
         compile_work()
         work.fit(X_train, y_train, epochs=int(1.5 * epochs), **fit)

@@ -6,21 +6,27 @@ import re
 import keras
 
 from .regularizers import DenseRegularizer, regularizer_for
+from .utils import model_kernels
 
 TUNERS = ("Bayesian", "Hyperband", "Manual", None)
 
 
 def require_tuner(tuner):
-    """Refuse an unknown tuner, and a search tuner when keras-tuner is missing; returns ``keras_tuner`` or None."""
+    """Refuse an unknown tuner, and a search tuner when keras-tuner (or, on TensorFlow, the tensorboard that
+    keras-tuner imports there) is missing; returns ``keras_tuner`` or None."""
     if tuner not in TUNERS:
         raise ValueError(f"unknown tuner {tuner!r}; choose one of {TUNERS}")
     if tuner in (None, "Manual"):
         return None
     try:
         import keras_tuner
+
+        if keras.backend.backend() == "tensorflow":
+            import tensorboard  # noqa: F401 (keras-tuner's trials import it on TensorFlow)
     except ImportError as err:
-        raise ImportError(f"tuner={tuner!r} needs keras-tuner: pip install 'hgq-keras[optimization]' (or pass "
-                          "tuner=None to skip the regularization search)") from err
+        raise ImportError(f"tuner={tuner!r} needs keras-tuner (and, on TensorFlow, tensorboard; {err.name} is "
+                          "missing): pip install 'hgq-keras[optimization]' (or pass tuner=None to skip the "
+                          "regularization search)") from err
     return keras_tuner
 
 
@@ -37,20 +43,19 @@ def copy_model(model):
 
 
 def add_regularizers(model, attributes, alphas):
-    """Put a group regularizer on each optimizable kernel (``alphas``: ``{layer name: strength}``)."""
-    for layer in model.layers:
-        attrs = attributes.get(layer.name)
-        if attrs is not None and attrs.optimizable and layer.name in alphas:
-            opt = attrs.optimization_attributes
-            layer.kernel.regularizer = regularizer_for(layer, opt, alphas[layer.name], alphas[layer.name])
+    """Put a group regularizer on each optimizable kernel (``alphas``: ``{layer path: strength}``)."""
+    for path, view in model_kernels(model).items():
+        attrs = attributes.get(path)
+        if attrs is not None and attrs.optimizable and path in alphas:
+            view.variable.regularizer = regularizer_for(attrs.optimization_attributes, alphas[path], alphas[path])
     return model
 
 
 def remove_custom_regularizers(model):
     """Remove the group regularizers that ``build_optimizable_model`` added (in place); returns ``model``."""
-    for layer in model.layers:
-        if isinstance(getattr(getattr(layer, "kernel", None), "regularizer", None), DenseRegularizer):
-            layer.kernel.regularizer = None
+    for view in model_kernels(model).values():
+        if isinstance(view.variable.regularizer, DenseRegularizer):
+            view.variable.regularizer = None
     return model
 
 

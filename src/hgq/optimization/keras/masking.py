@@ -2,6 +2,7 @@
 (a knapsack), and give each pruned group a zero (or, for weight sharing, its mean as an offset).
 
 Every structure is described by a *group map*: an integer array shaped like the kernel giving each weight's group.
+Layers are keyed by path (``hgq.graph.flat_layers``), so kernels of nested models are masked too.
 """
 
 import keras
@@ -9,7 +10,8 @@ import numpy as np
 
 from ..config import SUPPORTED_STRUCTURES
 from ..knapsack import solve_knapsack
-from .config import SUPPORTED_LAYERS, SUPPORTED_METRICS
+from .config import SUPPORTED_METRICS
+from .utils import model_kernels
 
 
 def group_map(kernel_shape, opt):
@@ -53,13 +55,13 @@ class _LayerGroups:
     """The weight groups of one layer: value (lower = pruned first), resources, and whether a pruned group is
     shared (set to its mean) rather than zeroed."""
 
-    def __init__(self, layer, attrs, objective, metric, gradients, hessians, normalize):
-        self.layer = layer
-        w = keras.ops.convert_to_numpy(layer.kernel)
+    def __init__(self, path, kernel, attrs, objective, metric, gradients, hessians, normalize):
+        self.path = path
+        w = keras.ops.convert_to_numpy(kernel)
         opt = attrs.optimization_attributes
         self.kernel, self.map = w, np.asarray(group_map(w.shape, opt))
         flat, n = self.map.ravel(), int(self.map.max()) + 1
-        value = _ranking(w, layer.name, metric, gradients, hessians).ravel()
+        value = _ranking(w, path, metric, gradients, hessians).ravel()
         count = np.bincount(flat, minlength=n)
         if metric == "l2":
             norm = np.sqrt(np.bincount(flat, np.square(value), n))
@@ -74,11 +76,8 @@ class _LayerGroups:
         self.sharing = var < norm
         self.values = np.minimum(norm, var)
         self.values[~np.isfinite(self.values)] = np.finfo(np.float64).max / (10 * n)
-        if hasattr(objective, "group_resources"):  # groups may differ in cost (e.g. BOPsEstimator)
-            self.resources = np.asarray(objective.group_resources(attrs, n), np.float64).reshape(-1, n)
-        else:  # an upstream-style objective: every group saves the same
-            savings = np.atleast_1d(np.asarray(objective.layer_savings(attrs), np.float64))
-            self.resources = np.repeat(savings[:, None], n, axis=1)
+        # groups may differ in cost (BOPsEstimator); the base class repeats layer_savings for every group
+        self.resources = np.asarray(objective.group_resources(attrs, n), np.float64).reshape(-1, n)
         self.total = np.atleast_1d(np.asarray(objective.layer_resources(attrs), np.float64))
 
     def mask_and_offset(self, keep):
@@ -96,7 +95,7 @@ def _select(groups, sparsity, knapsack_solver, totals):
     """Solve one knapsack over ``groups``; returns one boolean keep-array per layer."""
     values = np.concatenate([g.values for g in groups])
     weights = np.rint(np.concatenate([g.resources for g in groups], axis=1)).astype(np.int64)
-    total = np.sum([totals.get(g.layer.name, g.total) for g in groups], axis=0)
+    total = np.sum([totals.get(g.path, g.total) for g in groups], axis=0)
     capacity = np.floor((1 - sparsity) * total).astype(np.int64)
     _, selected = solve_knapsack(values, weights, capacity, implementation=knapsack_solver)
     keep = np.zeros(len(values), bool)
@@ -108,11 +107,11 @@ def get_model_masks(keras_model, model_attributes, sparsity, objective, metric="
                     hessians=None, knapsack_solver="CBC_MIP"):
     """Binary masks (1: the weight trains on; 0: frozen at its offset) and offsets of every optimizable layer, such
     that the kept groups use at most ``(1 - sparsity)`` of the resources (per layer when ``local``). The knapsack
-    weight of a group is ``objective.group_resources(attrs, n_groups)`` when the objective has it (groups of one
-    layer may then cost differently, e.g. ``BOPsEstimator``), else ``objective.layer_savings(attrs)``.
+    weight of a group is ``objective.group_resources(attrs, n_groups)`` (groups of one layer may cost differently,
+    e.g. ``BOPsEstimator``; the base class repeats ``layer_savings``).
 
     Returns:
-        ``(masks, offsets)``: dicts keyed by layer name, shaped like the kernels.
+        ``(masks, offsets)``: dicts keyed by layer path, shaped like the kernels.
     """
     masks, offsets, _, _ = compute_masks(keras_model, model_attributes, sparsity, objective, metric, local, gradients,
                                       hessians, knapsack_solver)
@@ -122,7 +121,7 @@ def get_model_masks(keras_model, model_attributes, sparsity, objective, metric="
 def compute_masks(keras_model, model_attributes, sparsity, objective, metric="l1", local=False, gradients=None,
                   hessians=None, knapsack_solver="CBC_MIP", totals=None):
     """``get_model_masks``, plus the fraction of the resources that the kept groups use, and each layer's
-    resources. ``totals``: ``{layer name: resources}`` the budget is relative to (default: the objective's
+    resources. ``totals``: ``{layer path: resources}`` the budget is relative to (default: the objective's
     ``layer_resources`` now)."""
     totals = totals or {}
     if metric not in SUPPORTED_METRICS:
@@ -132,20 +131,20 @@ def compute_masks(keras_model, model_attributes, sparsity, objective, metric="l1
     if metric == "saliency" and hessians is None:
         raise ValueError("the 'saliency' ranking needs the second derivatives of the loss w.r.t. the kernels")
     groups = []
-    for layer in keras_model.layers:
-        attrs = model_attributes.get(layer.name)
+    for path, view in model_kernels(keras_model).items():
+        attrs = model_attributes.get(path)
         opt = getattr(attrs, "optimization_attributes", None)
-        if isinstance(layer, SUPPORTED_LAYERS) and attrs is not None and attrs.optimizable and opt \
-                and (opt.pruning or opt.weight_sharing):
-            groups.append(_LayerGroups(layer, attrs, objective, metric, gradients, hessians, normalize=not local))
+        if attrs is not None and attrs.optimizable and opt and (opt.pruning or opt.weight_sharing):
+            groups.append(_LayerGroups(path, view.variable, attrs, objective, metric, gradients, hessians,
+                                       normalize=not local))
     if not groups:
         return {}, {}, 1.0, {}
     keeps = [k for g in groups for k in _select([g], sparsity, knapsack_solver, totals)] if local else \
         _select(groups, sparsity, knapsack_solver, totals)
     masks, offsets, kept = {}, {}, 0.0
     for g, keep in zip(groups, keeps):
-        masks[g.layer.name], offsets[g.layer.name] = g.mask_and_offset(keep)
+        masks[g.path], offsets[g.path] = g.mask_and_offset(keep)
         kept = kept + g.resources[:, keep].sum(axis=1)
-    layer_totals = {g.layer.name: totals.get(g.layer.name, g.total) for g in groups}
+    layer_totals = {g.path: totals.get(g.path, g.total) for g in groups}
     total = np.sum(list(layer_totals.values()), axis=0)
     return masks, offsets, float(np.max(np.where(total > 0, kept / np.maximum(total, 1e-300), 0))), layer_totals

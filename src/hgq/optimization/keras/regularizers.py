@@ -69,8 +69,8 @@ class DenseRegularizer(keras.regularizers.Regularizer):
 
 @keras.saving.register_keras_serializable(package="hgq.optimization")
 class Conv2DRegularizer(DenseRegularizer):
-    """``DenseRegularizer`` for convolution kernels (no ``block`` structures). Same arguments, without
-    ``block_shape``."""
+    """``DenseRegularizer`` refusing ``block`` structures (hls4ml's regularizer of convolution kernels; the loop
+    checks each layer's structures against its spec and uses ``DenseRegularizer``). Same arguments."""
 
     def __init__(self, alpha, beta=0, norm=1, structure_type=SUPPORTED_STRUCTURES.UNSTRUCTURED, pattern_offset=1,
                  consecutive_patterns=1, block_shape=(1, 1)):
@@ -79,9 +79,9 @@ class Conv2DRegularizer(DenseRegularizer):
             raise ValueError("Conv2DRegularizer: block structures are supported for rank-2 (Dense) kernels only")
 
 
-def regularizer_for(layer, opt, alpha, beta):
-    """The group regularizer of ``layer`` for its ``OptimizationAttributes`` ``opt``."""
-    cls = DenseRegularizer if isinstance(layer, keras.layers.Dense) else Conv2DRegularizer
-    return cls(alpha if opt.pruning else 0, beta if opt.weight_sharing else 0, norm=1,
-               structure_type=opt.structure_type, block_shape=opt.block_shape, pattern_offset=opt.pattern_offset,
-               consecutive_patterns=opt.consecutive_patterns)
+def regularizer_for(opt, alpha, beta):
+    """The group regularizer of a kernel for its ``OptimizationAttributes`` ``opt`` (a structure that its layer's
+    spec supports: ``pruning_structures``)."""
+    return DenseRegularizer(alpha if opt.pruning else 0, beta if opt.weight_sharing else 0, norm=1,
+                            structure_type=opt.structure_type, block_shape=opt.block_shape,
+                            pattern_offset=opt.pattern_offset, consecutive_patterns=opt.consecutive_patterns)

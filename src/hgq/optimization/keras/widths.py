@@ -22,6 +22,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from ... import graph
 from ...layers.base import HLayer
 from ...layers.kernel import QuantizedKernelMixin
 
@@ -84,12 +85,12 @@ def _cap(quantizer):
         fbits.constraint = CappedFractionalBits(ops.convert_to_numpy(fbits), fbits.constraint)
 
 
-def hold_widths(model, layer_names):
-    """Keep the width of every weight of the H kernel layers ``layer_names`` of ``model`` at most its present
-    width while training (see the module's docstring). Call after the masks are applied (a pruned weight is zero
-    and stays so); ``release_widths`` undoes it."""
-    for layer in model.layers:
-        if layer.name not in layer_names or not isinstance(layer, QuantizedKernelMixin):
+def hold_widths(model, layer_paths):
+    """Keep the width of every weight of the H kernel layers ``layer_paths`` of ``model`` (paths of
+    ``hgq.graph.flat_layers``) at most its present width while training (see the module's docstring). Call after
+    the masks are applied (a pruned weight is zero and stays so); ``release_widths`` undoes it."""
+    for path, layer in graph.flat_layers(model):
+        if path not in layer_paths or not isinstance(layer, QuantizedKernelMixin):
             continue
         kernel = layer.kernel
         inner = kernel.constraint
@@ -102,7 +103,7 @@ def hold_widths(model, layer_names):
 
 def release_widths(model):
     """Restore the constraints that ``hold_widths`` replaced."""
-    for layer in model.layers:
+    for _, layer in graph.flat_layers(model):
         if isinstance(layer, QuantizedKernelMixin):
             kernel = layer.kernel
             if isinstance(kernel.constraint, KernelRange):

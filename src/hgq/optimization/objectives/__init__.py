@@ -13,11 +13,14 @@ How the optimization loop uses an objective, per layer ``attrs`` (a ``LayerAttri
    ``BOPsEstimator`` gives each weight its own BOPs. Groups are in the loop's order: unstructured, the kernel
    flattened in C order; structured, the last kernel axis (neurons, filters); pattern, the groups of
    ``consecutive_patterns`` rows of the transposed kernel (see ``hgq.optimization.config``).
+
+What an objective declares about itself, the loop reads from class attributes of ``ObjectiveEstimator``:
+``depends_on_bit_widths`` and ``shrinks_model``. Layer sizes come from the cost model through the attributes
+(``args['multiplications']``, ``args['macs']``, ``args['output_positions']``), never from layer types.
 """
 
 import logging
 
-import keras
 import numpy as np
 
 from ..attributes import OptimizationAttributes
@@ -27,11 +30,16 @@ log = logging.getLogger(__name__)
 
 
 class ObjectiveEstimator:
-    """Base class of objectives: the resources of a layer and the savings of one of its groups."""
+    """Base class of objectives: the resources of a layer and the savings of one of its groups. Every objective
+    given to the loop subclasses it."""
 
     #: Whether the resources are bit widths (BOPs): the loop then keeps the widths of kept weights from growing
     #: while it fine-tunes a step (``hgq.optimization.keras.widths``).
     depends_on_bit_widths = False
+
+    #: Whether the savings come from removing neurons and filters: the loop then rebuilds the returned model
+    #: without them (``hgq.optimization.keras.reduction``).
+    shrinks_model = False
 
     @classmethod
     def is_layer_optimizable(cls, layer_attributes):
@@ -61,17 +69,14 @@ def has_weights(attrs):
     return bool(attrs.weight_shape)
 
 
-def is_dense(attrs):
-    return issubclass(attrs.layer_type, keras.layers.Dense)
-
-
-def is_conv(attrs):
-    return issubclass(attrs.layer_type, (keras.layers.Conv1D, keras.layers.Conv2D))
-
-
-def output_positions(attrs):
-    """Positions at which the kernel is applied: pixels of a convolution's output (1 for a Dense on vectors)."""
-    return int(np.prod(attrs.output_shape[:-1])) if attrs.output_shape else 1
+def multiplications(attrs, who):
+    """``((n_in, n_out), macs)`` of the layer's kernel, from the cost model (``args``, set by
+    ``get_attributes_from_keras_model``); a clear error when the attributes lack them."""
+    try:
+        return attrs.args["multiplications"], attrs.args["macs"]
+    except KeyError:
+        raise ValueError(f"{who}: the multiplications of {attrs.layer_type.__name__} {attrs.name!r} are unknown: "
+                         "build the attributes with get_attributes_from_keras_model(model)") from None
 
 
 def pruning_only(attrs, what):
@@ -100,10 +105,8 @@ def group_size(attrs):
     kind = opt.structure_type
     if kind == SUPPORTED_STRUCTURES.UNSTRUCTURED:
         return 1
-    if kind == SUPPORTED_STRUCTURES.STRUCTURED:
-        if not (is_dense(attrs) or is_conv(attrs)):
-            raise ValueError(f"structured pruning is not defined for {attrs.layer_type.__name__} {attrs.name!r}")
-        return int(np.prod(attrs.weight_shape[:-1]))
+    if kind == SUPPORTED_STRUCTURES.STRUCTURED:  # a neuron or filter: the weights of one output
+        return multiplications(attrs, "structured pruning")[0][0]
     if kind == SUPPORTED_STRUCTURES.PATTERN:
         return int(np.prod(attrs.weight_shape)) // opt.pattern_offset * opt.consecutive_patterns
     return int(np.prod(opt.block_shape))

@@ -2,24 +2,18 @@
 
 import logging
 
-import numpy as np
-
 from ..config import SUPPORTED_STRUCTURES
-from . import ObjectiveEstimator, has_weights, is_conv, is_dense, output_positions, pruning_only, structured
+from . import ObjectiveEstimator, has_weights, multiplications, pruning_only, structured
 
 log = logging.getLogger(__name__)
 
 
-def _check_kind(attrs):
-    if not (is_dense(attrs) or is_conv(attrs)):
-        raise ValueError(f"GPUFLOPEstimator: FLOPs of {attrs.layer_type.__name__} {attrs.name!r} are unknown "
-                         "(Dense, Conv1D and Conv2D only)")
-
-
 class GPUFLOPEstimator(ObjectiveEstimator):
-    """FLOPs of a layer: ``2·|W|·positions + n_out`` (a multiply and an add per weight at each output position,
-    plus the biases), where ``positions`` is 1 for a Dense on vectors and the output pixels of a convolution.
-    One neuron/filter saves ``2·|W| / n_out · positions + 1``."""
+    """FLOPs of a layer: ``2·MACs + n_out`` (a multiply and an add per multiplication, plus the biases), with the
+    MACs of the cost model (``hgq.cost.KernelView.macs``: each weight at every output position, so hls4ml's
+    ``2·|W|·positions + n_out``). One neuron/filter saves ``2·MACs / n_out + 1``."""
+
+    shrinks_model = True
 
     @classmethod
     def is_layer_optimizable(cls, layer_attributes):
@@ -29,17 +23,15 @@ class GPUFLOPEstimator(ObjectiveEstimator):
     def layer_resources(cls, layer_attributes):
         if not has_weights(layer_attributes):
             return [0]
-        _check_kind(layer_attributes)
-        shape = layer_attributes.weight_shape
-        return [int(2 * np.prod(shape) * output_positions(layer_attributes) + shape[-1])]
+        (_, n_out), macs = multiplications(layer_attributes, cls.__name__)
+        return [int(2 * macs + n_out)]
 
     @classmethod
     def layer_savings(cls, layer_attributes):
         if not has_weights(layer_attributes) or not pruning_only(layer_attributes, "FLOPs"):
             return [0]
-        _check_kind(layer_attributes)
+        (_, n_out), macs = multiplications(layer_attributes, cls.__name__)
         if layer_attributes.optimization_attributes.structure_type != SUPPORTED_STRUCTURES.STRUCTURED:
             log.warning("FLOPs are saved by structured pruning; use the attributes from is_layer_optimizable(...)")
             return [0]
-        shape = layer_attributes.weight_shape
-        return [int(2 * np.prod(shape[:-1]) * output_positions(layer_attributes) + 1)]
+        return [int(2 * macs // n_out + 1)]

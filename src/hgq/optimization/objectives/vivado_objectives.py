@@ -4,7 +4,8 @@ They need ``args['hls4ml_attributes']``, from ``get_attributes_from_keras_model_
 
 In the Resource strategy with reuse factor RF, hls4ml's dense kernel computes ``|W| / RF`` products at once, and
 multiplier ``m`` serves the weights ``m·RF ... m·RF + RF - 1`` of the transposed kernel (flattened): a *pattern*.
-Pruning a whole pattern removes one multiplier (one DSP when the weights are at least 9 bits wide).
+Pruning a whole pattern removes one multiplier (one DSP when the weights are at least
+``hgq.cost.estimates.DSP_MIN_BITS`` wide).
 """
 
 import logging
@@ -12,14 +13,13 @@ import math
 
 import numpy as np
 
+from ...cost.estimates import DSP_MIN_BITS
 from ..attributes import OptimizationAttributes
 from ..config import SUPPORTED_STRUCTURES
 from . import ObjectiveEstimator, group_size, has_weights, pruning_only, structured, unstructured
 
 log = logging.getLogger(__name__)
 
-#: Narrower weights are multiplied in LUTs, not DSPs (hls4ml's rule).
-DSP_MIN_BITS = 9
 #: Width of a BRAM word.
 BRAM_WIDTH = 36
 
@@ -54,8 +54,14 @@ def _patterns_per_multiplier(attrs, h):
 
 
 class VivadoDSPEstimator(ObjectiveEstimator):
-    """DSPs: ``|W| / RF`` per layer whose weights are at least 9 bits wide. Resource strategy: pattern pruning
-    (one pattern = one multiplier); Latency strategy: unstructured (each weight is its own multiplier at RF=1)."""
+    """DSPs: ``|W| / RF`` per layer whose weights are at least ``DSP_MIN_BITS`` wide. Resource strategy: pattern
+    pruning (one pattern = one multiplier); Latency strategy: unstructured (each weight is its own multiplier at
+    RF=1).
+
+    The threshold is the cost report's (``hgq.cost.estimates.DSP_MIN_BITS``), applied as hls4ml's own estimator
+    applies it: to the layer's weight precision, the whole layer in DSPs or none. The report's DSP estimate
+    applies it to each multiplication and to both operands, so it puts a product with a narrow weight or a narrow
+    input in LUTs."""
 
     @classmethod
     def _uses_dsp(cls, attrs):

@@ -1,0 +1,131 @@
+"""P-layers and Signature in trained models: the proxy's layers, BOPs through P-layers, hls4ml bit-exactness
+(the rules of their types: ``test_passthrough``; each layer alone: ``test_layers``)."""
+
+import keras
+import numpy as np
+import pytest
+
+import hgq
+from hgq.layers import (HDense, HQuantize, PAveragePooling1D, PAveragePooling2D, PConcatenate, PFlatten,
+                        PMaxPooling1D, PMaxPooling2D, PReshape, Signature)
+from hgq.proxy import FixedPointQuantizer
+
+from bitexact import check_bit_exact
+from conftest import on_grid
+from test_passthrough import kif_of
+
+
+def pooling_model(io_type):
+    """HQuantize (8,8,2) -> PMaxPooling2D -> PAveragePooling2D(2) -> PFlatten -> HDense -> PReshape -> PFlatten
+    -> HDense, trained two epochs with beta > 0 and calibrated."""
+    keras.utils.set_random_seed(0)
+    paq = {"skip_dims": "all"} if io_type == "io_stream" else {}
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(1000, 8, 8, 2)).astype("float32")
+    y = np.tanh(x.reshape(1000, 4, 32).mean(axis=-1) * 3).astype("float32")
+    inp = keras.Input((8, 8, 2))
+    h = HQuantize(paq_conf={**paq, "init_bw": 4}, name="q")(inp)
+    h = PMaxPooling2D(2, strides=1 if io_type == "io_parallel" else 2, name="mp")(h)  # io_stream: pool == stride
+    h = PAveragePooling2D(2, name="ap")(h)
+    h = PFlatten(name="fl")(h)
+    h = HDense(8, activation="relu", beta=1e-5, paq_conf=paq, name="d1")(h)
+    h = PReshape((2, 4), name="rs")(h)
+    h = PFlatten(name="fl2")(h)
+    model = keras.Model(inp, HDense(4, beta=1e-5, paq_conf=paq, name="d2")(h))
+    model.compile(keras.optimizers.Adam(3e-3), "mse")
+    model.fit(x, y, epochs=2, batch_size=128, verbose=0)
+    hgq.trace_minmax(model, x)
+    return model, x
+
+
+def concat_model():
+    """Signature (heterogeneous ADC types) on an (8, 2) input -> two branches (max / average pooling 1D,
+    flatten, HDense) -> PConcatenate -> HDense."""
+    keras.utils.set_random_seed(1)
+    rng = np.random.default_rng(1)
+    k = rng.integers(0, 2, size=(8, 2))
+    b = rng.integers(2, 7, size=(8, 2))
+    integers = rng.integers(-1, 3, size=(8, 2)) + k
+    x = on_grid(k, b, integers, size=(1000, 8, 2), rng=rng)
+    y = np.stack([x.sum(axis=(1, 2)), x[:, :4].max(axis=(1, 2))], axis=1).astype("float32")
+    inp = keras.Input((8, 2))
+    s = Signature(keep_negative=k, bits=b, int_bits=integers, name="adc")(inp)
+    a = HDense(5, activation="relu", beta=1e-5, name="da")(PFlatten(name="fa")(PMaxPooling1D(2, name="mp")(s)))
+    c = HDense(4, beta=1e-5, name="dc")(PFlatten(name="fc")(PAveragePooling1D(4, name="ap")(s)))
+    out = HDense(2, beta=1e-5, name="out")(PConcatenate(name="cat")([a, c]))
+    model = keras.Model(inp, out)
+    model.compile(keras.optimizers.Adam(3e-3), "mse")
+    model.fit(x, y, epochs=2, batch_size=128, verbose=0)
+    hgq.trace_minmax(model, x)
+    return model, x
+
+
+@pytest.fixture(scope="module")
+def pooling_parallel():
+    return pooling_model("io_parallel")
+
+
+@pytest.fixture(scope="module")
+def concat():
+    return concat_model()
+
+
+def test_proxy_layers(pooling_parallel, concat):
+    proxy = hgq.to_proxy_model(pooling_parallel[0])
+    types = {layer.name: type(layer).__name__ for layer in proxy.layers}
+    assert types["mp"] == "MaxPooling2D" and types["ap"] == "AveragePooling2D" and types["fl"] == "Flatten"
+    assert types["rs"] == "Reshape" and all(layer.dtype == "float64" for layer in proxy.layers[1:])
+    proxy = hgq.to_proxy_model(concat[0])
+    adc = proxy.get_layer("adc")
+    assert isinstance(adc, FixedPointQuantizer) and (adc.RND, adc.SAT) == ("TRN", "WRAP")
+    assert adc.kbi()[0].shape == (1, 8, 2) and type(proxy.get_layer("cat")).__name__ == "Concatenate"
+
+
+def test_bops_see_through_p_layers(pooling_parallel):
+    model, _ = pooling_parallel
+    d1 = model.get_layer("d1")
+    fl = model.get_layer("fl")
+    in_bits = keras.ops.convert_to_numpy(fl.output_bits()).reshape(-1)
+    w_bits = keras.ops.convert_to_numpy(d1.kq.bits(d1.quantized_kernel(False)))
+    assert d1.bops() == pytest.approx(float(in_bits @ w_bits.sum(axis=1)))
+    assert d1.bops() > 0
+
+
+@pytest.mark.hls4ml
+@pytest.mark.parametrize("aggressive", [True, False], ids=["WRAP", "SAT"])
+def test_pooling_chain_io_parallel_bit_exact(pooling_parallel, aggressive, hls4ml_projects):
+    model, x = pooling_parallel
+    proxy = hgq.to_proxy_model(model, aggressive=aggressive)
+    check_bit_exact(proxy, x, hls4ml_projects(proxy, "io_parallel"), model=model, scales=(3.0,))
+
+
+@pytest.mark.hls4ml
+def test_pooling_chain_io_stream_bit_exact(hls4ml_projects):
+    model, x = pooling_model("io_stream")
+    proxy = hgq.to_proxy_model(model, aggressive=True)
+    check_bit_exact(proxy, x, hls4ml_projects(proxy, "io_stream"), model=model, scales=(3.0,))
+
+
+@pytest.mark.hls4ml
+def test_signature_concatenate_io_parallel_bit_exact(concat, hls4ml_projects):
+    model, x = concat
+    proxy_sat = hgq.to_proxy_model(model, aggressive=False)
+    assert np.array_equal(proxy_sat.predict(x, verbose=0), model.predict(x, verbose=0))
+    proxy = hgq.to_proxy_model(model, aggressive=True)
+    check_bit_exact(proxy, x, hls4ml_projects(proxy, "io_parallel"), model=model, scales=(3.0,))
+
+
+@pytest.mark.hls4ml
+def test_average_pooling_same_padding_io_parallel_bit_exact(hls4ml_projects):
+    """(7, 5) with pool 2, stride 2, 'same': pools of 4, 2 and 1 real elements; hls4ml divides like Keras."""
+    keras.utils.set_random_seed(0)
+    x = (np.random.default_rng(0).integers(-32, 32, size=(1000, 7, 5, 2)) / 8).astype("float32")
+    inp = keras.Input((7, 5, 2))
+    ap = PAveragePooling2D(2, padding="same", name="ap")
+    h = PFlatten()(ap(Signature(keep_negative=1, bits=6, int_bits=3)(inp)))
+    model = keras.Model(inp, HDense(3, name="d")(h))
+    hgq.trace_minmax(model, x)
+    f = kif_of(ap)[2][0, :, :, 0]
+    assert np.array_equal(f, [[5, 5, 4], [5, 5, 4], [5, 5, 4], [4, 4, 3]])
+    proxy = hgq.to_proxy_model(model)
+    check_bit_exact(proxy, x, hls4ml_projects(proxy, "io_parallel"), model=model, scales=(3.0,))
