@@ -40,28 +40,43 @@ def assert_exact(got, expected, what):
         f"{got.reshape(len(got), -1)[i, j].item()!r} != {expected.reshape(len(got), -1)[i, j].item()!r}")
 
 
+def _inputs(x):
+    """``x`` as a list of arrays, one per model input."""
+    return [np.asarray(a) for a in x] if isinstance(x, (list, tuple)) else [np.asarray(x)]
+
+
+def _model_inputs(arrays, dtype=None):
+    arrays = [a if dtype is None else a.astype(dtype) for a in arrays]
+    return arrays if len(arrays) > 1 else arrays[0]
+
+
 def proxy_predict(proxy, x):
-    return proxy.predict(np.asarray(x, np.float64), verbose=0, batch_size=1024)
+    from hgq.proxy import proxy_predict as predict
+
+    return predict(proxy, _inputs(x))
 
 
 def check_bit_exact(proxy, x, hls_model, model=None, scales=(3.0,), min_samples=1000):
-    """hls4ml == proxy on ``x`` and on each ``scale * x``; with ``model``, proxy == H-model on ``x`` and the scaled
-    data overflows (the proxy differs from the H-model there). Returns the compared inputs."""
+    """hls4ml == proxy on ``x`` (an array, or a list of arrays for several inputs) and on each ``scale * x``; with
+    ``model``, proxy == H-model on ``x`` and the scaled data overflows (the proxy differs from the H-model there).
+    Returns the compared inputs."""
     from hgq.proxy import hls4ml_predict
 
-    x = np.asarray(x)
+    arrays = _inputs(x)
+    n = len(arrays[0])
     if model is not None:
-        assert_exact(proxy_predict(proxy, x), model.predict(x, verbose=0), "proxy vs H-model on in-range data")
-    x_all = np.concatenate([x] + [x * s for s in scales]).astype(np.float64)
-    assert len(x_all) >= min_samples, f"only {len(x_all)} samples compared, want >= {min_samples}"
+        assert_exact(proxy_predict(proxy, arrays), model.predict(_model_inputs(arrays), verbose=0),
+                     "proxy vs H-model on in-range data")
+    x_all = [np.concatenate([a] + [a * s for s in scales]).astype(np.float64) for a in arrays]
+    assert len(x_all[0]) >= min_samples, f"only {len(x_all[0])} samples compared, want >= {min_samples}"
     y_proxy = proxy_predict(proxy, x_all)
-    y_hls = hls4ml_predict(hls_model, x_all, proxy)
+    y_hls = hls4ml_predict(hls_model, _model_inputs(x_all), proxy)
     assert_exact(y_hls, y_proxy, f"hls4ml vs proxy on x and x * {list(scales)}")
     if model is not None and scales:
-        overflowing = x_all[len(x):]
-        assert not np.array_equal(y_proxy[len(x):], model.predict(overflowing.astype(x.dtype), verbose=0)), \
+        overflowing = _model_inputs([a[n:] for a in x_all], arrays[0].dtype)
+        assert not np.array_equal(y_proxy[n:], model.predict(overflowing, verbose=0)), \
             "the overflow test data did not overflow"
-    return x_all
+    return _model_inputs(x_all)
 
 
 def fingerprint(proxy):

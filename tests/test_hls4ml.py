@@ -7,7 +7,7 @@ import pytest
 import hgq
 from hgq.layers import HActivation, HDense, HQuantize
 from hgq.profiling import profile
-from hgq.proxy import convert_to_hls4ml, hls4ml_predict
+from hgq.proxy import convert_to_hls4ml
 
 from bitexact import check_bit_exact
 from conftest import regression_data, trained_mlp
@@ -136,15 +136,3 @@ def test_tanh_sigmoid_export_as_bit_exact_lookup_tables(activation, hls4ml_proje
     proxy = hgq.to_proxy_model(model)
     assert any(type(layer).__name__ == "UnaryLUT" for layer in proxy.layers)
     check_bit_exact(proxy, x, hls4ml_projects(proxy, "io_parallel"), model=model, scales=SCALES)
-
-
-def test_softmax_keeps_the_decision(hls4ml_projects):
-    """hls4ml's softmax uses exp/inverse tables of the configured precision: only the argmax is reliable."""
-    model, x = table_activation_model("softmax")
-    with pytest.warns(UserWarning, match="not bit-exact"):
-        proxy = hgq.to_proxy_model(model, aggressive=False)
-    y_proxy = proxy.predict(x, verbose=0)
-    assert np.array_equal(y_proxy, model.predict(x, verbose=0))
-    hls_model = hls4ml_projects(proxy, "io_parallel", default_precision="fixed<18,8>")
-    y_hls = hls4ml_predict(hls_model, x, proxy)
-    assert np.mean(y_hls.argmax(axis=1) == y_proxy.argmax(axis=1)) >= 0.95

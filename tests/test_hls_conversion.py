@@ -8,11 +8,10 @@ import pytest
 
 import hgq
 from hgq.layers import HConv2D, HDense, HQuantize, PFlatten
-from hgq.proxy import convert_to_hls4ml
-from hgq.proxy.hls_handlers import handler_keys
+from hgq.proxy import Einsum, FixedPointQuantizer, UnaryLUT, convert_to_hls4ml
+from hgq.proxy.hls_handlers import handler_key
 
 from conftest import regression_data
-from test_hls4ml import table_activation_model
 
 
 def small_proxy():
@@ -28,7 +27,7 @@ def small_proxy():
 def test_the_proxy_layers_have_keras3_handlers():
     from hls4ml.converters.keras_v3 import layer_handlers
 
-    assert all(key in layer_handlers for key in handler_keys())
+    assert all(handler_key(cls) in layer_handlers for cls in (FixedPointQuantizer, UnaryLUT, Einsum))
 
 
 @pytest.mark.parametrize("strategy", ["latency", "distributed_arithmetic"])
@@ -42,7 +41,32 @@ def test_conversion_prints_nothing(strategy, tmp_path, capfd):
 
 
 def test_hls4mls_warnings_are_not_hidden(tmp_path):
-    with pytest.warns(UserWarning, match="not bit-exact"):
-        proxy = hgq.to_proxy_model(table_activation_model("softmax")[0])
+    """A hand-made proxy with Keras' own softmax, which hls4ml warns it cannot build bit-exactly."""
+    inp = keras.Input((4,), dtype="float64")
+    q = FixedPointQuantizer(RND="TRN", SAT="WRAP", fusible=True, dtype="float64", name="q")
+    proxy = keras.Model(inp, keras.layers.Activation("softmax", dtype="float64", name="sm")(q(inp)))
+    q.set_kbi(1, 8, 4)
     with pytest.warns(UserWarning, match="converted from a frontend not supporting bit-exact softmax"):
         convert_to_hls4ml(proxy, tmp_path / "prj")
+
+
+@pytest.mark.hls4ml
+def test_proxy_predictions_keep_float64_inputs(hls4ml_projects):
+    """Keras' ``predict`` casts float64 inputs to float32, which here moves ``0.5 + 2^-20 - 2^-40`` across the floor
+    of a 20-bit input quantizer; ``proxy_predict`` (what ``verify`` compares) sees what hls4ml sees."""
+    import numpy as np
+
+    from hgq.layers import HDense as Dense
+    from hgq.proxy import hls4ml_predict, proxy_predict
+
+    inp = keras.Input((1,))
+    dense = Dense(1, use_bias=False, kq_conf={"init_bw": 0}, paq_conf={"init_bw": 20}, name="d")
+    model = keras.Model(inp, dense(HQuantize(paq_conf={"init_bw": 20}, name="q")(inp)))
+    dense.kernel.assign(np.ones((1, 1), "float32"))
+    hgq.trace_minmax(model, np.linspace(0, 1, 64, dtype="float32")[:, None])
+    proxy = hgq.to_proxy_model(model)
+    x = np.array([[0.5 + 2.0**-20 - 2.0**-40], [0.25 + 2.0**-20 - 2.0**-45], [0.75]])
+    expected = np.array([[0.5], [0.25], [0.75]])
+    hls = hls4ml_predict(hls4ml_projects(proxy), x, proxy)
+    assert np.array_equal(hls, expected) and np.array_equal(proxy_predict(proxy, x), expected)
+    assert not np.array_equal(proxy.predict(x, verbose=0), expected)  # the float32 cast: 0.5 + 2^-20

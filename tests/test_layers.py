@@ -10,13 +10,15 @@ import numpy as np
 import pytest
 
 import hgq
-from hgq.layers import (HActivation, HAdd, HConv1D, HConv1DBatchNorm, HConv2D, HConv2DBatchNorm, HDense,
-                        HDenseBatchNorm, HEinsumDense, HLayer, HQuantize, PAveragePooling1D, PAveragePooling2D,
-                        PConcatenate, PFlatten, PMaxPooling1D, PMaxPooling2D, PReshape, Signature)
-from hgq.proxy import FixedPointQuantizer, UnaryLUT
+from hgq.layers import (HActivation, HAdd, HBatchNormalization, HConv1D, HConv1DBatchNorm, HConv2D,
+                        HConv2DBatchNorm, HDense, HDenseBatchNorm, HEinsumDense, HEinsumDenseBatchNorm, HLayer,
+                        HQuantize, PAveragePooling1D, PAveragePooling2D, PConcatenate, PFlatten, PMaxPooling1D,
+                        PMaxPooling2D, PReshape, Signature)
+from hgq.layers import HMaximum, HMinimum, HMultiply, HSubtract
+from hgq.proxy import BatchNormalization, FixedPointQuantizer, UnaryLUT
 from hgq.proxy.convert import apply_quantizer
 from hgq.quantizer.types import minimal_kif, union_kif
-from hgq.quantizer.unary_lut import table_inputs
+from hgq.proxy_layers.unary_lut import table_inputs
 
 from conftest import on_grid
 from layer_base import LayerChecks, LayerTest, ProxyLayerTest
@@ -66,8 +68,9 @@ class TestHActivation(LayerTest):
     expected_weights, expected_trainable_weights, expected_non_trainable_weights = 4, 1, 3
 
 
-class TestHAdd(LayerTest):
-    layer_cls = HAdd
+class MergeTest(LayerTest):
+    """Two quantized branches of different types: an HDense of the producer, and the producer itself."""
+
     kwargs = {"paq_conf": {"rnd_strategy": "standard_round"}}
     input_shape = (4,)
     expected_weights, expected_trainable_weights, expected_non_trainable_weights = 4, 1, 3
@@ -75,6 +78,29 @@ class TestHAdd(LayerTest):
     def connect(self, layer, inp):
         h = HQuantize(paq_conf={"init_bw": 4}, name="producer")(inp)
         return layer([HDense(4, name="branch")(h), h])
+
+
+class TestHAdd(MergeTest):
+    layer_cls = HAdd
+
+
+class TestHSubtract(MergeTest):
+    layer_cls = HSubtract
+    kwargs = {}  # rnd_strategy="auto": floors
+
+
+class TestHMultiply(MergeTest):
+    layer_cls = HMultiply
+    kwargs = {"beta": 1e-5}
+
+
+class TestHMaximum(MergeTest):
+    layer_cls = HMaximum
+
+
+class TestHMinimum(MergeTest):
+    layer_cls = HMinimum
+    kwargs = {}
 
 
 class BatchNormTest(LayerTest):
@@ -87,7 +113,7 @@ class BatchNormTest(LayerTest):
         layer = super().make_layer()
         layer.build((None, *self.input_shape))
         rng = np.random.default_rng(self.seed + 3)
-        c = layer.kernel.shape[-1]
+        c = tuple(layer.moving_mean.shape)  # the bias's shape
         layer.moving_mean.assign(rng.normal(size=c).astype("float32"))
         layer.moving_variance.assign(rng.uniform(0.2, 3.0, c).astype("float32"))
         layer.bn_gamma.assign(rng.uniform(0.5, 2.0, c).astype("float32"))
@@ -110,6 +136,23 @@ class TestHConv2DBatchNorm(BatchNormTest):
     layer_cls = HConv2DBatchNorm
     kwargs = {"filters": 3, "kernel_size": 2, "activation": "relu", "beta": 1e-5}
     input_shape = (5, 5, 2)
+
+
+class TestHEinsumDenseBatchNorm(BatchNormTest):
+    """Statistics per element of a bias spanning two output axes."""
+
+    layer_cls = HEinsumDenseBatchNorm
+    kwargs = {"equation": "abc,cde->abde", "output_shape": (3, 2, 4), "bias_axes": "de", "activation": "relu",
+              "beta": 1e-5}
+    input_shape = (3, 5)
+
+
+class TestHBatchNormalization(BatchNormTest):
+    layer_cls = HBatchNormalization
+    kwargs = {"momentum": 0.9, "beta": 1e-5}
+    input_shape = (3, 4)
+    # bn_gamma, bn_beta, kq widths, paq widths; moving mean and variance, paq min, max, beta
+    expected_weights, expected_trainable_weights, expected_non_trainable_weights = 9, 4, 5
 
 
 # ---------------------------------------------------------------------------------------------- P-layers
@@ -210,10 +253,32 @@ class TestUnaryLUT(ProxyLayerTest):
         return apply_quantizer(grid_dense(y, 3, self.seed), (1, 10, 4), "TRN", "WRAP", "out_q")
 
 
+class TestBatchNormalization(ProxyLayerTest):
+    """Input -> a quantizer (a type per element, RND, SAT) -> this layer as ``HBatchNormalization`` exports it
+    (``gamma = s``, ``beta = o``, mean 0, variance + epsilon = 1: exactly ``x * s + o``) -> a quantizer (TRN, WRAP)."""
+
+    layer_cls = BatchNormalization
+    kwargs = {"epsilon": 0.5, "dtype": "float64"}
+    expected_weights, expected_trainable_weights, expected_non_trainable_weights = 4, 2, 2
+
+    def connect(self, layer, inp):
+        y = layer(apply_quantizer(inp, ([1, 1, 0, 1, 1, 0], [6, 4, 5, 3, 7, 8], [3, 1, 2, 0, 2, 4]), "RND", "SAT",
+                                  "in_q"))
+        rng = np.random.default_rng(self.seed)
+        layer.set_weights([rng.integers(-8, 9, 6) / 4, rng.integers(-16, 17, 6) / 8, np.zeros(6), np.full(6, 0.5)])
+        return apply_quantizer(y, (1, 12, 6), "TRN", "WRAP", "out_q")
+
+
 @pytest.mark.once
 def test_every_layer_class_has_an_entry():
-    """Each class of ``hgq.layers`` (but the abstract ``HLayer``) and each proxy layer has a test class here."""
-    tested = {entry.layer_cls for entry in globals().values()
+    """Each class of ``hgq.layers`` (but the abstract ``HLayer``) and each proxy layer (``hgq.proxy_layers``) has a
+    test class here or in ``test_layers_attention.py``."""
+    import hgq.proxy_layers
+    import test_layers_attention
+
+    entries = [*globals().values(), *vars(test_layers_attention).values()]
+    tested = {entry.layer_cls for entry in entries
               if isinstance(entry, type) and issubclass(entry, LayerChecks) and entry.layer_cls is not None}
-    wanted = {getattr(hgq.layers, name) for name in hgq.layers.__all__} - {HLayer} | {FixedPointQuantizer, UnaryLUT}
+    wanted = ({getattr(hgq.layers, name) for name in hgq.layers.__all__} - {HLayer}
+              | {getattr(hgq.proxy_layers, name) for name in hgq.proxy_layers.__all__})
     assert sorted(cls.__name__ for cls in wanted - tested) == []

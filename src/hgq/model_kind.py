@@ -2,7 +2,7 @@
 
 from . import graph
 from .layers.base import HLayer
-from .quantizer.fixed_point_quantizer import FixedPointQuantizer
+from .proxy_layers.fixed_point_quantizer import FixedPointQuantizer
 
 H_MODEL, PROXY, FLOAT = "H-model", "proxy", "float"
 

@@ -1,7 +1,8 @@
 """End-to-end demo: train an H-model on scikit-learn's digits, export it and check hls4ml bit for bit.
 
-Run it with ``hgq demo`` or ``python -m hgq demo`` (an MLP on the 64 pixels), or ``hgq demo --model cnn``
-(an ``HConv2D`` model on the 8x8x1 images); ``run()`` returns the numbers it prints.
+Run it with ``hgq demo`` or ``python -m hgq demo`` (an MLP on the 64 pixels), ``hgq demo --model cnn`` (an ``HConv2D``
+model on the 8x8x1 images) or ``hgq demo --model transformer`` (attention over the 8 rows as tokens); ``run()``
+returns the numbers it prints.
 """
 
 import contextlib
@@ -13,8 +14,9 @@ import keras
 import numpy as np
 
 from ..calibration import trace_minmax
-from ..layers import HConv2D, HDense, HQuantize, PFlatten, PMaxPooling2D
-from ..proxy import convert_to_hls4ml, hls4ml_predict, to_proxy_model
+from ..layers import (HAdd, HConv2D, HDense, HEinsumDense, HMultiHeadAttention, HQuantize, PFlatten, PMaxPooling1D,
+                      PMaxPooling2D)
+from ..proxy import convert_to_hls4ml, hls4ml_predict, proxy_predict, to_proxy_model
 from ..proxy.hls import quiet
 from ..proxy.verify import compare
 from .datasets import digits
@@ -50,8 +52,27 @@ def build_cnn_model(beta):
     ], name="digits_hgq_cnn")
 
 
+def build_transformer_model(beta):
+    """On the 8 rows of each image as 8 tokens of 8 pixels: an HEinsumDense embedding per row (16 features), a
+    self-attention block (HMultiHeadAttention, 2 heads of 8, a residual HAdd) and an HEinsumDense MLP block (a
+    residual HAdd), max pooling over the tokens, an HDense(10) head (logits)."""
+    paq_conf = {"init_bw": 6}
+    common = dict(beta=beta, paq_conf=paq_conf)
+    tokens = keras.Input((8, 8))
+    x = HQuantize(paq_conf=paq_conf)(tokens)
+    # each row has its own embedding weights (the letter b is in the kernel): the position of the token
+    x = HEinsumDense("abc,bcd->abd", (8, 16), bias_axes="bd", activation="relu", name="embedding", **common)(x)
+    attention = HMultiHeadAttention(num_heads=2, key_dim=8, name="attention", **common)(x, x)
+    x = HAdd(name="residual1", paq_conf=paq_conf)([x, attention])
+    mlp = HEinsumDense("abc,cd->abd", (8, 16), bias_axes="d", activation="relu", name="mlp", **common)(x)
+    x = HAdd(name="residual2", paq_conf=paq_conf)([x, mlp])
+    x = PFlatten()(PMaxPooling1D(8, name="pool")(x))
+    return keras.Model(tokens, HDense(10, name="head", **common)(x), name="digits_hgq_transformer")
+
+
 # model name -> (builder taking beta, shape of one input sample)
-MODELS = {"mlp": (build_model, (64,)), "cnn": (build_cnn_model, (8, 8, 1))}
+MODELS = {"mlp": (build_model, (64,)), "cnn": (build_cnn_model, (8, 8, 1)),
+          "transformer": (build_transformer_model, (8, 8))}
 
 
 def train(model, x_train, y_train, epochs, verbose):
@@ -81,7 +102,7 @@ def evaluate(proxy, hls_model, x_test, y_test):
     (``hgq.proxy.verify.compare``, the comparison of ``hgq verify``)."""
     x_test = np.asarray(x_test, np.float64)
     y_hls = hls4ml_predict(hls_model, x_test, proxy)
-    y_proxy = np.asarray(proxy.predict(x_test, verbose=0), dtype=np.float64)
+    y_proxy = proxy_predict(proxy, x_test)
     check = compare(proxy, x_test, [y_hls])
     return {
         "proxy_accuracy": float(np.mean(np.argmax(y_proxy, axis=1) == y_test)),
@@ -115,7 +136,8 @@ def run(epochs=DEFAULT_EPOCHS, beta=DEFAULT_BETA, output_dir=None, seed=0, verbo
         seed: seed of the data split and of Keras.
         verbose: show Keras's progress bar and print the summary.
         show_tools: show hls4ml's and the compiler's messages.
-        model: ``"mlp"`` (dense layers on the 64 pixels) or ``"cnn"`` (``HConv2D`` on the 8x8x1 images).
+        model: ``"mlp"`` (dense layers on the 64 pixels), ``"cnn"`` (``HConv2D`` on the 8x8x1 images) or
+            ``"transformer"`` (attention over the 8 rows of 8 pixels).
 
     Returns:
         dict with ``proxy_accuracy``, ``hls4ml_accuracy``, ``bops``, ``bit_exact_fraction``, ``n_test``,

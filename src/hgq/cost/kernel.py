@@ -7,7 +7,7 @@ from keras import ops
 
 from .. import graph
 from ..quantizer import fixed_point as fxp
-from ..quantizer.fixed_point_quantizer import FixedPointQuantizer
+from ..proxy_layers.fixed_point_quantizer import FixedPointQuantizer
 from ..quantizer.types import as_numpy, minimal_kif, total_bits
 from ..specs.registry import find_spec
 

@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from ..quantizer.intervals import linear_kif
+from ..quantizer.intervals import einsum_kif, linear_kif
 from ..quantizer.types import total_bits, union_kif
 from ..specs.registry import spec_of
 from . import estimates
@@ -71,6 +71,27 @@ def kernel_costs(views, in_kif, parallel_factor, dsp_min_bits):
         pruned_fraction=stats["pruned"], accumulator_bits=max(accumulator_bits(view, in_kif) for view in views),
         weight_memory_bits=int(sum(np.sum(w) + np.sum(b) for w, b in zip(w_bits, b_bits))), lut_est=lut,
         dsp_est=dsp, latency_est_cycles=latency)
+
+
+def product_costs(equation, input_kifs, input_shapes, exact_bops, dsp_min_bits):
+    """The costs of a layer that multiplies two activations, ``einsum(equation, a, b)`` (no ellipsis; batch axes
+    included), given the inputs' types (``None``: a float input) and feature shapes. Every product multiplies two
+    widths: BOPs are the sum of ``bits_a * bits_b`` over all products (``exact_bops`` when the layer knows them)."""
+    def products(a, b):
+        return np.einsum(equation, a, b)
+
+    ones = [np.ones((1, *shape)) for shape in input_shapes]
+    known = dict(params=0, macs=int(np.sum(products(*ones))), weight_memory_bits=0)
+    if any(kif is None for kif in input_kifs):
+        return LayerCosts(**known, bops=exact_bops)
+    bits = [total_bits(kif) for kif in input_kifs]
+    wide = [np.where(b >= dsp_min_bits, 1.0, 0.0) for b in bits]
+    bops = float(np.sum(products(*bits))) if exact_bops is None else exact_bops
+    union = union_kif(einsum_kif(equation, *input_kifs))
+    return LayerCosts(**known, bops=bops, accumulator_bits=0 if union is None else int(sum(union)),
+                      lut_est=bops - float(np.sum(products(bits[0] * wide[0], bits[1] * wide[1]))),
+                      dsp_est=float(np.sum(products(*wide))),
+                      latency_est_cycles=estimates.kernel_latency(int(np.max(products(*ones)))))
 
 
 def layer_costs(layer, input_kifs, parallel_factor=1, dsp_min_bits=estimates.DSP_MIN_BITS):

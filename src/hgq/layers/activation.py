@@ -16,8 +16,8 @@ class HActivation(HLayer):
     Export (``to_proxy_model``): ``linear`` and ``relu`` export as such; any other element-wise function becomes a
     ``UnaryLUT`` table indexed by the input's bits, bit-exact with hls4ml, when the input type has at most
     ``unary_lut_max_table_size`` values (default 1024). Otherwise built-in activations fall back to hls4ml's own
-    implementation (not bit-exact, with a warning) and custom functions raise. ``softmax`` is not element-wise:
-    hls4ml evaluates it with its own tables (not bit-exact).
+    implementation (not bit-exact, with a warning) and custom functions raise. ``softmax`` and ``log_softmax`` are
+    not element-wise and are refused: use ``HSoftmax``, which hls4ml computes bit-exactly.
 
     Args:
         activation: a Keras activation name or an element-wise function (registered serializable).
@@ -31,6 +31,9 @@ class HActivation(HLayer):
     def __init__(self, activation, beta=0.0, paq_conf=None, **kwargs):
         super().__init__(beta=beta, paq_conf=paq_conf, **kwargs)
         self.activation = keras.activations.get(activation)
+        if keras.activations.serialize(self.activation) in ("softmax", "log_softmax"):
+            raise ValueError(f"HActivation {self.name!r}: {activation!r} is not an element-wise function; use "
+                             "HSoftmax(axis=...), whose tables hls4ml computes bit-exactly")
 
     def build(self, input_shape):
         self.paq.build(input_shape)

@@ -1,13 +1,12 @@
 """HAdd: element-wise sum of quantized inputs, followed by a quantizer."""
 
 import keras
-from keras import ops
 
-from .base import HLayer
+from .merge import HMerge
 
 
 @keras.saving.register_keras_serializable(package="hgq")
-class HAdd(HLayer, keras.layers.Add):
+class HAdd(HMerge, keras.layers.Add):
     """``keras.layers.Add`` (any number of inputs of the same shape) followed by an output quantizer (``paq_conf``).
 
     Every input must be quantized (an H-layer, a P-layer or ``Signature`` before it): the sum of fixed-point
@@ -23,23 +22,3 @@ class HAdd(HLayer, keras.layers.Add):
     Example:
         >>> y = HAdd()([HDense(8)(h), h])   # a residual connection
     """
-
-    def __init__(self, beta=0.0, paq_conf=None, **kwargs):
-        super().__init__(beta=beta, paq_conf=paq_conf, **kwargs)
-
-    def build(self, input_shape):
-        super().build(input_shape)
-        self.paq.build(keras.layers.Add.compute_output_shape(self, input_shape))
-        self.built = True
-
-    def call(self, inputs, training=None):
-        return self.paq(super().call(inputs), training=training)
-
-    def compute_output_shape(self, input_shape):
-        return keras.layers.Add.compute_output_shape(self, input_shape)
-
-    def compute_bops(self, dtype="float32"):
-        # No multiplication: 0 BOPs. Checking the inputs here makes an unquantized input an error as soon as
-        # BOPs are needed (trace_minmax, total_bops), like the P-layers.
-        self.quantized_input_layers()
-        return ops.zeros((), dtype=dtype)

@@ -1,6 +1,7 @@
 """Shared machinery of the H-layers: output quantizer, ``beta``, BOPs loss, input bit widths."""
 
 import keras
+import numpy as np
 from keras import ops
 
 from .. import graph
@@ -12,11 +13,23 @@ from ..quantizer.quantizer import ExactDType
 
 class ReadsInputTypes:
     """Mixin of layers that need the fixed-point types of their inputs (H-layers and P-layers): it finds the
-    layers that feed them in the model graph (``hgq.graph``)."""
+    layers that feed them in the model graph (``hgq.graph``), or, for a part of a composite layer (attention), where
+    the composite layer says (``wire``)."""
+
+    def wire(self, inputs):
+        """Declare the inputs of a part of a composite layer, whose calls are not in the model's graph: ``inputs()``
+        returns ``[(producer layer, input shape with the batch axis), ...]`` (called when they are needed)."""
+        self._wired_inputs = inputs
 
     def input_layers(self):
         """The layers that feed this one, in input order (see ``hgq.graph.input_layers``)."""
-        return graph.input_layers(self)
+        wired = getattr(self, "_wired_inputs", None)
+        return [producer for producer, _ in wired()] if wired else graph.input_layers(self)
+
+    def input_shapes(self):
+        """The shapes (batch axis included) of the inputs of the layer's call."""
+        wired = getattr(self, "_wired_inputs", None)
+        return [tuple(shape) for _, shape in wired()] if wired else graph.input_shapes(self)
 
     def quantized_input_layers(self):
         """``input_layers()``, after checking that there are some and that each reports its output's types."""
@@ -35,7 +48,13 @@ class ReadsInputTypes:
 
     def input_feature_shapes(self):
         """``(1, *features)`` of each input of the layer's call."""
-        return [(1, *shape[1:]) for shape in graph.input_shapes(self)]
+        return [(1, *shape[1:]) for shape in self.input_shapes()]
+
+    def input_types(self):
+        """``(k, i, f)`` of each input as its producer reports it (float64 NumPy, each shaped ``(1, *features)``)."""
+        return [tuple(np.broadcast_to(np.asarray(ops.convert_to_numpy(a), np.float64), shape)
+                      for a in producer.output_kif())
+                for producer, shape in zip(self.quantized_input_layers(), self.input_feature_shapes())]
 
 
 class QuantizedOutput:
@@ -69,10 +88,15 @@ class HLayer(ExactDType, ReadsInputTypes, QuantizedOutput, keras.layers.Layer):
     #: Whether the layer multiplies (and so has BOPs).
     multiplies = False
 
+    #: Whether the layer quantizes its output with a quantizer of its own (a composite layer's output is its last
+    #: part's, which it exposes as ``paq``).
+    has_own_output_quantizer = True
+
     def __init__(self, *args, beta=0.0, paq_conf=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.paq = Quantizer(paq_conf, kind="activation", bias_absorbs_rounding=self.bias_absorbs_rounding(),
-                             owner=self.name, name=f"{self.name}_paq")
+        if self.has_own_output_quantizer:
+            self.paq = Quantizer(paq_conf, kind="activation", bias_absorbs_rounding=self.bias_absorbs_rounding(),
+                                 owner=self.name, name=f"{self.name}_paq")
         self.beta_weight = BetaWeight(beta, name=f"{self.name}_beta")
 
     def bias_absorbs_rounding(self):
@@ -93,11 +117,17 @@ class HLayer(ExactDType, ReadsInputTypes, QuantizedOutput, keras.layers.Layer):
     @beta.setter
     def beta(self, value):
         self.beta_weight.value.assign(float(value))
+        for part in self.parts():
+            part.beta = value
 
-    def input_bits(self):
-        """Total bit width of each input element, shaped ``(1, *input features)``."""
-        bits = self.quantized_input_layers()[0].output_bits()
-        return ops.broadcast_to(bits, self.input_feature_shapes()[0])
+    def parts(self):
+        """The H-layers a composite layer (attention) is made of; none for the others."""
+        return []
+
+    def input_bits(self, index=0):
+        """Total bit width of each element of input ``index``, shaped ``(1, *its features)``."""
+        bits = self.quantized_input_layers()[index].output_bits()
+        return ops.broadcast_to(bits, self.input_feature_shapes()[index])
 
     def output_kif(self):
         return self.paq.kif()

@@ -3,7 +3,6 @@
 import keras
 
 from .. import backend, graph
-from ..quantizer import config as qconfig
 from .base import HLayer
 from .conv_gradient import convolution_with_matmul_input_gradient
 from .geometry import conv_weight_input_bits
@@ -73,7 +72,7 @@ class HConvBase(QuantizedKernelMixin, HLayer):
 
     def get_config(self):
         cfg = super().get_config()
-        cfg.update(kq_conf=qconfig.serialize(self.kq_conf), parallel_factor=self.parallel_factor)
+        cfg.update(parallel_factor=self.parallel_factor)
         return cfg
 
 

@@ -3,7 +3,6 @@
 import keras
 from keras import ops
 
-from ..quantizer import config as qconfig
 from .base import HLayer
 from .geometry import dense_weight_input_bits
 from .kernel import QuantizedKernelMixin, check_activation
@@ -45,8 +44,3 @@ class HDense(QuantizedKernelMixin, HLayer, keras.layers.Dense):
 
     def weight_input_bits(self, in_bits):
         return dense_weight_input_bits(in_bits)
-
-    def get_config(self):
-        cfg = super().get_config()
-        cfg.update(kq_conf=qconfig.serialize(self.kq_conf))
-        return cfg

@@ -3,8 +3,6 @@
 import keras
 from keras import ops
 
-from .. import graph
-from ..quantizer import config as qconfig
 from .base import HLayer
 from .einsum_geometry import EinsumGeometry
 from .kernel import QuantizedKernelMixin, check_activation
@@ -59,16 +57,8 @@ class HEinsumDense(QuantizedKernelMixin, HLayer, keras.layers.EinsumDense):
 
     def geometry(self, input_shape=None):
         """The layer's ``EinsumGeometry`` on its input (the input of its call in the model by default)."""
-        shape = graph.input_shapes(self)[0] if input_shape is None else input_shape
+        shape = self.input_shapes()[0] if input_shape is None else input_shape
         return EinsumGeometry(self.equation, shape[1:], self.kernel.shape)
 
     def linear(self, inputs, kernel):
         return ops.einsum(self.equation, inputs, kernel)
-
-    def weight_input_bits(self, in_bits):
-        return self.geometry((None, *in_bits.shape[1:])).weight_input_bits(in_bits)
-
-    def get_config(self):
-        cfg = super().get_config()
-        cfg.update(kq_conf=qconfig.serialize(self.kq_conf))
-        return cfg

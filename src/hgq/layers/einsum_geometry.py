@@ -13,15 +13,18 @@ import numpy as np
 from keras import ops
 
 
-def expand_ellipsis(equation, input_rank):
-    """``equation`` with ``...`` replaced by letters it does not use, as many as the input's axes it stands for."""
+def spell_out(equation, *ranks):
+    """``(operands..., output)`` letters of ``equation`` with each ``...`` replaced by letters it does not use, as
+    many as the axes it stands for in each operand (of ``ranks``, batch axis included), aligned from the right as
+    broadcasting aligns them."""
     inputs, output = equation.split("->")
-    inp, ker = inputs.split(",")
+    operands = inputs.split(",")
     if "..." not in equation:
-        return inp, ker, output
-    free = [c for c in string.ascii_letters if c not in equation]
-    fill = "".join(free[:input_rank - len(inp.replace("...", ""))])
-    return inp.replace("...", fill), ker.replace("...", fill), output.replace("...", fill)
+        return (*operands, output)
+    counts = [rank - len(op.replace("...", "")) if "..." in op else 0 for op, rank in zip(operands, ranks)]
+    fill = "".join([c for c in string.ascii_letters if c not in equation][:max(counts)])
+    spelled = [op.replace("...", fill[len(fill) - n:]) for op, n in zip(operands, counts)]
+    return (*spelled, output.replace("...", fill))
 
 
 class EinsumGeometry:
@@ -35,7 +38,7 @@ class EinsumGeometry:
 
     def __init__(self, equation, input_shape, kernel_shape):
         self.input_shape = tuple(int(n) for n in input_shape)
-        self.inp, self.ker, self.out = expand_ellipsis(equation, 1 + len(self.input_shape))
+        self.inp, self.ker, self.out = spell_out(equation, 1 + len(self.input_shape), len(kernel_shape))
         self.size = {**dict(zip(self.inp, (1, *self.input_shape))), **dict(zip(self.ker, map(int, kernel_shape)))}
         inp, ker, out = set(self.inp), set(self.ker), set(self.out)
         self.groups = [c for c in self.ker if c in inp and c in out]

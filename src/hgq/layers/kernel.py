@@ -3,6 +3,7 @@
 from keras import ops
 
 from ..quantizer import Quantizer
+from ..quantizer import config as qconfig
 from ..quantizer import fixed_point as fxp
 from ..quantizer.types import as_numpy
 
@@ -28,16 +29,18 @@ def max_over_broadcast(x, shape):
     return ops.broadcast_to(ops.reshape(reduced, tuple(reduced.shape[lead:])), shape)
 
 
-class QuantizedKernelMixin:
-    """What a layer with a quantized kernel, a bias and a quantized output needs (HDense, HConv1D, HConv2D).
+class QuantizedAffineMixin:
+    """What a layer ``paq(activation(linear(x, kq(w)) + round(b)))`` needs: a quantized multiplier array ``w`` (a
+    kernel, or the per-channel scale of ``HBatchNormalization``), a bias rounded as the output needs and a quantized
+    output.
 
-    The host class defines ``kernel``, ``bias``, ``use_bias``, ``activation``, ``kq`` and ``paq``, and implements
-    the two halves of its cost protocol (``hgq.cost``):
+    The host class defines ``use_bias``, ``activation``, ``kq`` and ``paq``, the float ``kernel_and_bias`` it
+    quantizes and the ``bias_shape``, and implements the two halves of its cost protocol (``hgq.cost``):
 
     - ``linear(inputs, kernel)``: its multiply-accumulate;
     - ``weight_input_bits(in_bits)``: for each weight (broadcastable to the kernel's shape), the sum of the
       widths of the input elements it multiplies over all output positions. A weight's BOPs are this times
-      its own width; the layer's BOPs are their sum.
+      its own width; the layer's BOPs are their sum. By default from the layer's ``geometry(input_shape)``.
     """
 
     multiplies = True
@@ -56,7 +59,11 @@ class QuantizedKernelMixin:
 
     def kernel_and_bias(self, inputs=None, training=None):
         """The float kernel and bias (``None`` without one) that the layer quantizes."""
-        return self.kernel, (self.bias if self.use_bias else None)
+        raise NotImplementedError
+
+    def bias_shape(self):
+        """The shape of the bias: its elements broadcast over the outputs as the bias does."""
+        raise NotImplementedError
 
     def quantized_kernel(self, training=None, f=None):
         """The kernel as quantized by ``kq`` (``f``: its fractional bits, when already computed)."""
@@ -66,7 +73,7 @@ class QuantizedKernelMixin:
         """Fractional bits of the quantized bias: one more than the finest step of the outputs each bias element is
         added to."""
         f = self.paq.fractional_bits() if f is None else f
-        return max_over_broadcast(f, tuple(self.bias.shape)) + 1.0
+        return max_over_broadcast(f, self.bias_shape()) + 1.0
 
     def _round_bias(self, bias, f_out=None):
         """``bias`` rounded half up to ``bias_fractional_bits`` (straight-through gradient)."""
@@ -90,6 +97,11 @@ class QuantizedKernelMixin:
         self.add_bops_loss(training, kernel_q=kernel_q if self.kq.deterministic else None, f_kernel=f_kernel)
         return out
 
+    def weight_input_bits(self, in_bits):
+        """For each weight, the widths of the inputs it multiplies (see the class): by default from the layer's
+        ``geometry(input_shape)``."""
+        return self.geometry((None, *in_bits.shape[1:])).weight_input_bits(in_bits)
+
     def weight_bits(self, kernel_q=None, f_kernel=None):
         """Total width of each weight of the quantized kernel (0: pruned)."""
         if kernel_q is None:
@@ -108,7 +120,7 @@ class QuantizedKernelMixin:
         """Whether the outputs each bias element is added to share one step, so that the bias can carry the half
         step of rounding half up (the output quantizer then truncates)."""
         f = self.paq.fractional_bits()
-        return bool(ops.all(f == max_over_broadcast(f, tuple(self.bias.shape))))
+        return bool(ops.all(f == max_over_broadcast(f, self.bias_shape())))
 
     def exported_kernel_and_bias(self):
         """``(kernel, bias, rounding)``: what the proxy model holds (NumPy; ``bias`` is ``None`` without one) and the
@@ -121,3 +133,19 @@ class QuantizedKernelMixin:
             bias = bias + 2.0 ** -as_numpy(self.bias_fractional_bits())
             rounding = "TRN"
         return kernel, bias, rounding
+
+    def get_config(self):
+        cfg = super().get_config()
+        cfg.update(kq_conf=qconfig.serialize(self.kq_conf))
+        return cfg
+
+
+class QuantizedKernelMixin(QuantizedAffineMixin):
+    """``QuantizedAffineMixin`` of a layer with a ``kernel`` and a ``bias`` variable (HDense, HConv1D, HConv2D,
+    HEinsumDense and their batch-norm fused versions)."""
+
+    def kernel_and_bias(self, inputs=None, training=None):
+        return self.kernel, (self.bias if self.use_bias else None)
+
+    def bias_shape(self):
+        return tuple(self.bias.shape)

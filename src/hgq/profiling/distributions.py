@@ -22,7 +22,7 @@ from ..cost import iter_hlayers, kernel_views, layer_bit_widths
 from ..data import input_arrays
 from ..layers.base import HLayer
 from ..model_kind import H_MODEL, PROXY, model_kind
-from ..quantizer.fixed_point_quantizer import FixedPointQuantizer
+from ..proxy_layers.fixed_point_quantizer import FixedPointQuantizer
 from ..quantizer.types import as_numpy
 from .ranges import hls_weight_label, modelgraph_ranges, proxy_ranges
 

@@ -4,7 +4,7 @@
 import numpy as np
 
 from ..graph import flat_layers
-from ..quantizer.fixed_point_quantizer import FixedPointQuantizer
+from ..proxy_layers.fixed_point_quantizer import FixedPointQuantizer
 from ..quantizer.types import as_numpy, minimal_kif, union_kif
 
 #: hls4ml's names of a layer's weights -> the Keras names used in the row labels.

@@ -1,8 +1,7 @@
 """Proxy models: plain Keras plus fixed-point quantizers, the format hls4ml converts bit-exactly."""
 
-from ..quantizer.fixed_point_quantizer import FixedPointQuantizer
-from ..quantizer.unary_lut import UnaryLUT
-from .hls import convert_to_hls4ml, hls4ml_predict
+from ..proxy_layers import BatchNormalization, Einsum, FixedPointQuantizer, Softmax, UnaryLUT
+from .hls import convert_to_hls4ml, hls4ml_predict, proxy_predict
 from .hls_handlers import register_hls4ml_handlers
 from .model import to_proxy_model
 from .verify import Mismatch, VerifyResult
@@ -10,5 +9,5 @@ from .verify import verify as verify  # the function shadows its module's name o
 
 register_hls4ml_handlers()  # so that hls4ml converts the proxy layers quietly, whoever calls it
 
-__all__ = ["FixedPointQuantizer", "Mismatch", "UnaryLUT", "VerifyResult", "convert_to_hls4ml", "hls4ml_predict",
-           "to_proxy_model", "verify"]
+__all__ = ["BatchNormalization", "Einsum", "FixedPointQuantizer", "Mismatch", "Softmax", "UnaryLUT", "VerifyResult",
+           "convert_to_hls4ml", "hls4ml_predict", "proxy_predict", "to_proxy_model", "verify"]

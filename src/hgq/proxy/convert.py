@@ -5,10 +5,13 @@ Every proxy layer computes in float64, so accumulations stay exact up to 53 bits
 import numpy as np
 
 from ..backend import float64_is_exact
-from ..quantizer.fixed_point_quantizer import FixedPointQuantizer
+from ..proxy_layers.fixed_point_quantizer import FixedPointQuantizer
 from ..quantizer.types import as_numpy, kbi_from_kif
 
 PROXY_DTYPE = "float64"
+
+#: Widest accumulator the proxy computes exactly: float64's significand.
+EXACT_ACCUMULATOR_BITS = 53
 
 
 def require_exact_float64(caller):
@@ -16,6 +19,15 @@ def require_exact_float64(caller):
     if not float64_is_exact():
         raise ValueError(f"{caller}: the proxy computes in float64, which the JAX backend truncates to float32 "
                            "unless 64-bit mode is on: set JAX_ENABLE_X64=1 before importing JAX")
+
+
+def refuse_wide_accumulator(layer, bits, ctx):
+    """Refuse a layer whose sums need ``bits`` > ``EXACT_ACCUMULATOR_BITS`` (the proxy would round them; hls4ml would
+    not)."""
+    if bits > EXACT_ACCUMULATOR_BITS:
+        raise ValueError(f"{ctx.caller}: layer {layer.name!r} needs a {bits}-bit accumulator, but the proxy computes in "
+                         f"float64, exact up to {EXACT_ACCUMULATOR_BITS} bits; train with a larger beta or calibrate "
+                         "on data of a smaller range to narrow its input or weight types")
 
 
 def apply_quantizer(x, kbi, rounding, overflow, name, overrides=None):

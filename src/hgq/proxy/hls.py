@@ -11,7 +11,7 @@ import numpy as np
 
 from .. import graph
 from ..cost.kernel import kernel_views
-from ..quantizer.fixed_point_quantizer import FixedPointQuantizer
+from ..proxy_layers.fixed_point_quantizer import FixedPointQuantizer
 from ..specs.registry import spec_of
 from .hls_handlers import register_hls4ml_handlers
 
@@ -135,6 +135,23 @@ def _per_element_quantizers(proxy):
     """Names of the proxy's quantizers that hls4ml reads element by element (not ``fusible``)."""
     return [layer.name for _, layer in graph.flat_layers(proxy)
             if isinstance(layer, FixedPointQuantizer) and not layer.fusible]
+
+
+def proxy_predict(proxy, x, batch_size=1024):
+    """The outputs of ``proxy`` on ``x`` (an array, or a list of arrays for several inputs), computed in float64: one
+    array, or a list for several outputs, as ``proxy.predict`` gives them. Keras' ``predict`` casts float64 inputs
+    to float32 (Keras 3.15), which can move an input across a quantizer's rounding boundary; this calls the model on
+    batches instead, so that the proxy sees exactly what hls4ml's C simulation sees."""
+    import keras
+
+    arrays = [np.ascontiguousarray(a, dtype=np.float64) for a in (x if isinstance(x, (list, tuple)) else [x])]
+    batches = []
+    for start in range(0, len(arrays[0]), batch_size):
+        batch = [a[start:start + batch_size] for a in arrays]
+        y = proxy(keras.tree.pack_sequence_as(proxy.input, batch), training=False)  # the model's input structure
+        batches.append([np.asarray(keras.ops.convert_to_numpy(t), np.float64) for t in keras.tree.flatten(y)])
+    outputs = [np.concatenate(parts) for parts in zip(*batches)]
+    return outputs if len(outputs) > 1 else outputs[0]
 
 
 def hls4ml_predict(hls_model, x, proxy):

@@ -52,8 +52,10 @@ def to_proxy_model(model, aggressive=True, unary_lut_max_table_size=1024):
     ctx = Context("to_proxy_model", aggressive, unary_lut_max_table_size)
     inputs = [keras.Input(batch_shape=t.shape, dtype=PROXY_DTYPE, name=t.name) for t in model.inputs]
 
-    def convert(layer, x, *args, **kwargs):
-        return spec_of(layer, ctx.caller).convert(layer, x, ctx)
+    def convert(layer, *args, **kwargs):
+        # the tensor(s) of the call: one argument as it was given (a tensor or a list), else all, keyword ones after
+        tensors = [*args, *(v for v in kwargs.values() if isinstance(v, keras.KerasTensor))]
+        return spec_of(layer, ctx.caller).convert(layer, tensors[0] if len(tensors) == 1 else tensors, ctx)
 
     outputs = graph.run(model, inputs, convert)
     proxy = keras.Model(inputs, keras.tree.flatten(outputs), name=f"{model.name}_proxy")

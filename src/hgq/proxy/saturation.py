@@ -22,7 +22,7 @@ import numpy as np
 
 from .. import graph
 from ..cost.types import output_kif
-from ..quantizer.fixed_point_quantizer import FixedPointQuantizer
+from ..proxy_layers.fixed_point_quantizer import FixedPointQuantizer
 from ..quantizer.types import total_bits
 
 

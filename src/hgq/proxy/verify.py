@@ -6,9 +6,9 @@ import tempfile
 import numpy as np
 
 from .. import graph
-from ..quantizer.fixed_point_quantizer import FixedPointQuantizer
+from ..proxy_layers.fixed_point_quantizer import FixedPointQuantizer
 from ..quantizer.types import hls_type_name
-from .hls import convert_to_hls4ml, hls4ml_predict, quiet
+from .hls import convert_to_hls4ml, hls4ml_predict, proxy_predict, quiet
 
 
 @dataclasses.dataclass
@@ -81,7 +81,7 @@ def compare(proxy, x, y_hls, max_mismatches=5):
     """``VerifyResult`` of hls4ml's outputs ``y_hls`` (one array per proxy output) against ``proxy`` on ``x``."""
     n_out = len(proxy.outputs)
     x, n_samples = _float64_inputs(x)
-    y_proxy = _as_list(proxy.predict(x, verbose=0, batch_size=1024), n_out)
+    y_proxy = _as_list(proxy_predict(proxy, x), n_out)
     layers = [graph.through_nested_models(graph.producer_of(t)) for t in proxy.outputs]
     fractions, mismatches = [], []
     for n, (yp, yh, layer) in enumerate(zip(y_proxy, y_hls, layers)):

@@ -66,3 +66,33 @@ def linear_kif(geometry, in_kif, kernel, bias=None):
         out_low, out_high = out_low + b, out_high + b
         out_f = np.where(b != 0, np.maximum(out_f, fewest_fractional_bits(b)), out_f)
     return kif_of_interval(out_low, out_high, out_f)
+
+
+def _joint(equation):
+    """``(a, b, out, joint)`` letters of a two-operand einsum (no ellipsis), ``joint`` every letter once."""
+    inputs, out = equation.split("->")
+    a, b = inputs.split(",")
+    return a, b, out, "".join(dict.fromkeys(a + b))
+
+
+def einsum_kif(equation, kif_a, kif_b):
+    """The type of each output element of ``einsum(equation, a, b)`` of two typed tensors: per term the interval of
+    the product (its four corner products) on the grid ``2^-(f_a + f_b)`` (a zero-width element counting ``f = 0``,
+    as hls4ml stores it), summed over the letters the output lacks.
+
+    Args:
+        equation: the einsum equation, without ellipsis, of the arrays as given (batch axis included or not).
+        kif_a, kif_b: the types of the two operands, each array shaped like its operand.
+    """
+    a, b, out, joint = _joint(equation)
+    (low_a, high_a, f_a), (low_b, high_b, f_b) = bounds(kif_a), bounds(kif_b)
+    corners = [np.einsum(f"{a},{b}->{joint}", x, y) for x in (low_a, high_a) for y in (low_b, high_b)]
+    ones = np.ones(corners[0].shape)
+    terms_f = np.einsum(f"{a},{joint}->{joint}", f_a, ones) + np.einsum(f"{b},{joint}->{joint}", f_b, ones)
+    contracted = tuple(n for n, c in enumerate(joint) if c not in out)
+    order = [c for c in joint if c in out]
+    low = np.sum(np.minimum.reduce(corners), axis=contracted)
+    high = np.sum(np.maximum.reduce(corners), axis=contracted)
+    f = np.max(terms_f, axis=contracted) if contracted else terms_f
+    perm = [order.index(c) for c in out]
+    return kif_of_interval(*(np.transpose(x, perm) for x in (low, high, f)))

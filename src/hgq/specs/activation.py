@@ -7,15 +7,14 @@ import keras
 import numpy as np
 from keras import ops
 
-from ..layers import HActivation
+from ..layers import HActivation, HSoftmax
 from ..proxy.convert import PROXY_DTYPE, apply_quantizer, quantize_output
 from ..quantizer.types import as_numpy, minimal_kif, union_kif
-from ..quantizer.unary_lut import UnaryLUT, table_inputs
+from ..proxy_layers.unary_lut import UnaryLUT, table_inputs
 from .quantize import OwnTypes
 from .registry import LayerSpec, register
 
 EXACT_ACTIVATIONS = ("linear", "relu")
-NON_ELEMENTWISE_ACTIVATIONS = ("softmax", "log_softmax")
 
 
 class Elementwise(LayerSpec):
@@ -39,6 +38,20 @@ class ActivationSpec(Elementwise):
         k, i, f = input_kifs[0]
         return (np.zeros_like(k) if name == "relu" else k), i, f
 
+    def quantized(self, layer, args, kwargs, options):
+        name = _function(layer)
+        if name is None:
+            return None  # a ReLU with options, a LeakyReLU
+        return h_activation(name, layer.name, options)(args[0])
+
+
+def h_activation(function, name, options):
+    """``quantize_model``'s H-layer for the activation ``function`` (a name): ``HSoftmax`` over the last axis for
+    ``softmax``, ``HActivation`` otherwise."""
+    if function == "softmax":
+        return HSoftmax(axis=-1, name=name, **options.h_kwargs(kernel=False))
+    return HActivation(function, name=name, **options.h_kwargs(kernel=False))
+
 
 def _function(layer):
     """The name of a plain activation layer's function (``None`` for a ReLU with options, a LeakyReLU)."""
@@ -48,6 +61,14 @@ def _function(layer):
     plain_relu = isinstance(layer, keras.layers.ReLU) and cfg.get("max_value") is None and not cfg.get(
         "negative_slope") and not cfg.get("threshold")
     return "relu" if plain_relu else None
+
+
+@register(keras.layers.Softmax)
+class SoftmaxLayerSpec(LayerSpec):
+    """A float model's ``Softmax`` layer, which ``quantize_model`` makes an ``HSoftmax``."""
+
+    def quantized(self, layer, args, kwargs, options):
+        return HSoftmax(axis=layer.axis, name=layer.name, **options.h_kwargs(kernel=False))(args[0])
 
 
 @register(UnaryLUT)
@@ -70,8 +91,8 @@ class HActivationSpec(OwnTypes, Elementwise):
 
 
 def convert_activation(layer, x, ctx):
-    """``HActivation`` in the proxy: linear and ReLU as such; any other element-wise function as a ``UnaryLUT`` when
-    its input type has few enough values, else hls4ml's own function (not bit-exact, with a warning) or, for a
+    """``HActivation`` in the proxy: linear and ReLU as such; any other (element-wise) function as a ``UnaryLUT``
+    when its input type has few enough values, else hls4ml's own function (not bit-exact, with a warning) or, for a
     custom function, an error."""
     name = keras.activations.serialize(layer.activation)
     builtin = isinstance(name, str)
@@ -80,20 +101,16 @@ def convert_activation(layer, x, ctx):
         if name != "linear":
             x = keras.layers.Activation(name, name=layer.name, dtype=PROXY_DTYPE)(x)
         return quantize_output(layer, x, ctx)
-    if name not in NON_ELEMENTWISE_ACTIVATIONS:
-        reason = _unary_lut_refusal(layer, ctx)
-        if reason is None and not builtin and ">" not in name:
-            reason = (f"its activation {name!r} is not a registered serializable function; decorate it with "
-                      "@keras.saving.register_keras_serializable()")
-        if reason is None:
-            return _unary_lut(layer, x, ctx)
-        if not builtin:
-            raise ValueError(f"to_proxy_model: HActivation {layer.name!r} ({name}) cannot be exported: {reason}")
-        detail = f" ({reason})"
-    else:
-        detail = ""
-    warnings.warn(f"HActivation {layer.name!r} ({name}): hls4ml evaluates {name} with its own lookup "
-                  f"tables, so this layer of the proxy is not bit-exact with hls4ml{detail}", stacklevel=3)
+    reason = _unary_lut_refusal(layer, ctx)
+    if reason is None and not builtin and ">" not in name:
+        reason = (f"its activation {name!r} is not a registered serializable function; decorate it with "
+                  "@keras.saving.register_keras_serializable()")
+    if reason is None:
+        return _unary_lut(layer, x, ctx)
+    if not builtin:
+        raise ValueError(f"to_proxy_model: HActivation {layer.name!r} ({name}) cannot be exported: {reason}")
+    warnings.warn(f"HActivation {layer.name!r} ({name}): hls4ml evaluates {name} with its own lookup tables, so "
+                  f"this layer of the proxy is not bit-exact with hls4ml ({reason})", stacklevel=3)
     x = keras.layers.Activation(name, name=layer.name, dtype=PROXY_DTYPE)(x)
     return quantize_output(layer, x, ctx)
 

@@ -1,3 +1,3 @@
 """Importing this module registers the spec of every layer type hgq knows (``import hgq`` does)."""
 
-from . import activation, float_layers, kernel, merge, passthrough, quantize  # noqa: F401
+from . import activation, attention, einsum, kernel, merge, normalization, passthrough, quantize, softmax  # noqa: F401

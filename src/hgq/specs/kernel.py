@@ -5,23 +5,44 @@ batch-norm fused versions)."""
 import keras
 import numpy as np
 
-from .. import graph
 from ..cost.kernel import HKernelView, PlainKernelView
 from ..cost.layer import accumulator_bits, kernel_costs
-from ..layers import HConv1D, HConv2D, HDense, HEinsumDense
+from ..layers import (HConv1D, HConv1DBatchNorm, HConv2D, HConv2DBatchNorm, HDense, HDenseBatchNorm,
+                      HEinsumDense, HEinsumDenseBatchNorm)
 from ..layers.einsum_geometry import EinsumGeometry
 from ..layers.geometry import ConvGeometry, DenseGeometry
 from ..layers.kernel import check_activation
-from ..proxy.convert import PROXY_DTYPE, quantize_output
+from ..proxy.convert import PROXY_DTYPE, quantize_output, refuse_wide_accumulator
 from ..quantizer.intervals import linear_kif
 from ..quantizer.types import as_numpy
-from .registry import LayerSpec, register
+from .activation import h_activation
+from .copy import copy_batchnorm, copy_weight
+from .registry import LayerSpec, input_shapes, register
 
 #: Activations a kernel layer can fuse, and hls4ml's type rule for each (``relu`` drops the sign).
 FUSED_ACTIVATIONS = ("linear", "relu")
 
-#: Widest accumulator the proxy computes exactly: float64's significand.
-EXACT_ACCUMULATOR_BITS = 53
+def quantize_kernel_layer(layer, x, options, h_class, fused_class):
+    """``quantize_model``'s H-layer of a float Dense, Conv or EinsumDense ``layer`` on ``x``: ``h_class`` (or, with a
+    batch normalization to absorb, ``fused_class``) from the layer's config, its kernel and bias (and the batch
+    normalization's variables) copied; an activation other than linear and ReLU as an ``HActivation`` after it."""
+    cfg = layer.get_config()
+    activation = keras.activations.serialize(keras.activations.get(cfg.pop("activation", None)))
+    bn = options.batchnorm
+    if bn is not None:
+        cfg.update(momentum=bn.momentum, epsilon=bn.epsilon, center=bn.center, scale=bn.scale)
+    exact = activation in FUSED_ACTIVATIONS
+    h = (h_class if bn is None else fused_class).from_config(
+        {**cfg, **options.h_kwargs(), "activation": activation if exact else "linear"})
+    y = h(x)
+    copy_weight(h.kernel, layer.kernel)
+    if layer.bias is not None:
+        copy_weight(h.bias, layer.bias)
+    if bn is not None:
+        copy_batchnorm(h, bn)
+    if exact:
+        return y
+    return h_activation(activation, f"{layer.name}_activation", options)(y)
 
 
 def with_batch_axis(kif):
@@ -41,7 +62,7 @@ class DenseSpec(LayerSpec):
     reuses_multipliers = False
 
     def geometry(self, layer):
-        return DenseGeometry(graph.input_shapes(layer)[0][1:])
+        return DenseGeometry(input_shapes(layer)[0][1:])
 
     def kernels(self, layer):
         return [PlainKernelView(layer, self.geometry(layer), self.reuses_multipliers)]
@@ -58,6 +79,16 @@ class DenseSpec(LayerSpec):
         return kernel_costs(self.kernels(layer), input_kifs[0] if input_kifs else None, parallel_factor,
                             dsp_min_bits)
 
+    def h_classes(self, layer):
+        """``(H-layer class, its batch-norm fused class)`` that ``quantize_model`` makes of ``layer``."""
+        return HDense, HDenseBatchNorm
+
+    def quantized(self, layer, args, kwargs, options):
+        return quantize_kernel_layer(layer, args[0], options, *self.h_classes(layer))
+
+    def fuses_batchnorm(self, layer):
+        return keras.activations.serialize(layer.activation) == "linear"
+
 
 @register(keras.layers.Conv1D, keras.layers.Conv2D)
 class ConvSpec(DenseSpec):
@@ -69,7 +100,11 @@ class ConvSpec(DenseSpec):
     reuses_multipliers = True
 
     def geometry(self, layer):
-        return ConvGeometry(graph.input_shapes(layer)[0][1:], layer.kernel_size, layer.strides, layer.padding)
+        return ConvGeometry(input_shapes(layer)[0][1:], layer.kernel_size, layer.strides, layer.padding)
+
+    def h_classes(self, layer):
+        one = isinstance(layer, keras.layers.Conv1D)
+        return (HConv1D, HConv1DBatchNorm) if one else (HConv2D, HConv2DBatchNorm)
 
 
 @register(keras.layers.EinsumDense)
@@ -82,7 +117,13 @@ class EinsumDenseSpec(DenseSpec):
     io_stream = False
 
     def geometry(self, layer):
-        return EinsumGeometry(layer.equation, graph.input_shapes(layer)[0][1:], layer.kernel.shape)
+        return EinsumGeometry(layer.equation, input_shapes(layer)[0][1:], layer.kernel.shape)
+
+    def h_classes(self, layer):
+        return HEinsumDense, HEinsumDenseBatchNorm
+
+    def fuses_batchnorm(self, layer):
+        return super().fuses_batchnorm(layer) and layer.bias_axes is not None  # its statistics: the bias's shape
 
     def hls4ml_refusal(self, layer):
         sums = self.geometry(layer).direct_sums
@@ -103,15 +144,9 @@ class HKernelSpecMixin:
         return tuple(as_numpy(a) for a in layer.output_kif())
 
     def check_accumulator(self, layer, ctx):
-        """Refuse a layer whose sums ``Σ x·w + b`` need more than ``EXACT_ACCUMULATOR_BITS`` (the proxy would round
-        them; hls4ml would not)."""
-        shape = layer.input_feature_shapes()[0]
-        in_kif = tuple(np.broadcast_to(as_numpy(a), shape) for a in layer.quantized_input_layers()[0].output_kif())
-        bits = max(accumulator_bits(view, in_kif) for view in self.kernels(layer))
-        if bits > EXACT_ACCUMULATOR_BITS:
-            raise ValueError(f"{ctx.caller}: layer {layer.name!r} needs a {bits}-bit accumulator, but the proxy "
-                             f"computes in float64, exact up to {EXACT_ACCUMULATOR_BITS} bits; train with a larger "
-                             "beta or calibrate on data of a smaller range to narrow its input or weight types")
+        """Refuse a layer whose sums ``Σ x·w + b`` the proxy's float64 cannot hold exactly."""
+        in_kif = layer.input_types()[0]
+        refuse_wide_accumulator(layer, max(accumulator_bits(view, in_kif) for view in self.kernels(layer)), ctx)
 
     def convert(self, layer, x, ctx):
         """The plain layer holding the exported kernel and bias, then the output quantizer."""

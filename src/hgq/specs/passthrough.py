@@ -27,6 +27,19 @@ _AVERAGES = (keras.layers.AveragePooling1D, keras.layers.AveragePooling2D, keras
              keras.layers.GlobalAveragePooling2D)
 
 
+#: Each P-layer and the plain Keras layer it is (its Keras base class): what the proxy holds in its place.
+PLAIN_LAYERS = {cls: next(c for c in cls.__mro__ if c.__module__.startswith("keras."))
+                for cls in (PFlatten, PReshape, PConcatenate, PMaxPooling1D, PMaxPooling2D, PAveragePooling1D,
+                            PAveragePooling2D)}
+#: The P-layer of each plain Keras layer (what ``quantize_model`` makes of it).
+P_LAYERS = {plain: p_layer for p_layer, plain in PLAIN_LAYERS.items()}
+
+
+def quantized_p_layer(layer, args, kwargs, options):
+    """``quantize_model``'s P-layer of a plain layer: the same config (its types follow from its inputs')."""
+    return P_LAYERS[type(layer)].from_config(layer.get_config())(args[0])
+
+
 class MovesValues(LayerSpec):
     """A layer that moves (or selects) values per channel; its output types follow its inputs'."""
 
@@ -49,11 +62,16 @@ class MovesValues(LayerSpec):
 
 @register(keras.layers.Dropout)
 class DropoutSpec(MovesValues):
-    """The identity at inference."""
+    """The identity at inference: ``quantize_model`` drops it."""
+
+    def quantized(self, layer, args, kwargs, options):
+        return args[0]
 
 
 @register(keras.layers.Flatten, keras.layers.Reshape)
 class ReshapeSpec(MovesValues):
+    quantized = staticmethod(quantized_p_layer)
+
     def is_channelwise(self, layer):
         return False
 
@@ -64,6 +82,8 @@ class ReshapeSpec(MovesValues):
 
 @register(keras.layers.Concatenate)
 class ConcatenateSpec(MovesValues):
+    quantized = staticmethod(quantized_p_layer)
+
     def is_channelwise(self, layer):
         return False
 
@@ -73,6 +93,8 @@ class ConcatenateSpec(MovesValues):
 
 @register(*_POOLINGS)
 class PoolingSpec(MovesValues):
+    quantized = staticmethod(quantized_p_layer)
+
     def rule(self, layer, input_kifs):
         cut = [windows(np.asarray(a)[0], layer.pool_size, layer.strides, layer.padding, fill=0.0)
                for a in (*input_kifs[0], np.ones_like(input_kifs[0][0]))]
@@ -94,12 +116,6 @@ class GlobalPoolingSpec(MovesValues):
 
     def latency(self, layer, input_kifs):
         return estimates.reduction_latency(math.prod(input_kifs[0][0].shape[1:-1])) if input_kifs[0] else 0
-
-
-#: Each P-layer and the plain Keras layer it is (its Keras base class): what the proxy holds in its place.
-PLAIN_LAYERS = {cls: next(c for c in cls.__mro__ if c.__module__.startswith("keras."))
-                for cls in (PFlatten, PReshape, PConcatenate, PMaxPooling1D, PMaxPooling2D, PAveragePooling1D,
-                            PAveragePooling2D)}
 
 
 @register(*PLAIN_LAYERS)

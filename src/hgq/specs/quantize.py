@@ -6,7 +6,7 @@ import keras
 from ..layers import HQuantize
 from ..layers.passthrough import Signature
 from ..proxy.convert import apply_quantizer, quantize_output
-from ..quantizer.fixed_point_quantizer import FixedPointQuantizer
+from ..proxy_layers.fixed_point_quantizer import FixedPointQuantizer
 from ..quantizer.types import as_numpy
 from .registry import LayerSpec, register
 
@@ -22,12 +22,12 @@ class OwnTypes(LayerSpec):
     def output_kif(self, layer, input_kifs):
         return tuple(as_numpy(a) for a in layer.output_kif())
 
-    def is_channelwise(self, layer):
-        return True
-
 
 @register(HQuantize)
 class HQuantizeSpec(OwnTypes):
+    def is_channelwise(self, layer):
+        return True
+
     def convert(self, layer, x, ctx):
         """One ``FixedPointQuantizer`` named like the layer."""
         return quantize_output(layer, x, ctx, name=layer.name)
@@ -35,9 +35,6 @@ class HQuantizeSpec(OwnTypes):
 
 @register(Signature)
 class SignatureSpec(OwnTypes):
-    def is_channelwise(self, layer):
-        return False  # its declared types are not resized
-
     def convert(self, layer, x, ctx):
         """The declared input type, truncating and wrapping (it changes no value of a conforming input)."""
         return apply_quantizer(x, layer.kbi(), "TRN", "WRAP", layer.name)

@@ -43,6 +43,12 @@ def spec_of(layer, who):
     return spec
 
 
+def input_shapes(layer):
+    """The shapes (batch axis included) of the inputs of ``layer``'s call: from the model's graph, or, for a part of
+    a composite layer, as the composite layer wired it (``ReadsInputTypes.wire``)."""
+    return layer.input_shapes() if hasattr(layer, "wire") else graph.input_shapes(layer)
+
+
 def require_specs(model, who):
     """Refuse, by name, a subclassed model (``hgq.graph.require_graph_model``) and the first layer of ``model``
     (nested models included) whose type has no spec."""
@@ -72,6 +78,16 @@ class LayerSpec:
 
     #: Whether hls4ml has an ``io_stream`` implementation of the layer.
     io_stream = True
+
+    def quantized(self, layer, args, kwargs, options):
+        """The H-layer(s) that replace this float layer in ``hgq.quantize_model``, called on the H-model's tensors
+        ``args`` and ``kwargs`` (as the float layer was called), their weights copied from it; the output(s).
+        ``options``: a ``hgq.quantize_model.QuantizeOptions``. ``None``: the type cannot be quantized."""
+        return None
+
+    def fuses_batchnorm(self, layer):
+        """Whether a batch normalization right after the layer can be fused into its H-layer (``quantize_model``)."""
+        return False
 
     def kernels(self, layer):
         """The layer's kernels (``hgq.cost.KernelView`` each); empty for a layer that does not multiply."""

@@ -4,7 +4,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from . import fixed_point as fxp
+from ..quantizer import fixed_point as fxp
 
 
 @keras.saving.register_keras_serializable(package="hgq")

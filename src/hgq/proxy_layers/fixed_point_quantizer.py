@@ -4,8 +4,8 @@ import keras
 import numpy as np
 from keras import ops
 
-from . import fixed_point as fxp
-from .types import kif_from_kbi
+from ..quantizer import fixed_point as fxp
+from ..quantizer.types import kif_from_kbi
 
 
 @keras.saving.register_keras_serializable(package="hgq")

@@ -1,0 +1,12 @@
+"""The proxy model's own layer classes, each read by hls4ml through a Keras-3 handler of hgq's
+(``hgq.proxy.hls_handlers``): ``FixedPointQuantizer``, ``UnaryLUT``, ``Einsum`` and ``Softmax``; and
+``BatchNormalization``, which hls4ml reads by its class name as Keras' own. They sit below the cost model
+and the proxy, which both read them; public as ``hgq.proxy.*``."""
+
+from .batch_normalization import BatchNormalization
+from .einsum import Einsum
+from .fixed_point_quantizer import FixedPointQuantizer
+from .softmax import Softmax
+from .unary_lut import UnaryLUT
+
+__all__ = ["BatchNormalization", "Einsum", "FixedPointQuantizer", "Softmax", "UnaryLUT"]

@@ -1,0 +1,114 @@
+"""Specs of multi-head attention: ``HMultiHeadAttention`` (a composite layer whose kernels, costs and export are its
+parts') and the float ``keras.layers.MultiHeadAttention`` that ``quantize_model`` turns into one."""
+
+import dataclasses
+import math
+
+import keras
+
+from ..cost.layer import LayerCosts
+from ..layers.attention import HMultiHeadAttention
+from .copy import copy_weight
+from .quantize import OwnTypes
+from .registry import LayerSpec, UnsupportedLayerError, register, spec_of
+
+#: Keras' names of the projections (the last part of their weights' paths), by ``HMultiHeadAttention`` part.
+_KERAS_PROJECTIONS = {"query": "query", "key": "key", "value": "value", "output": "attention_output"}
+
+#: The parts on the critical path, in order (the three projections run side by side).
+_SEQUENCE = (("query", "key", "value"), ("scores",), ("softmax",), ("context",), ("output",))
+
+
+@register(HMultiHeadAttention)
+class HMultiHeadAttentionSpec(OwnTypes, LayerSpec):
+    """Its kernels are the four projections' (four ``KernelView``s), its costs the sum of its parts' (each given the
+    types its inputs have), its latency the critical path, its proxy the parts' proxies in sequence."""
+
+    io_stream = False
+
+    def kernels(self, layer):
+        return [view for part in layer.parts() for view in spec_of(part, "kernels").kernels(part)]
+
+    def costs(self, layer, input_kifs, parallel_factor, dsp_min_bits):
+        parts = {part: spec_of(part, "layer_costs").costs(part, part.input_types(), 1, dsp_min_bits)
+                 for part in layer.parts()}
+        total = {}
+        for field in dataclasses.fields(LayerCosts):
+            values = [getattr(costs, field.name) for costs in parts.values()]
+            total[field.name] = None if any(v is None for v in values) else sum(values)
+        for field in ("weight_bits_mean", "weight_bits_max", "pruned_fraction"):  # over the projections' weights
+            total[field] = _over_kernels(layer, field, parts)
+        total["latency_est_cycles"] = sum(max(parts[layer.part(name)].latency_est_cycles or 0 for name in step)
+                                          for step in _SEQUENCE)
+        total["accumulator_bits"] = max(costs.accumulator_bits or 0 for costs in parts.values())
+        return LayerCosts(**total)
+
+    def convert(self, layer, inputs, ctx):
+        """The parts' proxies, named ``<layer>_<part>``, wired as the layer computes."""
+        query, value = inputs[0], inputs[1]
+        key = inputs[2] if len(inputs) > 2 else value
+
+        def convert(name, x):
+            part = layer.part(name)
+            return spec_of(part, ctx.caller).convert(part, x, ctx)
+
+        q, k, v = convert("query", query), convert("key", key), convert("value", value)
+        weights = convert("softmax", convert("scores", [q, k]))
+        return convert("output", convert("context", [weights, v]))
+
+
+def _over_kernels(layer, field, parts):
+    """A width statistic of all the projections' weights together (weighted by their sizes)."""
+    projections = [layer.part(name) for name in ("query", "key", "value", "output")]
+    values = [getattr(parts[p], field) for p in projections]
+    if any(v is None for v in values):
+        return None
+    if field == "weight_bits_max":
+        return max(values)
+    sizes = [math.prod(p.kernel.shape) for p in projections]
+    return sum(v * n for v, n in zip(values, sizes)) / sum(sizes)
+
+
+@register(keras.layers.MultiHeadAttention)
+class MultiHeadAttentionSpec(LayerSpec):
+    """The float ``keras.layers.MultiHeadAttention``: ``quantize_model`` makes an ``HMultiHeadAttention`` of it (its
+    dropout, the identity at inference, dropped). Its costs and kernels are the H-layer's: asked of the float layer,
+    they are refused, like any export."""
+
+    io_stream = False
+
+    def quantized(self, layer, args, kwargs, options):
+        cfg = layer.get_config()
+        rank = len(args[0].shape)
+        unsupported = {"use_gate": cfg.get("use_gate", False), "sliding_window": cfg.get("sliding_window"),
+                       "attention_axes": cfg.get("attention_axes")}
+        for key, value in unsupported.items():
+            if value not in (None, False) and not (key == "attention_axes" and tuple(value) == (rank - 2,)):
+                raise ValueError(f"quantize_model: MultiHeadAttention {layer.name!r} has {key}={value!r}, which "
+                                 "HMultiHeadAttention does not support (attention over the tokens of (batch, tokens, "
+                                 "features) sequences, no gate, no sliding window)")
+        output_shape = cfg["output_shape"]
+        if isinstance(output_shape, (tuple, list)):
+            if len(output_shape) != 1:
+                raise ValueError(f"quantize_model: MultiHeadAttention {layer.name!r} has output_shape="
+                                 f"{output_shape!r}; HMultiHeadAttention gives one feature axis")
+            output_shape = output_shape[0]
+        h = HMultiHeadAttention(cfg["num_heads"], cfg["key_dim"], cfg["value_dim"], output_shape, cfg["use_bias"],
+                                name=layer.name, kernel_initializer=cfg["kernel_initializer"],
+                                bias_initializer=cfg["bias_initializer"], **options.h_kwargs())
+        y = h(*args, **kwargs)
+        by_path = {w.path.split("/", 1)[-1]: w for w in layer.weights}
+        for part, keras_name in _KERAS_PROJECTIONS.items():
+            for weight in ("kernel", "bias") if cfg["use_bias"] else ("kernel",):
+                copy_weight(getattr(h.part(part), weight), by_path[f"{keras_name}/{weight}"])
+        return y
+
+    def kernels(self, layer):
+        raise self._refusal(layer)
+
+    def costs(self, layer, input_kifs, parallel_factor, dsp_min_bits):
+        raise self._refusal(layer)
+
+    def _refusal(self, layer):
+        return UnsupportedLayerError(f"layer {layer.name!r}: the costs of a float MultiHeadAttention are not "
+                                     "modelled; make an HMultiHeadAttention of it (hgq.quantize_model)")

@@ -1,0 +1,144 @@
+"""quantize_model: float Keras models (MLP, CNN with batch normalizations, a transformer) become H-models with their
+weights, computing what the float model computes when the bit widths are wide, trainable, and bit-exact with hls4ml
+once trained and calibrated; what it cannot map is refused by name."""
+
+import keras
+import numpy as np
+import pytest
+
+import hgq
+from hgq import layers as hl
+from hgq.profiling import profile
+
+from bitexact import check_bit_exact
+
+WIDE = {"init_bw": 14}
+
+
+def fitted(model, x, seed=0):
+    """``model`` compiled and fitted one epoch on ``x`` against random targets."""
+    y = np.random.default_rng(seed).uniform(size=(len(x), model.output_shape[-1]))
+    model.compile(keras.optimizers.Adam(1e-2), "mse")
+    model.fit(x, y, epochs=1, batch_size=100, verbose=0)
+    return model
+
+
+def mlp():
+    """With a nested Sequential, whose last Dense the outer batch normalization is fused into."""
+    inner = keras.Sequential([keras.layers.Dense(16, activation="relu", name="dense1"),
+                              keras.layers.Dense(12, name="dense2")], name="inner")
+    x = keras.Input((10,))
+    y = keras.layers.BatchNormalization(name="dense2_bn")(inner(x))
+    y = keras.layers.Activation("relu", name="relu")(y)
+    return keras.Model(x, keras.layers.Dense(5, activation="softmax", name="head")(y), name="mlp")
+
+
+def cnn():
+    x = keras.Input((6, 6, 2))
+    y = keras.layers.Conv2D(4, 3, name="conv")(x)
+    y = keras.layers.BatchNormalization(name="conv_bn")(y)
+    y = keras.layers.ReLU(name="relu")(y)
+    y = keras.layers.MaxPooling2D(name="pool")(y)
+    y = keras.layers.Flatten(name="flat")(y)
+    y = keras.layers.Dense(8, activation="relu", name="hidden")(y)
+    y = keras.layers.BatchNormalization(name="hidden_bn")(y)
+    y = keras.layers.Dropout(0.2, name="drop")(y)
+    return keras.Model(x, keras.layers.Dense(5, activation="tanh", name="head")(y), name="cnn")
+
+
+def transformer():
+    x = keras.Input((4, 6))
+    e = keras.layers.EinsumDense("abc,cd->abd", (4, 8), bias_axes="d", activation="relu", name="embed")(x)
+    a = keras.layers.MultiHeadAttention(num_heads=2, key_dim=3, name="mha")(e, e)
+    y = keras.layers.Add(name="residual")([e, a])
+    y = keras.layers.MaxPooling1D(2, name="pool")(y)
+    y = keras.layers.Flatten(name="flat")(y)
+    return keras.Model(x, keras.layers.Dense(5, name="head")(y), name="transformer")
+
+
+def data(shape, n=1000, seed=1):
+    return np.random.default_rng(seed).normal(size=(n, *shape)).astype("float32")
+
+
+@pytest.mark.parametrize("build, types", [
+    (mlp, {"dense1": hl.HDense, "dense2": hl.HDenseBatchNorm, "relu": hl.HActivation, "head": hl.HDense,
+           "head_activation": hl.HSoftmax}),
+    (cnn, {"conv": hl.HConv2DBatchNorm, "relu": hl.HActivation, "pool": hl.PMaxPooling2D, "flat": hl.PFlatten,
+           "hidden": hl.HDense, "hidden_bn": hl.HBatchNormalization, "head": hl.HDense,
+           "head_activation": hl.HActivation}),
+    (transformer, {"embed": hl.HEinsumDense, "mha": hl.HMultiHeadAttention, "residual": hl.HAdd,
+                   "pool": hl.PMaxPooling1D, "flat": hl.PFlatten, "head": hl.HDense}),
+], ids=["mlp", "cnn", "transformer"])
+def test_maps_layers_and_computes_what_the_float_model_computes(build, types):
+    keras.utils.set_random_seed(0)
+    model = build()
+    x = data(model.input_shape[1:])
+    fitted(model, x)  # moving statistics and weights away from their initial values
+    h = hgq.quantize_model(model, kq_conf=WIDE, paq_conf=WIDE)
+    layers = {layer.name: layer for layer in h.layers}
+    assert {name: type(layers[name]) for name in types} == types
+    assert not {"drop", "conv_bn", "dense2_bn"} & set(layers) and type(h.layers[1]) is hl.HQuantize
+    if "dense2" in layers:
+        assert np.array_equal(layers["dense2"].moving_mean, model.get_layer("dense2_bn").moving_mean)
+        assert np.array_equal(layers["head"].kernel, model.get_layer("head").kernel)
+    elif "conv" in layers:
+        assert np.array_equal(layers["conv"].kernel, model.get_layer("conv").kernel)
+        assert np.array_equal(layers["conv"].moving_variance, model.get_layer("conv_bn").moving_variance)
+        assert np.array_equal(layers["hidden_bn"].moving_mean, model.get_layer("hidden_bn").moving_mean)
+    else:
+        float_mha, h_mha = model.get_layer("mha"), layers["mha"]
+        assert np.array_equal(h_mha.part("output").kernel, float_mha.weights[6])
+        assert np.array_equal(h_mha.part("key").bias, float_mha.weights[3])
+    # 14 fractional bits everywhere: the H-model computes the float model's function, up to the softmax tables
+    np.testing.assert_allclose(h.predict(x[:200], verbose=0), model.predict(x[:200], verbose=0), atol=0.05)
+
+
+@pytest.mark.hls4ml
+@pytest.mark.parametrize("build", [mlp, cnn, transformer], ids=["mlp", "cnn", "transformer"])
+def test_trained_and_calibrated_is_bit_exact_with_hls4ml(build, hls4ml_projects):
+    keras.utils.set_random_seed(0)
+    model = build()
+    x = data(model.input_shape[1:])
+    h = fitted(hgq.quantize_model(fitted(model, x), beta=1e-5, paq_conf={"init_bw": 4}), x)
+    assert hgq.total_bops(h) > 0
+    hgq.trace_minmax(h, x)
+    proxy = hgq.to_proxy_model(h)
+    check_bit_exact(proxy, x, hls4ml_projects(proxy), model=h, scales=(4.0,))
+
+
+def test_options_reach_the_layers():
+    keras.utils.set_random_seed(0)
+    model = transformer()
+    h = hgq.quantize_model(model, beta=1e-5, kq_conf={"init_bw": 3}, input_conf={"init_bw": 7},
+                           layers={"head": {"beta": 1e-3, "kq_conf": {"init_bw": 5}}})
+    mha, head = h.get_layer("mha"), h.get_layer("head")
+    assert all(part.beta == pytest.approx(1e-5) for part in mha.parts())
+    assert head.beta == pytest.approx(1e-3)
+    assert float(np.max(head.kq.fractional_bits())) == 5.0
+    assert float(np.max(mha.part("query").kq.fractional_bits())) == 3.0
+    assert float(np.max(h.layers[1].paq.fractional_bits())) == 7.0
+
+
+def test_refusals():
+    x = keras.Input((4, 6))
+    norm = keras.Model(x, keras.layers.LayerNormalization(name="norm")(x))
+    with pytest.raises(ValueError, match=r"layer 'norm' of type LayerNormalization cannot be quantized; "
+                                         r"quantize_model maps .*MultiHeadAttention"):
+        hgq.quantize_model(norm)
+    with pytest.raises(ValueError, match=r"layers names 'nowhere'"):
+        hgq.quantize_model(transformer(), layers={"nowhere": {}})
+    with pytest.raises(ValueError, match=r"layers\['head'\] has unknown keys \['bits'\]"):
+        hgq.quantize_model(transformer(), layers={"head": {"bits": 3}})
+    with pytest.raises(ValueError, match=r"already holds hgq layers"):
+        hgq.quantize_model(hgq.quantize_model(transformer()))
+    gated = keras.Model(x, keras.layers.MultiHeadAttention(2, 3, use_gate=True, name="gated")(x, x))
+    with pytest.raises(ValueError, match=r"MultiHeadAttention 'gated' has use_gate=True"):
+        hgq.quantize_model(gated)
+    masked = keras.Model(x, keras.layers.MultiHeadAttention(2, 3, name="causal")(x, x, use_causal_mask=True))
+    with pytest.raises(ValueError, match=r"'causal'.*causal masks"):
+        hgq.quantize_model(masked)
+    shared = keras.layers.Dense(6, name="twice")
+    with pytest.raises(ValueError, match=r"twice"):
+        hgq.quantize_model(keras.Model(x, shared(shared(x))))
+    with pytest.raises(hgq.specs.UnsupportedLayerError, match=r"'mha'.*hgq.quantize_model"):
+        profile(transformer())
