@@ -5,8 +5,8 @@
 Prints, per objective (ParameterEstimator, GPUFLOPEstimator, VivadoDSPEstimator on a 64-32-32-10 MLP), the
 reduction reached, the test accuracy before/after and the wall time; then, for an H-model (same shape), the
 (accuracy, BOPs) points of bit-width training alone and of bit-width training plus ``BOPsEstimator`` pruning to
-50 % of the BOPs (BOPs measured by ``trace_minmax`` on the training data; the loop holds the widths of kept
-weights while fine-tuning, ``hgq.optimization.keras.widths``).
+50 % of the BOPs (BOPs measured by ``trace_minmax`` on the training data; ``hold_bit_widths=True``: the loop holds
+the widths of kept weights while fine-tuning, ``hgq.optimization.keras.widths``).
 """
 
 import argparse
@@ -55,12 +55,12 @@ def multipliers(model, reuse_factor=4):
 
 
 def optimize(model, objective, loss="sparse_categorical_crossentropy", hls_config=None, rtol=0.975, steps=5,
-             epochs=4):
+             epochs=4, **options):
     args = (objective, PolynomialScheduler(steps, final_sparsity=0.5), X[TRAIN], Y[TRAIN], X[VAL], Y[VAL], 64, epochs,
             keras.optimizers.Adam(3e-3), loss, "accuracy", True, rtol)
     if hls_config is not None:
         return optimize_keras_model_for_hls4ml(model, hls_config, *args, tuner=None)
-    return optimize_model(model, get_attributes_from_keras_model(model), *args, tuner=None)
+    return optimize_model(model, get_attributes_from_keras_model(model), *args, tuner=None, **options)
 
 
 def mlp():
@@ -100,7 +100,7 @@ def bops_points(betas=(1e-6, 1e-5, 3e-5, 1e-4)):
         model = fit(h_mlp(beta), 30, LOGITS)
         bops = hgq.trace_minmax(model, X[TRAIN])
         start = time.time()
-        pruned = optimize(model, BOPsEstimator, LOGITS, rtol=0.95, steps=5, epochs=6)
+        pruned = optimize(model, BOPsEstimator, LOGITS, rtol=0.95, steps=5, epochs=6, hold_bit_widths=True)
         pruned_bops = hgq.trace_minmax(pruned, X[TRAIN])
         print(f"| {beta:g} | {accuracy(model):.4f} | {bops:.0f} | {accuracy(pruned):.4f} | {pruned_bops:.0f} | "
               f"{pruned_bops / bops:.2f} | {time.time() - start:.0f} s |")

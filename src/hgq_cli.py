@@ -112,6 +112,29 @@ def build_parser():
     _common(p)
     p.set_defaults(handler="run_convert_qkeras")
 
+    p = commands.add_parser("pareto", help="train over a ramp of beta and keep the front of accuracy against BOPs",
+                            description="Train a float Keras model (quantized with hgq.quantize_model) or an H-model "
+                            "once while beta rises log-linearly, keeping every design no other beats in the metric of "
+                            "its proxy on the validation data and in exact BOPs (hgq.fit_pareto).")
+    p.add_argument("model", help="the model: NAME.keras, float Keras or H-model")
+    p.add_argument("--data", required=True, help="training inputs (.npy)")
+    p.add_argument("--labels", required=True, help="training targets (.npy)")
+    p.add_argument("--validation-data", required=True, help="validation inputs (.npy), the metric is measured on")
+    p.add_argument("--validation-labels", required=True, help="validation targets (.npy)")
+    p.add_argument("-o", "--output-dir", required=True, help="where to keep the designs, front.csv and front.png")
+    p.add_argument("--loss", default="logits", help="logits (sparse categorical cross-entropy on logits) or a Keras "
+                                                    "loss name (default: %(default)s)")
+    p.add_argument("--metric", default="accuracy", help="a Keras metric name (default: %(default)s)")
+    p.add_argument("--lower-is-better", action="store_true", help="for a metric such as mse")
+    p.add_argument("--epochs", type=_positive_int, help="training epochs (default: hgq.fit_pareto's)")
+    p.add_argument("--beta", type=_positive_float, nargs=2, metavar=("START", "STOP"),
+                   help="the ramp of beta (default: hgq.fit_pareto's)")
+    p.add_argument("--learning-rate", type=_positive_float, help="Adam's (default: hgq.fit_pareto's)")
+    p.add_argument("--batch-size", type=_positive_int, help="samples per step (default: hgq.fit_pareto's)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress lines on stderr")
+    _common(p)
+    p.set_defaults(handler="run_pareto")
+
     p = commands.add_parser("demo", help="train on scikit-learn's digits, export to hls4ml and check bit-exactness",
                             description="Train a small H-model on scikit-learn's digits, export it to hls4ml and "
                             "compare the proxy model with hls4ml's C simulation bit for bit (hgq verify's code).")

@@ -73,7 +73,8 @@ def test_pruned_h_model_is_bit_exact(digits_and_model, objective, tmp_path):
     keras.utils.set_random_seed(1)
     pruned = optimize_model(model, get_attributes_from_keras_model(model), objective,
                             PolynomialScheduler(steps, final_sparsity=0.5), x[:1200], y[:1200], x[1200:1500],
-                            y[1200:1500], 64, 6, keras.optimizers.Adam(3e-3), LOSS, "accuracy", True, rtol, tuner=None)
+                            y[1200:1500], 64, 6, keras.optimizers.Adam(3e-3), LOSS, "accuracy", True, rtol, tuner=None,
+                            hold_bit_widths=objective is BOPsEstimator)
     bops_after = hgq.trace_minmax(pruned, x[:1200])
     last = [s for s in pruned.optimization_history if s.accepted][-1]
     assert last.target == pytest.approx(0.5)
@@ -90,3 +91,11 @@ def test_pruned_h_model_is_bit_exact(digits_and_model, objective, tmp_path):
     assert bops_after < bops_before
     proxy = hgq.to_proxy_model(pruned)
     check_bit_exact(proxy, x[:1000], compile_hls4ml(proxy, tmp_path / "prj"), model=pruned, scales=(2.5, 4.0))
+
+
+def test_holding_widths_needs_an_objective_of_bit_widths(digits_and_model):
+    x, y, model, _ = digits_and_model
+    with pytest.raises(ValueError, match=r"hold_bit_widths=True .* those of ParameterEstimator do not"):
+        optimize_model(model, get_attributes_from_keras_model(model), ParameterEstimator, PolynomialScheduler(2),
+                       x, y, x, y, 64, 2, keras.optimizers.Adam(), LOSS, "accuracy", True, 0.9, tuner=None,
+                       hold_bit_widths=True)

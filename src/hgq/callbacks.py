@@ -78,6 +78,25 @@ class PiecewiseBeta:
         return b0
 
 
+class LogRampBeta:
+    """A ``beta`` schedule: ``start`` until ``first_epoch``, then log-linear up to ``stop`` at ``last_epoch``, then
+    flat.
+
+    Example: ``LogRampBeta(1e-7, 1e-4, 10, 300)`` sweeps three decades of BOPs weight in one run, at the same pace per
+    decade (what ``hgq.fit_pareto`` uses).
+    """
+
+    def __init__(self, start, stop, first_epoch, last_epoch):
+        if not 0 < start <= stop or not 0 <= first_epoch < last_epoch:
+            raise ValueError(f"LogRampBeta: need 0 < start <= stop and 0 <= first_epoch < last_epoch, got start="
+                             f"{start!r}, stop={stop!r}, first_epoch={first_epoch!r}, last_epoch={last_epoch!r}")
+        self.start, self.stop, self.first_epoch, self.last_epoch = float(start), float(stop), first_epoch, last_epoch
+
+    def __call__(self, epoch):
+        t = min(max((epoch - self.first_epoch) / (self.last_epoch - self.first_epoch), 0.0), 1.0)
+        return self.start * (self.stop / self.start) ** t
+
+
 class BetaScheduler(keras.callbacks.Callback):
     """Set every H-layer's ``beta`` at the start of each epoch to ``schedule(epoch)``, and log it as ``beta``.
 
@@ -117,7 +136,8 @@ class ParetoFront(keras.callbacks.Callback):
     """Save the model whenever its metrics are not dominated by an already saved model; delete the models
     the new one dominates, so that ``path`` holds exactly the current Pareto front.
 
-    Files are named ``epoch=E-METRIC=VALUE-....keras``.
+    Files are named ``epoch=E-METRIC=VALUE-....keras``; ``points`` lists the saved models with their epoch and
+    logged numbers.
 
     Args:
         path: folder to save into (created if missing).
@@ -135,6 +155,7 @@ class ParetoFront(keras.callbacks.Callback):
         self.metrics = metrics
         self.signs = tuple(_side(s) for s in sides)
         self.front = []  # (oriented values: larger is better, file path)
+        self._logs = {}  # file path -> {"epoch": ..., logged numbers}
 
     def on_train_begin(self, logs=None):
         os.makedirs(self.path, exist_ok=True)
@@ -153,10 +174,19 @@ class ParetoFront(keras.callbacks.Callback):
         for saved, file in [entry for entry in self.front if _dominates(point, entry[0])]:
             os.remove(file)
             self.front.remove((saved, file))
+            del self._logs[file]
         name = "-".join([f"epoch={epoch}"] + [f"{m}={float(logs[m]):.6g}" for m in self.metrics])
         file = os.path.join(self.path, re.sub(r"[^\w=.+-]", "_", name) + ".keras")
         self.model.save(file)
         self.front.append((point, file))
+        self._logs[file] = {"epoch": epoch, **{key: float(value) for key, value in logs.items()
+                                               if isinstance(value, (int, float)) or getattr(value, "ndim", 1) == 0}}
+
+    @property
+    def points(self):
+        """The saved models, best first in the first metric: ``{"path": file, "epoch": E, metric: value, ...}``."""
+        ordered = sorted(self.front, key=lambda entry: entry[0], reverse=True)
+        return [{"path": file, **self._logs[file]} for _, file in ordered]
 
 
 def _dominates(a, b):

@@ -1,4 +1,5 @@
-"""The commands behind ``hgq export``, ``hgq verify``, ``hgq profile``, ``hgq convert-qkeras`` and ``hgq demo``.
+"""The commands behind ``hgq export``, ``hgq verify``, ``hgq profile``, ``hgq convert-qkeras``, ``hgq pareto`` and
+``hgq demo``.
 
 Each takes the parsed arguments and returns an exit code; a ``CLIError`` (or a ``ValueError`` from the library)
 becomes one ``error: ...`` line in ``hgq_cli.main``.
@@ -10,6 +11,7 @@ import sys
 
 from ..model_kind import FLOAT, H_MODEL
 from .common import CLIError, Progress, is_calibrated, load_data, load_model, prepare_output_dir
+from .pareto import run_pareto  # noqa: F401  (hgq pareto; hgq_cli finds every command here)
 
 PROXY_FILE = "proxy.keras"
 PROJECT_DIR = "hls4ml_prj"

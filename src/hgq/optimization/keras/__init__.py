@@ -71,7 +71,8 @@ class MaskConstraint(keras.constraints.Constraint):
         return w * ops.cast(self.mask, w.dtype) + ops.cast(self.offset, w.dtype)
 
 
-def _check(model, model_attributes, objective, scheduler, epochs, rewinding_epochs, ranking_metric, rtol, tuner):
+def _check(model, model_attributes, objective, scheduler, epochs, rewinding_epochs, ranking_metric, rtol, tuner,
+           hold_bit_widths):
     """Refuse bad arguments up front; returns the objective's class."""
     require_specs(model, "optimize_model")  # subclassed models and layer types without a spec, by name
     objective = objective if isinstance(objective, type) else type(objective)
@@ -93,6 +94,9 @@ def _check(model, model_attributes, objective, scheduler, epochs, rewinding_epoc
     if missing:
         raise ValueError(f"model_attributes has no entry for {missing}: build them from this model")
     require_tuner(tuner)
+    if hold_bit_widths and not objective.depends_on_bit_widths:
+        raise ValueError(f"hold_bit_widths=True holds the bit widths that an objective's resources depend on; those of "
+                         f"{objective.__name__} do not (BOPsEstimator's do)")
     return objective
 
 
@@ -146,16 +150,18 @@ def _refresh_bit_widths(model, model_attributes):
 def optimize_model(model, model_attributes, objective, scheduler, X_train, y_train, X_val, y_val, batch_size, epochs,
                    optimizer, loss_fn, validation_metric, increasing, rtol, callbacks=None, ranking_metric="l1",
                    local=False, verbose=False, rewinding_epochs=1, cutoff_bad_trials=3, directory=TMP_DIRECTORY,
-                   tuner="Bayesian", knapsack_solver="CBC_MIP", regularization_range=default_regularization_range):
+                   tuner="Bayesian", knapsack_solver="CBC_MIP", regularization_range=default_regularization_range,
+                   hold_bit_widths=False):
     """Prune (or share) weight groups of ``model`` step by step, as hls4ml's ``optimize_model``.
 
     Each step ranks the groups (``ranking_metric``: ``l1``, ``l2``, ``oracle``, ``saliency``), keeps the most
     valuable ones within ``(1 - sparsity)`` of the objective's resources (a knapsack, ``knapsack_solver``), trains
     ``epochs - rewinding_epochs`` epochs with the others frozen (a kernel constraint), and accepts the step when the
     validation metric is ``>= rtol · baseline`` (``<= baseline / rtol`` when not ``increasing``); then
-    ``rewinding_epochs`` epochs without masks. When the objective's resources are bit widths
-    (``objective.depends_on_bit_widths``, e.g. ``BOPsEstimator``) the widths of the kept weights are held at their
-    mask-time values while a step is fine-tuned (``hgq.optimization.keras.widths``). It stops at the scheduler's
+    ``rewinding_epochs`` epochs without masks. With ``hold_bit_widths=True`` (objectives whose resources are bit
+    widths, ``BOPsEstimator``) the widths of the kept weights are held at their mask-time values while a step is
+    fine-tuned (``hgq.optimization.keras.widths``): the measured BOPs then stay closer to the target, but steps lose
+    more accuracy and are rejected more often (docs/optimization.md). It stops at the scheduler's
     last sparsity or after ``cutoff_bad_trials`` rejected steps in a row. ``tuner``: ``"Bayesian"``/``"Hyperband"``
     search a regularization per layer (keras-tuner, extra ``hgq-keras[optimization]``), ``"Manual"`` uses
     ``regularization_range[0]``, ``None`` none. The input model is not modified.
@@ -172,7 +178,7 @@ def optimize_model(model, model_attributes, objective, scheduler, X_train, y_tra
         (``OptimizationHistory``) lists the steps.
     """
     objective = _check(model, model_attributes, objective, scheduler, epochs, rewinding_epochs, ranking_metric,
-                       rtol, tuner)
+                       rtol, tuner, hold_bit_widths)
     loss_fn = keras.losses.get(loss_fn) if isinstance(loss_fn, str) else loss_fn
     fit = dict(batch_size=batch_size, callbacks=callbacks, verbose=0)
     _mark_optimizable(model, model_attributes, objective)
@@ -203,7 +209,7 @@ def optimize_model(model, model_attributes, objective, scheduler, X_train, y_tra
         masks, offsets, kept, totals = compute_masks(work, model_attributes, target, objective, ranking_metric,
                                                      local, grads, hess, knapsack_solver, totals)
         _apply_masks(work, masks, offsets)
-        if objective.depends_on_bit_widths:
+        if hold_bit_widths:
             hold_widths(work, masks)
         compile_work()
         work.fit(X_train, y_train, epochs=epochs - rewinding_epochs, **fit)

@@ -79,6 +79,8 @@ class _LayerGroups:
         # groups may differ in cost (BOPsEstimator); the base class repeats layer_savings for every group
         self.resources = np.asarray(objective.group_resources(attrs, n), np.float64).reshape(-1, n)
         self.total = np.atleast_1d(np.asarray(objective.layer_resources(attrs), np.float64))
+        if objective.values_scale_with_resources:  # a free group keeps its own value
+            self.values = self.values * np.maximum(self.resources.sum(axis=0), 1.0)
 
     def mask_and_offset(self, keep):
         """``(mask, offset)`` for the kept groups ``keep`` (a boolean array over groups). A free group that is

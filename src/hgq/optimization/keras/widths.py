@@ -1,5 +1,5 @@
 """Holding the widths of kept weights while a step is fine-tuned, for objectives whose resources are bit widths
-(``BOPsEstimator``: ``depends_on_bit_widths = True``).
+(``BOPsEstimator``: ``depends_on_bit_widths = True``), with ``optimize_model(hold_bit_widths=True)``.
 
 The knapsack counts each kept weight at its width at mask time. Fine-tuning would let kept weights widen (a
 larger weight gains integer bits, the trainable fractional bits may grow, a weight that quantized to zero may

@@ -33,13 +33,19 @@ class ObjectiveEstimator:
     """Base class of objectives: the resources of a layer and the savings of one of its groups. Every objective
     given to the loop subclasses it."""
 
-    #: Whether the resources are bit widths (BOPs): the loop then keeps the widths of kept weights from growing
-    #: while it fine-tunes a step (``hgq.optimization.keras.widths``).
+    #: Whether the resources are bit widths (BOPs): ``optimize_model(hold_bit_widths=True)`` can then keep the
+    #: widths of kept weights from growing while it fine-tunes a step (``hgq.optimization.keras.widths``).
     depends_on_bit_widths = False
 
     #: Whether the savings come from removing neurons and filters: the loop then rebuilds the returned model
     #: without them (``hgq.optimization.keras.reduction``).
     shrinks_model = False
+
+    #: Whether a group's knapsack value is its ranking norm times its resources (summed over the objective's
+    #: resources): the knapsack then keeps the most important weights per unit of resource and prunes in order of
+    #: importance, instead of pruning the most expensive groups first. Set where groups differ in cost because of
+    #: what makes them valuable (``BOPsEstimator``: bit-width training widens the weights that matter).
+    values_scale_with_resources = False
 
     @classmethod
     def is_layer_optimizable(cls, layer_attributes):

@@ -41,9 +41,14 @@ class BOPsEstimator(ObjectiveEstimator):
     Needs no hls4ml config: ``get_attributes_from_keras_model`` gives what it needs.
     """
 
-    #: The resources are bit widths: the loop keeps them from growing while it fine-tunes a step
-    #: (``hgq.optimization.keras.widths``).
+    #: The resources are bit widths: ``optimize_model(hold_bit_widths=True)`` can keep them from growing while it
+    #: fine-tunes a step (``hgq.optimization.keras.widths``).
     depends_on_bit_widths = True
+
+    #: A weight's value is its magnitude times its BOPs: with the magnitude alone, the knapsack removed the widest
+    #: weights first (the most BOPs per unit of value), which bit-width training made wide because they matter, and
+    #: at hls4ml's example settings every step lost the accuracy (docs/optimization.md).
+    values_scale_with_resources = True
 
     @classmethod
     def is_layer_optimizable(cls, layer_attributes):

@@ -1,0 +1,101 @@
+"""What ``pareto_digits.py`` (ours) and ``pareto_digits_hgq2.py`` (HGQ2, run in its own virtual environment) share:
+the data, the float MLP, the neutral BOPs count and the report of a front. It imports no quantization library.
+
+Import it before Keras: it imports ``overhead_common``, which sets ``KERAS_BACKEND`` from ``--backend`` at import.
+
+**Data.** scikit-learn's digits, 64 pixels scaled to [0, 1], ``train_test_split(test_size=0.3, random_state=0)``:
+1257 training and 540 test samples. Both libraries pick their front on the test split (as HGQ2's and HGQ's papers do)
+and report test accuracy: the same protocol for both.
+
+**Architecture.** 64-32-32-10 MLP, ReLU, logits.
+
+**Neutral BOPs** (``neutral_bops``), one rule for every library, on the hls4ml ``ModelGraph`` after conversion (the
+bit-exact pass has set every precision): for every ``Dense`` node, the sum over its nonzero weights of the input
+element's width times the weight's significant bits (``k + i + f`` of ``hls4ml.utils.qinterval.minimal_kif`` of its
+exact value). The input element's width is the per-element width of the ``FixedPointQuantizer`` node feeding it
+(``mask_kbi``'s ``B``; 0 for a pruned input), or the declared width of its input variable where no such node is there.
+Any other node with weights is refused rather than counted as 0.
+"""
+
+import json
+
+import overhead_common  # noqa: F401  first: it sets KERAS_BACKEND from --backend
+
+import keras  # after the backend is chosen
+import numpy as np
+
+TEST_SIZE = 0.3
+SPLIT_SEED = 0
+GOAL = (0.95, 3350)  # test accuracy at least, neutral BOPs at most
+
+
+def digits():
+    """``x_train, x_test, y_train, y_test``: 64 pixels in [0, 1] (float32), 30 % test, ``random_state=0``."""
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    x, y = load_digits(return_X_y=True)
+    return train_test_split((x / 16.0).astype(np.float32), y, test_size=TEST_SIZE, random_state=SPLIT_SEED)
+
+
+def float_mlp():
+    x = keras.Input((64,), name="pixels")
+    y = keras.layers.Dense(32, activation="relu", name="dense1")(x)
+    y = keras.layers.Dense(32, activation="relu", name="dense2")(y)
+    return keras.Model(x, keras.layers.Dense(10, name="head")(y), name="digits_mlp")
+
+
+def _significant_bits(weights):
+    from hls4ml.utils.qinterval import minimal_kif
+
+    k, i, f = minimal_kif(np.asarray(weights, np.float64))
+    return (k.astype(np.int64) + i + f).astype(np.int64)
+
+
+def _input_element_widths(hls_model, node):
+    (source,) = node.inputs
+    producer = next((n for n in hls_model.graph.values() if source in n.outputs), None)
+    n_in = node.weights["weight"].data.shape[0]
+    if producer is not None and producer.class_name == "FixedPointQuantizer":
+        widths = np.asarray(producer.mask_kbi[1]).reshape(-1).astype(np.int64)
+        return np.broadcast_to(widths, (n_in,)) if widths.size == 1 else widths
+    return np.full(n_in, int(node.get_input_variable().type.precision.width), np.int64)
+
+
+def neutral_bops(hls_model):
+    """The neutral BOPs of an hls4ml ``ModelGraph`` of an MLP (module docstring)."""
+    total = 0
+    for node in hls_model.graph.values():
+        if node.class_name == "Dense":
+            weights = node.weights["weight"].data.reshape(-1, node.get_attr("n_out"))
+            total += int(np.sum(_input_element_widths(hls_model, node)[:, None] * _significant_bits(weights)))
+        elif {"weight", "scale"} & set(node.weights):
+            raise ValueError(f"neutral_bops: node {node.name} ({node.class_name}) has weights the rule does not cover")
+    return total
+
+
+def hls4ml_graph(model, output_dir):
+    """``model`` (a proxy or an HGQ2 model) converted to hls4ml (Vitis, ``io_parallel``), not compiled."""
+    import hls4ml
+
+    return hls4ml.converters.convert_from_keras_model(model, output_dir=output_dir, backend="Vitis",
+                                                      io_type="io_parallel")
+
+
+def best_at_goal(points):
+    """The point of ``points`` (dicts with ``test_accuracy`` and ``neutral_bops``) with the fewest neutral BOPs at
+    the goal's accuracy, or ``None``."""
+    good = [p for p in points if p["test_accuracy"] >= GOAL[0]]
+    return min(good, key=lambda p: p["neutral_bops"]) if good else None
+
+
+def report(project, points, seconds):
+    """Print the front (fewest BOPs first) and a ``RESULT`` JSON line."""
+    print(f"{project}: {len(points)} designs on the front, {seconds:.0f} s")
+    print(f"  {'neutral BOPs':>12} {'own BOPs':>10} {'test acc':>9} {'epoch':>6}")
+    for p in sorted(points, key=lambda p: p["neutral_bops"]):
+        print(f"  {p['neutral_bops']:>12,} {p['own_bops']:>10,.0f} {p['test_accuracy']:>9.4f} {p['epoch']:>6}")
+    best = best_at_goal(points)
+    print(f"  fewest BOPs at test accuracy >= {GOAL[0]}: "
+          + ("none" if best is None else f"{best['neutral_bops']:,} ({best['test_accuracy']:.4f})"))
+    print("RESULT " + json.dumps({"project": project, "seconds": seconds, "points": points}))

@@ -1,0 +1,73 @@
+"""HGQ2's digits front, for comparison with ``pareto_digits.py`` (which runs this script): run with HGQ2's own Python.
+
+HGQ2 (PyPI ``hgq2``) installs a top-level ``hgq`` module too, so it lives in its own virtual environment. Data, the
+neutral BOPs count and the report are ``pareto_common.py``'s. The recipe is the one HGQ2 documents
+(``example/larger_jet_tagger.ipynb``): HGQ2's layers with their defaults (``QDense`` 32-32-10, ReLU, an input
+quantizer on the first), Adam, ``BetaScheduler(PieceWiseSchedule(...))``, ``FreeEBOPs``, and ``ParetoFront`` on
+``(val_accuracy, ebops)``; with the same epochs, ``beta`` ramp (constant, then log-linear), learning rate and batch as
+``hgq.fit_pareto``'s defaults (passed by ``pareto_digits.py``). Each saved model is then calibrated as HGQ2 documents
+(``hgq.utils.trace_minmax`` on the training set), converted to hls4ml as it is, counted, and its test accuracy taken.
+
+    /tmp/hgq2venv/bin/python benchmarks/pareto_digits_hgq2.py [--backend tensorflow|jax] [--epochs N] ...
+"""
+
+import argparse
+import glob
+import os
+import tempfile
+import time
+
+import pareto_common as common  # first: it sets KERAS_BACKEND from --backend
+
+import keras  # after the backend is chosen
+import numpy as np
+from hgq.layers import QDense  # HGQ2's
+from hgq.utils import trace_minmax
+from hgq.utils.sugar import BetaScheduler, FreeEBOPs, ParetoFront, PieceWiseSchedule
+
+
+def hgq2_mlp(beta):
+    x = keras.Input((64,), name="pixels")
+    y = QDense(32, activation="relu", beta0=beta, name="dense1")(x)
+    y = QDense(32, activation="relu", beta0=beta, name="dense2")(y)
+    return keras.Model(x, QDense(10, beta0=beta, name="head")(y), name="digits_hgq2_mlp")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--backend", choices=("tensorflow", "jax"))
+    parser.add_argument("--epochs", type=int, default=300)
+    parser.add_argument("--warmup", type=int, default=30)
+    parser.add_argument("--beta", type=float, nargs=2, default=(1e-6, 1e-4))
+    parser.add_argument("--learning-rate", type=float, default=3e-3)
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    x_train, x_test, y_train, y_test = common.digits()
+    keras.utils.set_random_seed(args.seed)
+    model = hgq2_mlp(args.beta[0])
+    model.compile(keras.optimizers.Adam(args.learning_rate),
+                  keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
+    schedule = PieceWiseSchedule([(0, args.beta[0], "constant"), (args.warmup, args.beta[0], "log"),
+                                  (args.epochs - 1, args.beta[1], "constant")])
+    with tempfile.TemporaryDirectory() as workdir:
+        front = os.path.join(workdir, "front")
+        start = time.perf_counter()
+        model.fit(x_train, y_train, epochs=args.epochs, batch_size=args.batch_size, validation_data=(x_test, y_test),
+                  verbose=0, callbacks=[BetaScheduler(schedule), FreeEBOPs(),
+                                        ParetoFront(front, ["val_accuracy", "ebops"], [1, -1])])
+        seconds = time.perf_counter() - start
+        points = []
+        for index, path in enumerate(sorted(glob.glob(os.path.join(front, "*.keras")))):
+            saved = keras.models.load_model(path)
+            ebops = trace_minmax(saved, x_train, verbose=False)
+            hls_model = common.hls4ml_graph(saved, os.path.join(workdir, f"prj{index}"))
+            logits = saved.predict(x_test, verbose=0, batch_size=1024)
+            epoch = int(os.path.basename(path).split("_")[0].split("=")[1])
+            points.append({"epoch": epoch, "own_bops": float(ebops), "neutral_bops": common.neutral_bops(hls_model),
+                           "test_accuracy": float(np.mean(np.argmax(logits, axis=1) == y_test))})
+    common.report(f"hgq2 0.2.0 ({keras.backend.backend()})", points, seconds)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,181 @@
+"""``fit_pareto``: one training run that sweeps the BOPs weight over a log-spaced ramp and keeps every design on the
+(metric, exact BOPs) Pareto front, each saved calibrated, so that ``hgq export`` and ``hgq verify`` take it as it is."""
+
+import csv
+import dataclasses
+import os
+import shutil
+import sys
+import time
+
+import keras
+import numpy as np
+
+from .calibration import trace_minmax
+from .callbacks import BetaScheduler, LogRampBeta, ParetoFront
+from .model_kind import FLOAT, H_MODEL, model_kind
+from .proxy import to_proxy_model
+from .proxy.convert import require_exact_float64
+from .proxy.hls import proxy_predict
+from .quantize_model import quantize_model
+
+
+@dataclasses.dataclass
+class ParetoResult:
+    """The front ``fit_pareto`` found: ``points`` (best metric first: ``{"path", "epoch", "beta", "bops", metric}``),
+    the metric's name, and the folder holding the models, ``front.csv`` and ``front.png``."""
+
+    points: list
+    metric: str
+    path: str
+
+    def table(self):
+        """The front as aligned text, one design a line."""
+        lines = [f"{'epoch':>6} {'beta':>9} {'BOPs':>10} {self.metric:>12}  model"]
+        lines += [f"{p['epoch']:>6} {p['beta']:>9.2e} {p['bops']:>10,.0f} {p[self.metric]:>12.4f}  "
+                  f"{os.path.basename(p['path'])}" for p in self.points]
+        return "\n".join(lines)
+
+
+def metric_object(metric, y):
+    """A fresh Keras metric for ``metric`` (a name, a function or a ``keras.metrics.Metric``); ``"accuracy"`` as
+    ``model.compile`` reads it: sparse categorical for labels of one axis, categorical for one-hot ones."""
+    if isinstance(metric, keras.metrics.Metric):
+        return metric
+    if metric in ("accuracy", "acc"):
+        return keras.metrics.SparseCategoricalAccuracy(name=metric) if np.ndim(y) == 1 else \
+            keras.metrics.CategoricalAccuracy(name=metric)
+    found = keras.metrics.get(metric)
+    if isinstance(found, type):
+        return found()
+    if isinstance(found, keras.metrics.Metric):
+        return found
+    return keras.metrics.MeanMetricWrapper(found, name=str(metric))
+
+
+class ProxyEvaluation(keras.callbacks.Callback):
+    """At each epoch end: calibrate on ``calibration`` (``trace_minmax``), log the exact BOPs as ``bops``, and log
+    ``metric`` on ``validation`` (``(x, y)``) of the proxy model (what hls4ml computes, overflows included) under
+    ``name``."""
+
+    def __init__(self, calibration, validation, metric, name, batch_size=1024):
+        super().__init__()
+        self.calibration, self.validation = calibration, validation
+        self.metric = metric_object(metric, validation[1])
+        self.name, self.batch_size = name, batch_size
+
+    def on_epoch_end(self, epoch, logs=None):
+        bops = trace_minmax(self.model, self.calibration, batch_size=self.batch_size)
+        x, y = self.validation
+        y_pred = proxy_predict(to_proxy_model(self.model), x, self.batch_size)
+        self.metric.reset_state()
+        self.metric.update_state(y, y_pred)
+        if logs is not None:
+            logs.update({"bops": bops, self.name: float(keras.ops.convert_to_numpy(self.metric.result()))})
+
+
+class _Progress(keras.callbacks.Callback):
+    """A line on stderr every ``every`` epochs: the epoch (numbered from 0, as in the file names), ``beta``, BOPs, the
+    metric and the size of the front."""
+
+    def __init__(self, epochs, every, name, front):
+        super().__init__()
+        self.epochs, self.every, self.name, self.front = epochs, every, name, front
+        self.start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        if (epoch + 1) % self.every and epoch + 1 != self.epochs:
+            return
+        print(f"[{time.perf_counter() - self.start:6.1f} s] epoch={epoch} ({epoch + 1}/{self.epochs})  "
+              f"beta {logs['beta']:.2e}  "
+              f"BOPs {logs['bops']:,.0f}  {self.name} {logs[self.name]:.4f}  front: {len(self.front.front)} designs",
+              file=sys.stderr, flush=True)
+
+
+def fit_pareto(model, x, y, validation_data, loss, path="pareto", metric="accuracy", maximize=True, epochs=600,
+               beta=(1e-6, 1e-3), warmup_epochs=None, learning_rate=3e-3, batch_size=64, calibration_data=None,
+               quantize=None, verbose=True):
+    """Train ``model`` once while its BOPs weight rises log-linearly over ``beta``, and keep every design that no
+    other beats in both ``metric`` (on ``validation_data``) and exact BOPs.
+
+    At each epoch end the model is calibrated on ``calibration_data`` (``trace_minmax``, the training inputs by
+    default) and exported (``to_proxy_model``): its BOPs are exact and its metric is the proxy's, bit-exact with
+    hls4ml (overflows of validation values beyond the calibrated ranges included); a design not dominated by a
+    saved one is saved to ``path`` (calibrated: ``hgq export``/``hgq verify`` take it as it is) and the designs it
+    dominates are deleted. ``path`` ends holding the front, ``front.csv`` and ``front.png``.
+
+    Args:
+        model: an H-model, or a float Keras model (quantized first by ``quantize_model(model, **quantize)``).
+        x, y: training data.
+        validation_data: ``(x_val, y_val)`` the metric is measured on.
+        loss: a Keras loss (name or object).
+        path: folder for the designs (emptied first).
+        metric: a Keras metric (name, function or object), e.g. ``"accuracy"``.
+        maximize: ``False`` for a metric where lower is better.
+        epochs: length of the run.
+        beta: ``(start, stop)`` of the ramp of every H-layer's BOPs weight.
+        warmup_epochs: epochs at ``beta[0]`` before the ramp (default: a tenth of ``epochs``).
+        learning_rate: Adam's learning rate (a float or a Keras schedule).
+        batch_size: samples per step.
+        calibration_data: inputs to calibrate on (default ``x``).
+        quantize: keyword arguments of ``quantize_model`` for a float ``model``.
+        verbose: a progress line on stderr about twenty times per run.
+
+    Returns:
+        ParetoResult: the front, best metric first.
+
+    Raises:
+        ValueError: for a model with several outputs, a proxy or QKeras model, ``quantize`` with an H-model, or on
+            JAX without 64-bit mode (the proxy computes in float64).
+    """
+    require_exact_float64("fit_pareto")
+    if len(model.outputs) != 1:
+        raise ValueError(f"fit_pareto: model {model.name!r} has {len(model.outputs)} outputs; it measures one metric "
+                         "on one output")
+    kind = model_kind(model)
+    if kind == FLOAT:
+        model = quantize_model(model, **(quantize or {}))
+    elif kind != H_MODEL:
+        raise ValueError(f"fit_pareto: model {model.name!r} is a {kind}; give an H-model or a float Keras model")
+    elif quantize:
+        raise ValueError(f"fit_pareto: quantize={quantize!r} applies to a float model; {model.name!r} is an H-model")
+    warmup = epochs // 10 if warmup_epochs is None else warmup_epochs
+    schedule = LogRampBeta(beta[0], beta[1], warmup, max(epochs - 1, warmup + 1))
+    name = f"val_{metric}"
+    if os.path.isdir(path):
+        shutil.rmtree(path)
+    model.compile(keras.optimizers.Adam(learning_rate), loss)
+    front = ParetoFront(path, metrics=(name, "bops"), sides=(max if maximize else min, min))
+    callbacks = [BetaScheduler(schedule),
+                 ProxyEvaluation(x if calibration_data is None else calibration_data, validation_data, metric, name),
+                 front]
+    if verbose:
+        callbacks.append(_Progress(epochs, max(1, epochs // 20), name, front))
+    model.fit(x, y, epochs=epochs, batch_size=batch_size, callbacks=callbacks, verbose=0)
+    points = [{"path": p["path"], "epoch": p["epoch"], "beta": p["beta"], "bops": p["bops"], metric: p[name]}
+              for p in front.points]
+    result = ParetoResult(points, metric, path)
+    write_front(result)
+    return result
+
+
+def write_front(result):
+    """``front.csv`` and ``front.png`` (the metric against BOPs, log scale) of ``result`` in its folder."""
+    with open(os.path.join(result.path, "front.csv"), "w", newline="") as file:
+        writer = csv.DictWriter(file, ["epoch", "beta", "bops", result.metric, "path"])
+        writer.writeheader()
+        writer.writerows(result.points)
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    by_bops = sorted(result.points, key=lambda p: p["bops"])
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.step([p["bops"] for p in by_bops], [p[result.metric] for p in by_bops], "o-", where="post")
+    ax.set(xscale="log", xlabel="BOPs (exact, after calibration)", ylabel=result.metric,
+           title=f"Pareto front: {len(by_bops)} designs")
+    ax.grid(True, which="both", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(os.path.join(result.path, "front.png"), dpi=120)
+    plt.close(fig)

@@ -1,0 +1,135 @@
+"""fit_pareto: one run over a beta ramp keeps the designs no other beats in the proxy's metric and exact BOPs; each
+saved design is calibrated and bit-exact through hls4ml; LogRampBeta; ParetoFront.points; errors by name."""
+
+import csv
+import os
+
+import keras
+import numpy as np
+import pytest
+
+import hgq
+from hgq.proxy.hls import proxy_predict
+
+from bitexact import check_bit_exact
+
+
+def classification(n=1200, n_in=12, classes=4, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, n_in)).astype("float32")
+    return x, np.argmax(x @ rng.normal(size=(n_in, classes)), axis=1)
+
+
+def float_mlp(n_in=12, classes=4):
+    x = keras.Input((n_in,), name="features")
+    y = keras.layers.Dense(16, activation="relu", name="hidden")(x)
+    return keras.Model(x, keras.layers.Dense(classes, name="logits")(y), name="small_mlp")
+
+
+@pytest.fixture(scope="module")
+def short_run(tmp_path_factory):
+    """A short fit_pareto run from a float model, its data and the result."""
+    keras.utils.set_random_seed(0)
+    x, y = classification()
+    result = hgq.fit_pareto(float_mlp(), x[:1000], y[:1000], (x[1000:], y[1000:]),
+                            keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                            path=str(tmp_path_factory.mktemp("pareto") / "front"), epochs=8, beta=(1e-5, 3e-2),
+                            learning_rate=1e-2, verbose=False, quantize={"paq_conf": {"init_bw": 4}})
+    return x, y, result
+
+
+def test_the_front_holds_non_dominated_calibrated_designs_with_their_proxy_metric(short_run):
+    x, y, result = short_run
+    points = result.points
+    assert len(points) >= 2
+    assert [p["accuracy"] for p in points] == sorted((p["accuracy"] for p in points), reverse=True)
+    for a in points:
+        assert not any(b["accuracy"] >= a["accuracy"] and b["bops"] <= a["bops"] and b is not a for b in points)
+    betas = {p["epoch"]: p["beta"] for p in points}
+    assert all(1e-5 <= beta <= 3e-2 for beta in betas.values())
+    for p in points:
+        model = keras.models.load_model(p["path"])
+        assert hgq.total_bops(model) == pytest.approx(p["bops"])  # saved calibrated: exportable as it is
+        logits = proxy_predict(hgq.to_proxy_model(model), x[1000:])
+        assert np.mean(np.argmax(logits, axis=1) == y[1000:]) == pytest.approx(p["accuracy"])
+        assert hgq.trace_minmax(model, x[:1000]) == pytest.approx(p["bops"])
+    assert sorted(os.listdir(result.path)) == sorted(
+        [os.path.basename(p["path"]) for p in points] + ["front.csv", "front.png"])
+    with open(os.path.join(result.path, "front.csv")) as file:
+        rows = list(csv.DictReader(file))
+    assert [float(r["bops"]) for r in rows] == [p["bops"] for p in points]
+    table = result.table().splitlines()
+    assert len(table) == len(points) + 1 and "accuracy" in table[0]
+
+
+@pytest.mark.hls4ml
+def test_every_design_on_the_front_is_bit_exact_with_hls4ml(short_run, hls4ml_projects):
+    x, _, result = short_run
+    for p in result.points:
+        model = keras.models.load_model(p["path"])
+        proxy = hgq.to_proxy_model(model)
+        check_bit_exact(proxy, x, hls4ml_projects(proxy), model=model, scales=(4.0,))
+
+
+def test_log_ramp_beta():
+    ramp = hgq.LogRampBeta(1e-6, 1e-4, 10, 30)
+    assert [ramp(e) for e in (0, 10)] == [1e-6, 1e-6]
+    assert ramp(20) == pytest.approx(1e-5)
+    assert ramp(30) == pytest.approx(1e-4) and ramp(99) == pytest.approx(1e-4)
+    with pytest.raises(ValueError, match=r"LogRampBeta: need 0 < start <= stop.*start=0"):
+        hgq.LogRampBeta(0, 1e-4, 0, 10)
+    with pytest.raises(ValueError, match=r"first_epoch=10, last_epoch=10"):
+        hgq.LogRampBeta(1e-6, 1e-4, 10, 10)
+
+
+def test_metric_by_name_and_lower_is_better(tmp_path):
+    keras.utils.set_random_seed(1)
+    x, y = classification(n=300)
+    targets = keras.utils.to_categorical(y, 4)
+    result = hgq.fit_pareto(float_mlp(), x[:200], targets[:200], (x[200:], targets[200:]), "mse",
+                            path=str(tmp_path / "front"), metric="mean_squared_error", maximize=False, epochs=3,
+                            verbose=False)
+    values = [p["mean_squared_error"] for p in result.points]
+    assert values == sorted(values) and all(v > 0 for v in values)
+
+
+def test_refusals(tmp_path):
+    x, y = classification(n=100)
+    loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    inp = keras.Input((12,))
+    two_outputs = keras.Model(inp, [keras.layers.Dense(4)(inp), keras.layers.Dense(4)(inp)], name="two")
+    with pytest.raises(ValueError, match=r"fit_pareto: model 'two' has 2 outputs"):
+        hgq.fit_pareto(two_outputs, x, y, (x, y), loss, path=str(tmp_path / "a"))
+    h = hgq.quantize_model(float_mlp())
+    with pytest.raises(ValueError, match=r"quantize=\{'beta': 1e-05\} applies to a float model"):
+        hgq.fit_pareto(h, x, y, (x, y), loss, path=str(tmp_path / "b"), quantize={"beta": 1e-5})
+    with pytest.raises(ValueError, match=r"LogRampBeta"):
+        hgq.fit_pareto(h, x, y, (x, y), loss, path=str(tmp_path / "c"), beta=(1e-3, 1e-5))
+
+
+@pytest.mark.once  # the command line; fit_pareto on both backends is covered above
+def test_command_line_front_then_verify_a_design(tmp_path):
+    from test_cli_export import hgq as run_hgq
+    from test_cli_export import no_chatter
+
+    keras.utils.set_random_seed(2)
+    x, y = classification(n=600)
+    float_mlp().save(tmp_path / "float.keras")
+    for name, array in (("x", x[:500]), ("y", y[:500]), ("xv", x[500:]), ("yv", y[500:])):
+        np.save(tmp_path / f"{name}.npy", array)
+    files = ["--data", tmp_path / "x.npy", "--labels", tmp_path / "y.npy", "--validation-data", tmp_path / "xv.npy"]
+    done = run_hgq("pareto", tmp_path / "float.keras", *files, "--validation-labels", tmp_path / "yv.npy",
+                   "-o", tmp_path / "front", "--epochs", 3, "--learning-rate", 0.01)
+    assert done.returncode == 0, done.stderr
+    no_chatter(done)
+    assert "epoch=2 (3/3)" in done.stderr and "front.png" in done.stdout
+    designs = sorted((tmp_path / "front").glob("*.keras"))
+    assert designs and (tmp_path / "front" / "front.csv").is_file()
+    assert all(design.name in done.stdout for design in designs)
+    verified = run_hgq("verify", designs[0], "--data", tmp_path / "x.npy")
+    assert verified.returncode == 0 and "bit-exact" in verified.stdout, verified.stdout + verified.stderr
+    wrong = run_hgq("pareto", tmp_path / "float.keras", *files, "--validation-labels", tmp_path / "y.npy",
+                    "-o", tmp_path / "front2")
+    assert wrong.returncode == 1
+    assert wrong.stderr.strip().splitlines() == [
+        "error: --validation-data and --validation-labels hold 100 and 500 samples; they must be as many"]
