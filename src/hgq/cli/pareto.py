@@ -33,11 +33,12 @@ def run_pareto(args):
             raise CLIError(f"{names} hold {len(inputs)} and {len(labels)} samples; they must be as many")
     from ..pareto import fit_pareto
 
+    loss = _loss(args.loss)
     path = prepare_output_dir(args.output_dir)
     recipe = {key: value for key, value in (("epochs", args.epochs), ("beta", args.beta),
                                             ("learning_rate", args.learning_rate), ("batch_size", args.batch_size))
               if value is not None}
-    result = fit_pareto(model, x, y, (x_val, y_val), _loss(args.loss), path=path, metric=args.metric,
+    result = fit_pareto(model, x, y, (x_val, y_val), loss, path=path, metric=args.metric,
                         maximize=not args.lower_is_better, verbose=not args.quiet, **recipe)
     print(result.table())
     print(f"wrote {len(result.points)} designs, {os.path.join(path, 'front.csv')} and "
