@@ -55,14 +55,13 @@ def metric_object(metric, y):
 
 class ProxyEvaluation(keras.callbacks.Callback):
     """At each epoch end: calibrate on ``calibration`` (``trace_minmax``), log the exact BOPs as ``bops``, and log
-    ``metric`` on ``validation`` (``(x, y)``) of the proxy model (what hls4ml computes, overflows included) under
+    ``metric`` (a ``keras.metrics.Metric``) on ``validation`` (``(x, y)``) of the proxy model (what hls4ml computes, overflows included) under
     ``name``."""
 
     def __init__(self, calibration, validation, metric, name, batch_size=1024):
         super().__init__()
         self.calibration, self.validation = calibration, validation
-        self.metric = metric_object(metric, validation[1])
-        self.name, self.batch_size = name, batch_size
+        self.metric, self.name, self.batch_size = metric, name, batch_size
 
     def on_epoch_end(self, epoch, logs=None):
         bops = trace_minmax(self.model, self.calibration, batch_size=self.batch_size)
@@ -128,7 +127,10 @@ def fit_pareto(model, x, y, validation_data, loss, path="pareto", metric="accura
         ValueError: for a model with several outputs, a proxy or QKeras model, ``quantize`` with an H-model, or on
             JAX without 64-bit mode (the proxy computes in float64).
     """
+    from .profiling.optional import require
+
     require_exact_float64("fit_pareto")
+    require("matplotlib", "fit_pareto (front.png)")  # before training, not after it
     if len(model.outputs) != 1:
         raise ValueError(f"fit_pareto: model {model.name!r} has {len(model.outputs)} outputs; it measures one metric "
                          "on one output")
@@ -141,20 +143,22 @@ def fit_pareto(model, x, y, validation_data, loss, path="pareto", metric="accura
         raise ValueError(f"fit_pareto: quantize={quantize!r} applies to a float model; {model.name!r} is an H-model")
     warmup = epochs // 10 if warmup_epochs is None else warmup_epochs
     schedule = LogRampBeta(beta[0], beta[1], warmup, max(epochs - 1, warmup + 1))
-    name = f"val_{metric}"
+    metric_fn = metric_object(metric, validation_data[1])
+    label = metric if isinstance(metric, str) else metric_fn.name
+    name = f"val_{label}"
     if os.path.isdir(path):
         shutil.rmtree(path)
     model.compile(keras.optimizers.Adam(learning_rate), loss)
     front = ParetoFront(path, metrics=(name, "bops"), sides=(max if maximize else min, min))
     callbacks = [BetaScheduler(schedule),
-                 ProxyEvaluation(x if calibration_data is None else calibration_data, validation_data, metric, name),
+                 ProxyEvaluation(x if calibration_data is None else calibration_data, validation_data, metric_fn, name),
                  front]
     if verbose:
         callbacks.append(_Progress(epochs, max(1, epochs // 20), name, front))
     model.fit(x, y, epochs=epochs, batch_size=batch_size, callbacks=callbacks, verbose=0)
-    points = [{"path": p["path"], "epoch": p["epoch"], "beta": p["beta"], "bops": p["bops"], metric: p[name]}
+    points = [{"path": p["path"], "epoch": p["epoch"], "beta": p["beta"], "bops": p["bops"], label: p[name]}
               for p in front.points]
-    result = ParetoResult(points, metric, path)
+    result = ParetoResult(points, label, path)
     write_front(result)
     return result
 
@@ -165,17 +169,13 @@ def write_front(result):
         writer = csv.DictWriter(file, ["epoch", "beta", "bops", result.metric, "path"])
         writer.writeheader()
         writer.writerows(result.points)
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure  # no pyplot: no GUI backend, no global state
 
     by_bops = sorted(result.points, key=lambda p: p["bops"])
-    fig, ax = plt.subplots(figsize=(6, 4))
+    fig = Figure(figsize=(6, 4), layout="constrained")
+    ax = fig.subplots()
     ax.step([p["bops"] for p in by_bops], [p[result.metric] for p in by_bops], "o-", where="post")
     ax.set(xscale="log", xlabel="BOPs (exact, after calibration)", ylabel=result.metric,
            title=f"Pareto front: {len(by_bops)} designs")
     ax.grid(True, which="both", alpha=0.3)
-    fig.tight_layout()
     fig.savefig(os.path.join(result.path, "front.png"), dpi=120)
-    plt.close(fig)
