@@ -62,6 +62,13 @@ def _model_options(parser, data_help):
     _common(parser)
 
 
+def _overwrite_option(parser):
+    parser.add_argument("--overwrite", action="store_true",
+                        help="write into an output folder that holds files hgq did not write (they are kept: hgq "
+                             "never deletes or overwrites a file it did not write); without it such a folder is "
+                             "refused")
+
+
 def build_parser():
     """The argument parser, one sub-command per job."""
     parser = argparse.ArgumentParser(prog="hgq", description="High-granularity quantization for Keras 3: export "
@@ -73,6 +80,7 @@ def build_parser():
                             "H-model (calibrated on --data, or already calibrated), a proxy or a QKeras model.")
     _model_options(p, "inputs (.npy) to calibrate an H-model on (required unless it was trained or calibrated)")
     p.add_argument("-o", "--output-dir", required=True, help="where to write proxy.keras and hls4ml_prj/")
+    _overwrite_option(p)
     p.set_defaults(handler="run_export")
 
     p = commands.add_parser("verify", help="compile hls4ml's C simulation and compare it with the proxy bit for bit",
@@ -80,6 +88,7 @@ def build_parser():
                             "report the fraction of bit-exact samples per output; exit code 0 only when all are.")
     _model_options(p, "inputs (.npy) to compare on (and to calibrate an H-model on); required")
     p.add_argument("-o", "--output-dir", help="keep the hls4ml project in DIR/hls4ml_prj (default: temporary)")
+    _overwrite_option(p)
     p.add_argument("--project", help="compare with this existing hls4ml project instead of building one")
     p.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: %(default)s)")
     p.add_argument("--max-mismatches", type=_positive_int, default=5,
@@ -97,6 +106,7 @@ def build_parser():
     p.add_argument("--format", choices=("text", "json", "csv", "html"), default="text",
                    help="output format (default: %(default)s)")
     p.add_argument("-o", "--output-dir", help="write DIR/<model file name>_report.<ext> instead of printing")
+    _overwrite_option(p)
     p.add_argument("--raw", action="store_true", help="plain numbers instead of SI suffixes (k, M, G)")
     _common(p)
     p.set_defaults(handler="run_profile")
@@ -105,7 +115,7 @@ def build_parser():
                             description="Convert a QKeras model (a Keras 2 full-model .h5 file, or an architecture "
                             ".json with --weights) to a proxy model saved as a .keras file.")
     p.add_argument("input", help="the QKeras model: NAME.h5, or NAME.json with --weights")
-    p.add_argument("output", help="where to write the proxy model (OUT.keras)")
+    p.add_argument("output", help="where to write the proxy model (OUT.keras; not over a file hgq did not write)")
     p.add_argument("--weights", help="the NAME.weights.h5 file of a .json architecture")
     p.add_argument("--aggressive", action="store_true",
                    help="wrap on overflow (cheaper logic) instead of saturating like QKeras")
@@ -122,6 +132,7 @@ def build_parser():
     p.add_argument("--validation-data", required=True, help="validation inputs (.npy), the metric is measured on")
     p.add_argument("--validation-labels", required=True, help="validation targets (.npy)")
     p.add_argument("-o", "--output-dir", required=True, help="where to keep the designs, front.csv and front.png")
+    _overwrite_option(p)
     p.add_argument("--loss", default="logits", help="logits (sparse categorical cross-entropy on logits) or a Keras "
                                                     "loss name (default: %(default)s)")
     p.add_argument("--metric", default="accuracy", help="a Keras metric name (default: %(default)s)")
@@ -142,7 +153,8 @@ def build_parser():
                    help="mlp: dense layers on the 64 pixels; cnn: HConv2D on the 8x8x1 images (default: %(default)s)")
     p.add_argument("--epochs", type=_positive_int, default=60, help="training epochs (default: %(default)s)")
     p.add_argument("--beta", type=float, default=1e-4, help="BOPs weight in the loss (default: %(default)g)")
-    p.add_argument("--output-dir", help="keep the hls4ml project here (default: a temporary folder)")
+    p.add_argument("--output-dir", help="keep the hls4ml project here: a new or empty folder, or one hgq wrote "
+                                        "(default: a temporary folder)")
     p.add_argument("--quiet", action="store_true", help="print only the final summary")
     _common(p)
     p.set_defaults(handler="run_demo")

@@ -10,6 +10,7 @@ import pytest
 import hgq
 import hgq.layers
 from hgq.calibration import all_quantizers
+from hgq.outputs import RECORD
 
 from conftest import mlp, regression_data
 
@@ -110,6 +111,8 @@ def test_set_beta_rejects_bad_arguments(beta, message):
 def parse_front(path):
     points = []
     for name in os.listdir(path):
+        if name == RECORD:
+            continue
         values = dict(re.findall(r"(\w+)=([-+.\w]+?)(?=-[a-z]|\.keras$)", name))
         points.append((float(values["val_loss"]), float(values["bops"]), os.path.join(path, name)))
     return points

@@ -69,7 +69,7 @@ def test_bad_data(files, capsys, name, message):
 
 def test_output_directory_that_is_a_file(files, capsys):
     line = error_of(capsys, ["export", str(files / "mlp.keras"), "-o", str(files / "a_file")])
-    assert line == f"error: the output directory {files / 'a_file'} is a file; choose another -o"
+    assert line == f"error: hgq export: the output folder {files / 'a_file'} is a file; choose a folder"
 
 
 def test_reuse_factor_must_fit_every_layer(files, capsys):

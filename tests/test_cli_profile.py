@@ -10,6 +10,7 @@ import sys
 import numpy as np
 import pytest
 
+from hgq.outputs import RECORD
 from hgq_cli import main
 from conftest import trained_mlp
 
@@ -68,7 +69,7 @@ def test_each_format_writes_its_file(saved, tmp_path, capsys, fmt, ext):
     assert main(args) == 0
     path = out_dir / f"mlp_report.{ext}"
     assert capsys.readouterr().out == f"wrote {path}\n"
-    assert os.listdir(out_dir) == [path.name]
+    assert sorted(os.listdir(out_dir)) == sorted([path.name, RECORD])
     content = path.read_text(encoding="utf-8")
     if fmt == "json":
         assert [r["name"] for r in json.loads(content)["records"]][1:] == ["inp_q", "dense1", "dense2", "act", "out"]

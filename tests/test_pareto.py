@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import hgq
+from hgq.outputs import RECORD
 from hgq.proxy.hls import proxy_predict
 
 from bitexact import check_bit_exact
@@ -54,7 +55,7 @@ def test_the_front_holds_non_dominated_calibrated_designs_with_their_proxy_metri
         assert np.mean(np.argmax(logits, axis=1) == y[1000:]) == pytest.approx(p["accuracy"])
         assert hgq.trace_minmax(model, x[:1000]) == pytest.approx(p["bops"])
     assert sorted(os.listdir(result.path)) == sorted(
-        [os.path.basename(p["path"]) for p in points] + ["front.csv", "front.png"])
+        [os.path.basename(p["path"]) for p in points] + ["front.csv", "front.png", RECORD])
     with open(os.path.join(result.path, "front.csv")) as file:
         rows = list(csv.DictReader(file))
     assert [float(r["bops"]) for r in rows] == [p["bops"] for p in points]
@@ -133,3 +134,23 @@ def test_command_line_front_then_verify_a_design(tmp_path):
     assert wrong.returncode == 1
     assert wrong.stderr.strip().splitlines() == [
         "error: --validation-data and --validation-labels hold 100 and 500 samples; they must be as many"]
+
+
+@pytest.mark.once  # a fresh process, on the TensorFlow backend
+def test_command_line_front_without_matplotlib_notes_the_missing_plot(tmp_path):
+    """The quick start installs no matplotlib (the profiling extra's): the front is written, the plot is not."""
+    from test_backends import BLOCK, python
+
+    x, y = classification(n=300)
+    float_mlp().save(tmp_path / "float.keras")
+    for name, array in (("x", x[:200]), ("y", y[:200]), ("xv", x[200:]), ("yv", y[200:])):
+        np.save(tmp_path / f"{name}.npy", array)
+    args = ["pareto", str(tmp_path / "float.keras"), "--data", str(tmp_path / "x.npy"), "--labels",
+            str(tmp_path / "y.npy"), "--validation-data", str(tmp_path / "xv.npy"), "--validation-labels",
+            str(tmp_path / "yv.npy"), "--epochs", "2", "-o", str(tmp_path / "front")]
+    done = python(BLOCK.format("matplotlib") + f"import hgq_cli\nsys.exit(hgq_cli.main({args!r}))",
+                  backend="tensorflow")
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "front.png not drawn: matplotlib is not installed (pip install 'hgq-keras[profiling]')" in done.stderr
+    assert (tmp_path / "front" / "front.csv").is_file() and not (tmp_path / "front" / "front.png").exists()
+    assert "front.png" not in done.stdout

@@ -7,6 +7,7 @@ import keras
 
 from .calibration import reset_minmax, trace_minmax
 from .cost import set_beta, total_bops
+from .outputs import OutputFolder
 
 
 class ResetMinMax(keras.callbacks.Callback):
@@ -137,28 +138,34 @@ class ParetoFront(keras.callbacks.Callback):
     the new one dominates, so that ``path`` holds exactly the current Pareto front.
 
     Files are named ``epoch=E-METRIC=VALUE-....keras``; ``points`` lists the saved models with their epoch and
-    logged numbers.
+    logged numbers. ``path`` must be new, empty or hold only what hgq wrote there (a front saved there before is
+    deleted when its first training begins); other files stop training at its start unless ``overwrite=True``, which keeps
+    them (``hgq.outputs``).
 
     Args:
         path: folder to save into (created if missing).
         metrics: names of logged metrics, e.g. ``("val_accuracy", "bops")`` (``bops`` from ``FreeBOPs`` or
             ``CalibratedBOPs``, which must come earlier in the callback list).
         sides: for each metric, ``max`` if larger is better, ``min`` if smaller is better.
+        overwrite: save into ``path`` even though it holds files that hgq did not write (they are kept).
     """
 
-    def __init__(self, path, metrics=("val_accuracy", "bops"), sides=(max, min)):
+    def __init__(self, path, metrics=("val_accuracy", "bops"), sides=(max, min), overwrite=False):
         super().__init__()
         metrics, sides = tuple(metrics), tuple(sides)
         if not metrics or len(metrics) != len(sides):
             raise ValueError(f"ParetoFront: need one side per metric, got metrics={metrics} and sides={sides}")
-        self.path = os.fspath(path)
+        self.path, self.overwrite = os.fspath(path), overwrite
+        self.folder = None  # the OutputFolder, from the start of training
         self.metrics = metrics
         self.signs = tuple(_side(s) for s in sides)
         self.front = []  # (oriented values: larger is better, file path)
         self._logs = {}  # file path -> {"epoch": ..., logged numbers}
 
     def on_train_begin(self, logs=None):
-        os.makedirs(self.path, exist_ok=True)
+        if self.folder is None:  # a later fit with this callback goes on with its front
+            self.folder = OutputFolder(self.path, "ParetoFront", self.overwrite)
+            self.folder.clear()
 
     def _oriented(self, logs):
         missing = [m for m in self.metrics if m not in (logs or {})]
@@ -172,11 +179,11 @@ class ParetoFront(keras.callbacks.Callback):
         if any(_dominates(saved, point) or saved == point for saved, _ in self.front):
             return
         for saved, file in [entry for entry in self.front if _dominates(point, entry[0])]:
-            os.remove(file)
+            self.folder.remove(os.path.basename(file))
             self.front.remove((saved, file))
             del self._logs[file]
         name = "-".join([f"epoch={epoch}"] + [f"{m}={float(logs[m]):.6g}" for m in self.metrics])
-        file = os.path.join(self.path, re.sub(r"[^\w=.+-]", "_", name) + ".keras")
+        file = self.folder.target(re.sub(r"[^\w=.+-]", "_", name) + ".keras")
         self.model.save(file)
         self.front.append((point, file))
         self._logs[file] = {"epoch": epoch, **{key: float(value) for key, value in logs.items()

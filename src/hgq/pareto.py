@@ -4,7 +4,6 @@
 import csv
 import dataclasses
 import os
-import shutil
 import sys
 import time
 
@@ -14,6 +13,7 @@ import numpy as np
 from .calibration import trace_minmax
 from .callbacks import BetaScheduler, LogRampBeta, ParetoFront
 from .model_kind import FLOAT, H_MODEL, model_kind
+from .outputs import OutputFolder
 from .proxy import to_proxy_model
 from .proxy.convert import require_exact_float64
 from .proxy.hls import proxy_predict
@@ -23,11 +23,13 @@ from .quantize_model import quantize_model
 @dataclasses.dataclass
 class ParetoResult:
     """The front ``fit_pareto`` found: ``points`` (best metric first: ``{"path", "epoch", "beta", "bops", metric}``),
-    the metric's name, and the folder holding the models, ``front.csv`` and ``front.png``."""
+    the metric's name, the folder holding the models and ``front.csv``, and the path of ``front.png`` (``None``
+    without matplotlib)."""
 
     points: list
     metric: str
     path: str
+    plot: str = None
 
     def table(self):
         """The front as aligned text, one design a line."""
@@ -93,7 +95,7 @@ class _Progress(keras.callbacks.Callback):
 
 def fit_pareto(model, x, y, validation_data, loss, path="pareto", metric="accuracy", maximize=True, epochs=600,
                beta=(1e-6, 1e-3), warmup_epochs=None, learning_rate=3e-3, batch_size=64, calibration_data=None,
-               quantize=None, verbose=True):
+               quantize=None, overwrite=False, verbose=True):
     """Train ``model`` once while its BOPs weight rises log-linearly over ``beta``, and keep every design that no
     other beats in both ``metric`` (on ``validation_data``) and exact BOPs.
 
@@ -101,14 +103,20 @@ def fit_pareto(model, x, y, validation_data, loss, path="pareto", metric="accura
     default) and exported (``to_proxy_model``): its BOPs are exact and its metric is the proxy's, bit-exact with
     hls4ml (overflows of validation values beyond the calibrated ranges included); a design not dominated by a
     saved one is saved to ``path`` (calibrated: ``hgq export``/``hgq verify`` take it as it is) and the designs it
-    dominates are deleted. ``path`` ends holding the front, ``front.csv`` and ``front.png``.
+    dominates are deleted. ``path`` ends holding the front, ``front.csv`` and, where matplotlib is installed,
+    ``front.png``.
+
+    ``path`` must be new, empty, or hold only what hgq wrote there; a front written there before is replaced. Any
+    other file in it stops the call before training (``hgq.outputs.OutputFolderError``) unless ``overwrite=True``,
+    which keeps such files and writes beside them: no file that hgq did not write is ever deleted or overwritten.
 
     Args:
         model: an H-model, or a float Keras model (quantized first by ``quantize_model(model, **quantize)``).
-        x, y: training data.
+        x: training inputs.
+        y: training labels.
         validation_data: ``(x_val, y_val)`` the metric is measured on.
         loss: a Keras loss (name or object).
-        path: folder for the designs (emptied first).
+        path: folder for the designs.
         metric: a Keras metric (name, function or object), e.g. ``"accuracy"``.
         maximize: ``False`` for a metric where lower is better.
         epochs: length of the run.
@@ -118,7 +126,8 @@ def fit_pareto(model, x, y, validation_data, loss, path="pareto", metric="accura
         batch_size: samples per step.
         calibration_data: inputs to calibrate on (default ``x``).
         quantize: keyword arguments of ``quantize_model`` for a float ``model``.
-        verbose: a progress line on stderr about twenty times per run.
+        overwrite: write into ``path`` even though it holds files that hgq did not write (they are kept).
+        verbose: a progress line on stderr about twenty times per run, and a note when ``front.png`` is not drawn.
 
     Returns:
         ParetoResult: the front, best metric first.
@@ -126,11 +135,9 @@ def fit_pareto(model, x, y, validation_data, loss, path="pareto", metric="accura
     Raises:
         ValueError: for a model with several outputs, a proxy or QKeras model, ``quantize`` with an H-model, or on
             JAX without 64-bit mode (the proxy computes in float64).
+        hgq.outputs.OutputFolderError: ``path`` holds files that hgq did not write (without ``overwrite``).
     """
-    from .profiling.optional import require
-
     require_exact_float64("fit_pareto")
-    require("matplotlib", "fit_pareto (front.png)")  # before training, not after it
     if len(model.outputs) != 1:
         raise ValueError(f"fit_pareto: model {model.name!r} has {len(model.outputs)} outputs; it measures one metric "
                          "on one output")
@@ -146,10 +153,10 @@ def fit_pareto(model, x, y, validation_data, loss, path="pareto", metric="accura
     metric_fn = metric_object(metric, validation_data[1])
     label = metric if isinstance(metric, str) else metric_fn.name
     name = f"val_{label}"
-    if os.path.isdir(path):
-        shutil.rmtree(path)
+    folder = OutputFolder(path, "fit_pareto", overwrite)
+    folder.clear()
     model.compile(keras.optimizers.Adam(learning_rate), loss)
-    front = ParetoFront(path, metrics=(name, "bops"), sides=(max if maximize else min, min))
+    front = ParetoFront(path, metrics=(name, "bops"), sides=(max if maximize else min, min), overwrite=overwrite)
     callbacks = [BetaScheduler(schedule),
                  ProxyEvaluation(x if calibration_data is None else calibration_data, validation_data, metric_fn, name),
                  front]
@@ -159,16 +166,24 @@ def fit_pareto(model, x, y, validation_data, loss, path="pareto", metric="accura
     points = [{"path": p["path"], "epoch": p["epoch"], "beta": p["beta"], "bops": p["bops"], label: p[name]}
               for p in front.points]
     result = ParetoResult(points, label, path)
-    write_front(result)
-    return result
-
-
-def write_front(result):
-    """``front.csv`` and ``front.png`` (the metric against BOPs, log scale) of ``result`` in its folder."""
-    with open(os.path.join(result.path, "front.csv"), "w", newline="") as file:
+    with open(folder.target("front.csv"), "w", newline="") as file:
         writer = csv.DictWriter(file, ["epoch", "beta", "bops", result.metric, "path"])
         writer.writeheader()
         writer.writerows(result.points)
+    try:
+        import matplotlib  # noqa: F401 (the profiling extra's)
+    except ImportError:
+        if verbose:
+            print("front.png not drawn: matplotlib is not installed (pip install 'hgq-keras[profiling]')",
+                  file=sys.stderr)
+    else:
+        result.plot = folder.target("front.png")
+        plot_front(result, result.plot)
+    return result
+
+
+def plot_front(result, path):
+    """Draw the front of ``result`` (the metric against BOPs, log scale) into the PNG file ``path``."""
     from matplotlib.figure import Figure  # no pyplot: no GUI backend, no global state
 
     by_bops = sorted(result.points, key=lambda p: p["bops"])
@@ -178,4 +193,4 @@ def write_front(result):
     ax.set(xscale="log", xlabel="BOPs (exact, after calibration)", ylabel=result.metric,
            title=f"Pareto front: {len(by_bops)} designs")
     ax.grid(True, which="both", alpha=0.3)
-    fig.savefig(os.path.join(result.path, "front.png"), dpi=120)
+    fig.savefig(path, dpi=120)

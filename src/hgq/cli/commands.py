@@ -10,7 +10,8 @@ import os
 import sys
 
 from ..model_kind import FLOAT, H_MODEL
-from .common import CLIError, Progress, is_calibrated, load_data, load_model, prepare_output_dir
+from ..outputs import output_file
+from .common import CLIError, Progress, is_calibrated, load_data, load_model, output_folder
 from .pareto import run_pareto  # noqa: F401  (hgq pareto; hgq_cli finds every command here)
 
 PROXY_FILE = "proxy.keras"
@@ -68,11 +69,10 @@ def run_export(args):
     from ..proxy.hls import check_strategy, convert_to_hls4ml, quiet
 
     say = Progress(not args.quiet)
-    prepare_output_dir(args.output_dir)
+    folder = output_folder(args, "hgq export")
     proxy, _, _ = build_proxy(args, say)
     check_strategy(proxy, args.strategy, args.reuse_factor, args.io_type, args.backend)
-    proxy_path = os.path.join(args.output_dir, PROXY_FILE)
-    project = os.path.join(args.output_dir, PROJECT_DIR)
+    proxy_path, project = folder.target(PROXY_FILE), folder.target(PROJECT_DIR)
     proxy.save(proxy_path)
     bops, table = layer_summary(proxy)  # before hls4ml, which calls the proxy's layers again
     say(f"writing the hls4ml project ({args.backend}, {args.io_type}, {args.strategy})")
@@ -95,8 +95,7 @@ def run_verify(args):
     from ..proxy.verify import verify
 
     say = Progress(not args.quiet and args.format == "text")
-    if args.output_dir is not None:
-        prepare_output_dir(args.output_dir)
+    folder = None if args.output_dir is None else output_folder(args, "hgq verify")
     proxy, data, _ = build_proxy(args, say, data_required=True)
     hls_model = None
     if args.project is not None:
@@ -109,7 +108,7 @@ def run_verify(args):
         from ..proxy.hls import check_strategy
 
         check_strategy(proxy, args.strategy, args.reuse_factor, args.io_type, args.backend)
-    output_dir = None if args.output_dir is None else os.path.join(args.output_dir, PROJECT_DIR)
+    output_dir = None if folder is None else folder.target(PROJECT_DIR)
     result = verify(proxy, data, output_dir=output_dir, hls_model=hls_model, max_mismatches=args.max_mismatches,
                     verbose=args.verbose, progress=say, **hls_options(args))
     if args.format == "json":
@@ -145,6 +144,7 @@ def run_profile(args):
     """Print or write the cost report of a saved model."""
     from ..profiling import profile, render
 
+    folder = None if args.output_dir is None else output_folder(args, "hgq profile")
     model, kind = load_model(args.model, verbose=args.verbose)
     data, estimate = _profile_data(args, model, kind)
     report = profile(model, data)
@@ -154,11 +154,11 @@ def run_profile(args):
                                + report.summary.note)
     figures = render.report_figures(model, data) if args.format == "html" else ()
     text = render.render(report, args.format, raw=args.raw, figures=figures)
-    if args.output_dir is None:
+    if folder is None:
         sys.stdout.write(text)
         return 0
     stem = os.path.splitext(os.path.basename(args.model))[0]
-    path = os.path.join(prepare_output_dir(args.output_dir), f"{stem}_report.{render.EXTENSIONS[args.format]}")
+    path = folder.target(f"{stem}_report.{render.EXTENSIONS[args.format]}")
     try:
         with open(path, "w", encoding="utf-8") as f:
             f.write(text)
@@ -176,9 +176,10 @@ def run_convert_qkeras(args):
 
     if not os.path.exists(args.input):
         raise CLIError(f"model file not found: {args.input}")
+    output = output_file(args.output, "hgq convert-qkeras")  # before the conversion: refused early
     try:
         proxy = from_qkeras(args.input, weights=args.weights, aggressive=args.aggressive)
-        proxy.save(args.output)
+        proxy.save(output)
     except (ValueError, OSError) as error:
         raise CLIError(str(error)) from None
     print(f"wrote the proxy model of {args.input} to {args.output}")

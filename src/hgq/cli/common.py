@@ -115,12 +115,9 @@ def load_data(path, model=None, who="--data"):
     return array
 
 
-def prepare_output_dir(path):
-    """Create ``path`` (a directory) or say why it cannot be one."""
-    if os.path.exists(path) and not os.path.isdir(path):
-        raise CLIError(f"the output directory {path} is a file; choose another -o")
-    try:
-        os.makedirs(path, exist_ok=True)
-    except OSError as error:
-        raise CLIError(f"cannot create the output directory {path}: {error}") from None
-    return path
+def output_folder(args, who):
+    """The ``--output-dir`` of ``args`` as an ``hgq.outputs.OutputFolder`` (``--overwrite`` lets it hold files hgq
+    did not write; they are kept)."""
+    from ..outputs import OutputFolder
+
+    return OutputFolder(args.output_dir, who, overwrite=args.overwrite)

@@ -16,6 +16,7 @@ import numpy as np
 from ..calibration import trace_minmax
 from ..layers import (HAdd, HConv2D, HDense, HEinsumDense, HMultiHeadAttention, HQuantize, PFlatten, PMaxPooling1D,
                       PMaxPooling2D)
+from ..outputs import OutputFolder
 from ..proxy import convert_to_hls4ml, hls4ml_predict, proxy_predict, to_proxy_model
 from ..proxy.hls import quiet
 from ..proxy.verify import compare
@@ -132,7 +133,8 @@ def run(epochs=DEFAULT_EPOCHS, beta=DEFAULT_BETA, output_dir=None, seed=0, verbo
     Args:
         epochs: training epochs.
         beta: BOPs weight in the loss of every H-layer.
-        output_dir: hls4ml project folder, kept; a temporary one, deleted afterwards, if ``None``.
+        output_dir: hls4ml project folder, kept (new, empty, or one that hgq wrote); a temporary one, deleted
+            afterwards, if ``None``.
         seed: seed of the data split and of Keras.
         verbose: show Keras's progress bar and print the summary.
         show_tools: show hls4ml's and the compiler's messages.
@@ -146,6 +148,8 @@ def run(epochs=DEFAULT_EPOCHS, beta=DEFAULT_BETA, output_dir=None, seed=0, verbo
     if model not in MODELS:
         raise ValueError(f"model must be one of {sorted(MODELS)}, got {model!r}")
     builder, input_shape = MODELS[model]
+    if output_dir is not None:  # refused before training, not after it
+        OutputFolder(output_dir, "hgq demo").own_all()
     start = time.perf_counter()
     keras.utils.set_random_seed(seed)
     x_train, x_test, y_train, y_test = digits(seed)

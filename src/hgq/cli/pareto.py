@@ -3,7 +3,7 @@
 import os
 
 from ..model_kind import FLOAT, H_MODEL
-from .common import CLIError, load_data, load_model, prepare_output_dir
+from .common import CLIError, load_data, load_model, output_folder
 
 
 def _loss(name):
@@ -34,13 +34,14 @@ def run_pareto(args):
     from ..pareto import fit_pareto
 
     loss = _loss(args.loss)
-    path = prepare_output_dir(args.output_dir)
+    path = output_folder(args, "hgq pareto").path  # refused before training; fit_pareto checks it again
     recipe = {key: value for key, value in (("epochs", args.epochs), ("beta", args.beta),
                                             ("learning_rate", args.learning_rate), ("batch_size", args.batch_size))
               if value is not None}
     result = fit_pareto(model, x, y, (x_val, y_val), loss, path=path, metric=args.metric,
-                        maximize=not args.lower_is_better, verbose=not args.quiet, **recipe)
+                        maximize=not args.lower_is_better, overwrite=args.overwrite, verbose=not args.quiet, **recipe)
     print(result.table())
-    print(f"wrote {len(result.points)} designs, {os.path.join(path, 'front.csv')} and "
-          f"{os.path.join(path, 'front.png')}; export one with: hgq export {path}/<design>.keras -o OUT")
+    written = os.path.join(path, "front.csv") + ("" if result.plot is None else f" and {result.plot}")
+    print(f"wrote {len(result.points)} designs and {written}; export one with: hgq export {path}/<design>.keras "
+          "-o OUT")
     return 0

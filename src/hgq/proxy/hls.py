@@ -11,6 +11,7 @@ import numpy as np
 
 from .. import graph
 from ..cost.kernel import kernel_views
+from ..outputs import OutputFolder
 from ..proxy_layers.fixed_point_quantizer import FixedPointQuantizer
 from ..specs.registry import spec_of
 from .hls_handlers import register_hls4ml_handlers
@@ -100,7 +101,8 @@ def convert_to_hls4ml(proxy, output_dir, io_type="io_parallel", backend="Vitis",
 
     Args:
         proxy: a model from ``to_proxy_model``.
-        output_dir: hls4ml project folder.
+        output_dir: hls4ml project folder: new, empty, or an hls4ml project that hgq wrote before (hls4ml writes
+            over its own files there); a folder holding other files is refused (``hgq.outputs.OutputFolderError``).
         io_type: ``"io_parallel"`` or ``"io_stream"`` (stream needs homogeneous activation quantizers).
         backend: ``"Vitis"`` or ``"Vivado"``.
         strategy: ``"latency"``, ``"resource"`` (with ``reuse_factor``) or ``"distributed_arithmetic"``
@@ -114,8 +116,7 @@ def convert_to_hls4ml(proxy, output_dir, io_type="io_parallel", backend="Vitis",
     import hls4ml
 
     strategy = check_strategy(proxy, strategy, reuse_factor, io_type, backend)
-    if os.path.exists(output_dir) and not os.path.isdir(output_dir):
-        raise ValueError(f"the output directory {output_dir} is a file")
+    OutputFolder(output_dir, "convert_to_hls4ml").own_all()
     config = hls4ml_config(proxy, strategy, reuse_factor, default_precision, verbose)
     kwargs.setdefault("allow_da_fallback", False)
     try:

@@ -164,7 +164,8 @@ def optimize_model(model, model_attributes, objective, scheduler, X_train, y_tra
     more accuracy and are rejected more often (docs/optimization.md). It stops at the scheduler's
     last sparsity or after ``cutoff_bad_trials`` rejected steps in a row. ``tuner``: ``"Bayesian"``/``"Hyperband"``
     search a regularization per layer (keras-tuner, extra ``hgq-keras[optimization]``), ``"Manual"`` uses
-    ``regularization_range[0]``, ``None`` none. The input model is not modified.
+    ``regularization_range[0]``, ``None`` none; keras-tuner works in ``directory``/tuning, and ``directory`` must be
+    new, empty or hold only what hgq wrote (``hgq.outputs``; refused otherwise). The input model is not modified.
 
     The layers optimized are those whose spec gives them a kernel (``hgq.cost.kernel_views``), nested models
     included (``model_attributes`` keyed by ``hgq.graph.flat_layers`` paths), in a structure that the spec

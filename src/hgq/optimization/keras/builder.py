@@ -5,6 +5,7 @@ import re
 
 import keras
 
+from ...outputs import OutputFolder
 from .regularizers import DenseRegularizer, regularizer_for
 from .utils import model_kernels
 
@@ -95,8 +96,9 @@ def build_optimizable_model(model, attributes, optimizer, loss_fn, validation_me
     name = validation_metric if isinstance(validation_metric, str) else \
         re.sub(r"(?<!^)(?=[A-Z])", "_", type(validation_metric).__name__).lower()
     objective = kt.Objective(f"val_{name}", "max" if increasing else "min")
-    common = dict(hypermodel=HyperOptimizationModel(), objective=objective, overwrite=True,
-                  directory=f"{directory}/tuning")
+    # keras-tuner replaces its own project in DIRECTORY/tuning, a folder that only hgq writes
+    tuning = OutputFolder(OutputFolder(directory, "optimize_model").target("tuning"), "optimize_model").own_all()
+    common = dict(hypermodel=HyperOptimizationModel(), objective=objective, overwrite=True, directory=tuning.path)
     search = kt.BayesianOptimization(max_trials=10, **common) if tuner == "Bayesian" else \
         kt.Hyperband(max_epochs=epochs, factor=3, hyperband_iterations=1, **common)
     search.search(*train_data, epochs=epochs, batch_size=batch_size, validation_data=validation_data,
