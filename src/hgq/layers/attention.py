@@ -9,7 +9,7 @@ from ..quantizer import config as qconfig
 from .base import HLayer
 from .einsum import HEinsum
 from .einsum_dense import HEinsumDense
-from .softmax import HSoftmax
+from .softmax import WIDTH_ARGUMENTS, HSoftmax, check_widths
 
 #: The parts of an attention layer, in the order of its computation.
 PARTS = ("query", "key", "value", "scores", "softmax", "context", "output")
@@ -33,7 +33,7 @@ class HMultiHeadAttention(HLayer):
         output_shape: the output's feature size (default: the query's).
         use_bias: biases in the four projections.
         softmax: ``HSoftmax`` arguments (``implementation``, ``exp_bits``, ``inv_bits``, ``sum_bits``,
-            ``norm_bits``, ``norm_integer_bits``, ...).
+            ``norm_bits``, ``norm_integer_bits``, ...); the widths are checked (their ranges: ``HSoftmax``) here.
         beta: BOPs weight in the loss, for every part.
         kq_conf: kernel-quantizer options of the projections.
         paq_conf: output-quantizer options of every part.
@@ -55,6 +55,8 @@ class HMultiHeadAttention(HLayer):
         self.value_dim = int(value_dim) if value_dim is not None else self.key_dim
         self.output_dim = None if output_shape is None else int(output_shape)
         self.use_bias, self.softmax_args = bool(use_bias), dict(softmax or {})
+        check_widths(f"HMultiHeadAttention {self.name!r}", prefix="softmax ",
+                     **{key: value for key, value in self.softmax_args.items() if key in WIDTH_ARGUMENTS})
         self.kq_conf_, self.paq_conf_ = kq_conf, paq_conf
         self.initializers = {"kernel_initializer": kernel_initializer, "bias_initializer": bias_initializer}
 

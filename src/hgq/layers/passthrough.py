@@ -17,6 +17,7 @@ from keras import ops
 
 from ..quantizer.quantizer import ExactDType
 from ..quantizer.types import kif_from_kbi
+from ..validation import check_int_array
 from .base import QuantizedOutput, ReadsInputTypes
 from .geometry import output_size_and_padding
 
@@ -189,15 +190,6 @@ class PAveragePooling2D(_PAveragePooling, PassThroughLayer, keras.layers.Average
     """
 
 
-def _as_int_array(layer_name, key, value, allowed=None):
-    arr = np.asarray(value, dtype=np.float64)
-    if arr.size == 0 or not np.all(np.isfinite(arr)) or not np.all(arr == np.round(arr)):
-        raise ValueError(f"Signature {layer_name!r}: {key}={value!r} must be an integer or an array of integers")
-    if allowed is not None and not np.all(np.isin(arr, allowed)):
-        raise ValueError(f"Signature {layer_name!r}: {key}={value!r} must hold only {allowed}")
-    return arr
-
-
 @_serializable
 class Signature(ExactDType, QuantizedOutput, keras.layers.Layer):
     """Declare that the input is already quantized (e.g. samples of an ADC), so that an H-layer may follow it
@@ -219,11 +211,10 @@ class Signature(ExactDType, QuantizedOutput, keras.layers.Layer):
 
     def __init__(self, keep_negative=1, bits=8, int_bits=1, **kwargs):
         super().__init__(**kwargs)
-        k = _as_int_array(self.name, "keep_negative", keep_negative, allowed=[0, 1])
-        b = _as_int_array(self.name, "bits", bits)
-        integers = _as_int_array(self.name, "int_bits", int_bits)
-        if np.any(b < 0):
-            raise ValueError(f"Signature {self.name!r}: bits={bits!r} must be >= 0")
+        owner = f"Signature {self.name!r}"
+        k = check_int_array(owner, "keep_negative", keep_negative, 0, 1, allow_bool=True)  # a sign flag
+        b = check_int_array(owner, "bits", bits, 0)  # 0: the element is always zero
+        integers = check_int_array(owner, "int_bits", int_bits)  # ap_fixed's I: any integer
         try:
             np.broadcast_shapes(k.shape, b.shape, integers.shape)
         except ValueError:

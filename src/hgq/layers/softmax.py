@@ -6,13 +6,45 @@ import keras
 import numpy as np
 from keras import ops
 
-from ..quantizer.table_softmax import IMPLEMENTATIONS, FixedType, SoftmaxTables, table_softmax
+from ..quantizer.config import MAX_FRACTIONAL_BITS
+from ..quantizer.table_softmax import IMPLEMENTATIONS, TYPES, FixedType, SoftmaxTables, table_softmax
+from ..validation import check_int
 from .base import HLayer
+
+#: Widest index of a table (``norm_bits``, ``sum_bits``, the width of ``input_type``): a table has ``2**n`` entries,
+#: built one by one with the C library's ``expf``, and a table index is exact in float32 up to 24 bits.
+MAX_TABLE_BITS = 24
+#: Widest value of a table (``exp_bits``, ``inv_bits``): their product must fit float64's 53-bit significand with the
+#: other at least 1 bit wide (the pair, and the sum, are checked against the compute dtype when the layer is built).
+MAX_VALUE_BITS = 52
+#: ``HSoftmax``'s width arguments (``check_widths``).
+WIDTH_ARGUMENTS = ("exp_bits", "inv_bits", "sum_bits", "norm_bits", "norm_integer_bits", "input_type")
 
 
 def _integer_bits(value):
     """The fewest integer bits of an unsigned type holding ``value > 0``."""
     return max(math.floor(math.log2(value)) + 1, 0)
+
+
+def check_widths(owner, exp_bits=10, inv_bits=10, sum_bits=10, norm_bits=8, norm_integer_bits=4, input_type=(1, 3, 4),
+                 prefix=""):
+    """``HSoftmax``'s width arguments, normalized, or ``ValueError`` naming ``owner``, the argument (``prefix`` before
+    its name), its allowed range and the value. Every width is at least 1 bit (hls4ml's ``ap_ufixed`` has no width 0);
+    integer and fractional bits may be negative, their powers of two within float32's normal range (``2**±126``)."""
+    e = MAX_FRACTIONAL_BITS
+    widths = {name: check_int(owner, prefix + name, value, 1, high) for name, value, high in (
+        ("exp_bits", exp_bits, MAX_VALUE_BITS), ("inv_bits", inv_bits, MAX_VALUE_BITS),
+        ("sum_bits", sum_bits, MAX_TABLE_BITS), ("norm_bits", norm_bits, MAX_TABLE_BITS))}
+    # ufixed<norm_bits, norm_integer_bits>: the saturation bound 2**I and the step 2**-(norm_bits - I)
+    widths["norm_integer_bits"] = check_int(owner, prefix + "norm_integer_bits", norm_integer_bits,
+                                            widths["norm_bits"] - e, e)
+    if not isinstance(input_type, (list, tuple)) or len(input_type) != 3:
+        raise ValueError(f"{owner}: {prefix}input_type must be a (k, i, f) triple of integers, got {input_type!r}")
+    k, i, f = (check_int(owner, f"{letter} of {prefix}input_type={tuple(input_type)!r}", value, low, high)
+               for letter, value, low, high in zip("kif", input_type, (0, -e, -e), (1, e, e)))
+    check_int(owner, f"the width k + i + f of {prefix}input_type={tuple(input_type)!r}", k + i + f, 1, MAX_TABLE_BITS)
+    widths["input_type"] = (k, i, f)
+    return widths
 
 
 def table_types(implementation, n_slice, exp_bits, inv_bits, sum_bits, norm_bits, norm_integer_bits, input_type,
@@ -53,12 +85,13 @@ class HSoftmax(HLayer):
     Args:
         axis: the softmax axis.
         implementation: ``"stable"`` or ``"latency"``.
-        exp_bits: width of the exponentials (the exp table's values).
-        inv_bits: width of the inverses (the inverse table's values).
-        sum_bits: width of the sum (the inverse table has ``2**sum_bits`` entries).
-        norm_bits: ``stable``: width of ``max(x) - x`` (the exp table has ``2**norm_bits`` entries).
-        norm_integer_bits: ``stable``: integer bits of ``max(x) - x``.
-        input_type: ``latency``: the ``(k, i, f)`` of the input.
+        exp_bits: width of the exponentials (the exp table's values), in ``[1, 52]``.
+        inv_bits: width of the inverses (the inverse table's values), in ``[1, 52]``.
+        sum_bits: width of the sum (the inverse table has ``2**sum_bits`` entries), in ``[1, 24]``.
+        norm_bits: ``stable``: width of ``max(x) - x`` (the exp table has ``2**norm_bits`` entries), in ``[1, 24]``.
+        norm_integer_bits: ``stable``: integer bits of ``max(x) - x``, in ``[norm_bits - 126, 126]``.
+        input_type: ``latency``: the ``(k, i, f)`` of the input: ``k`` 0 or 1, ``i`` and ``f`` in ``[-126, 126]``,
+            the width ``k + i + f`` in ``[1, 24]``.
         scale: ``softmax(scale * x)`` (attention's ``1 / sqrt(key_dim)``; hls4ml's ``exp_scale``, a float32).
         beta: BOPs weight in the loss (the products of the two tables' values; a constant).
         paq_conf: output-quantizer options overriding the defaults (see ``get_default_paq_conf``).
@@ -76,15 +109,27 @@ class HSoftmax(HLayer):
             raise ValueError(f"HSoftmax {self.name!r}: implementation={implementation!r}; allowed: "
                              f"{', '.join(IMPLEMENTATIONS)}")
         self.axis, self.implementation = int(axis), implementation
-        self.exp_bits, self.inv_bits, self.sum_bits = int(exp_bits), int(inv_bits), int(sum_bits)
-        self.norm_bits, self.norm_integer_bits = int(norm_bits), int(norm_integer_bits)
-        self.input_type = tuple(int(v) for v in input_type)
+        widths = check_widths(f"HSoftmax {self.name!r}", exp_bits, inv_bits, sum_bits, norm_bits, norm_integer_bits,
+                              input_type)
+        self.exp_bits, self.inv_bits, self.sum_bits = widths["exp_bits"], widths["inv_bits"], widths["sum_bits"]
+        self.norm_bits, self.norm_integer_bits = widths["norm_bits"], widths["norm_integer_bits"]
+        self.input_type = widths["input_type"]
         self.scale = float(scale)
 
     def build(self, input_shape):
         n_slice = int(input_shape[self.axis])
-        self.tables = table_types(self.implementation, n_slice, self.exp_bits, self.inv_bits, self.sum_bits,
-                                  self.norm_bits, self.norm_integer_bits, self.input_type, self.scale)
+        limit = MAX_FRACTIONAL_BITS if self.compute_dtype == "float32" else 1022  # the normal powers of two
+        try:
+            self.tables = table_types(self.implementation, n_slice, self.exp_bits, self.inv_bits, self.sum_bits,
+                                      self.norm_bits, self.norm_integer_bits, self.input_type, self.scale)
+            types = [getattr(self.tables, name) for name in TYPES] + [self.tables.accum_t]
+            widest = max(abs(v) for t in types for v in (t.k + t.i, t.f))
+        except OverflowError:  # latency: exp of the largest input beyond float64
+            widest = math.inf
+        if widest > limit:
+            raise ValueError(f"HSoftmax {self.name!r}: input_type={self.input_type} with scale={self.scale}: the "
+                             f"exponential of the largest input needs types beyond {self.compute_dtype}'s powers of "
+                             f"two (2**±{limit}); narrow input_type's integer bits or lower the scale")
         accum = self.tables.accum_t
         bits = max(self.exp_bits + self.inv_bits, accum.k + accum.i + self.tables.exp_t.f)  # products, the sum
         exact = 24 if self.compute_dtype == "float32" else 53

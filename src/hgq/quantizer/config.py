@@ -10,6 +10,7 @@ import numbers
 
 import keras
 
+from ..validation import is_integer as _is_int
 from . import fixed_point as fxp
 
 ROUNDINGS = (*fxp.ROUNDINGS, "auto")
@@ -31,10 +32,6 @@ _defaults = {"kq_conf": copy.deepcopy(_FACTORY_KQ), "paq_conf": copy.deepcopy(_F
 
 def _invalid(name, key, value, allowed):
     return ValueError(f"{name}[{key!r}] = {value!r} is invalid; allowed: {allowed}")
-
-
-def _is_int(v):
-    return isinstance(v, numbers.Integral) and not isinstance(v, bool)
 
 
 def _validate_value(name, key, v):
