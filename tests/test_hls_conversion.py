@@ -7,8 +7,8 @@ import keras
 import pytest
 
 import hgq
-from hgq.layers import HConv2D, HDense, HQuantize, PFlatten
-from hgq.proxy import Einsum, FixedPointQuantizer, UnaryLUT, convert_to_hls4ml
+from hgq.layers import HAdd, HBatchNormalization, HConv2D, HDense, HQuantize, PFlatten
+from hgq.proxy import BatchNormalization, Einsum, FixedPointQuantizer, UnaryLUT, convert_to_hls4ml
 from hgq.proxy.hls_handlers import handler_key
 
 from conftest import regression_data
@@ -27,7 +27,8 @@ def small_proxy():
 def test_the_proxy_layers_have_keras3_handlers():
     from hls4ml.converters.keras_v3 import layer_handlers
 
-    assert all(handler_key(cls) in layer_handlers for cls in (FixedPointQuantizer, UnaryLUT, Einsum))
+    classes = (FixedPointQuantizer, UnaryLUT, Einsum, BatchNormalization)
+    assert all(handler_key(cls) in layer_handlers for cls in classes)
 
 
 @pytest.mark.parametrize("strategy", ["latency", "distributed_arithmetic"])
@@ -38,6 +39,26 @@ def test_conversion_prints_nothing(strategy, tmp_path, capfd):
     hls4ml.utils.config_from_keras_model(proxy, granularity="name")  # hls4ml's own entry point, called directly
     out, err = capfd.readouterr()
     assert (out, err) == ("", "")
+
+
+def test_merge_model_with_batchnorm_converts_without_da_call_probe(tmp_path, capfd):
+    """A residual sum after an HBatchNormalization (issue 25): hls4ml had no Keras-3 handler for the proxy's
+    BatchNormalization, so ``config_from_keras_model`` (which always allows the DA fallback) probed da4ml's tracer,
+    which imports HGQ2's ``hgq.layers.core`` under our ``hgq`` and printed ``Function da_call requires da4ml..., but
+    package hgq.layers.core is missing`` on stderr."""
+    keras.utils.set_random_seed(0)
+    inp = keras.Input((4,))
+    h = HBatchNormalization(name="bn")(HQuantize(name="q")(inp))
+    model = keras.Model(inp, HAdd(name="add")([HDense(4, name="d")(h), h]))
+    x, _ = regression_data(64, n_in=4)
+    hgq.trace_minmax(model, x)
+    proxy = hgq.to_proxy_model(model)
+    assert {type(proxy.get_layer(n)) for n in ("bn", "add")} == {BatchNormalization, keras.layers.Add}
+    capfd.readouterr()
+    convert_to_hls4ml(proxy, tmp_path / "prj")
+    hls4ml.utils.config_from_keras_model(proxy, granularity="name")  # hls4ml's own entry point, called directly
+    out, err = capfd.readouterr()
+    assert "da_call" not in out + err and "Keras v2 handler" not in out + err, out + err
 
 
 def test_hls4mls_warnings_are_not_hidden(tmp_path):

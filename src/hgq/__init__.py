@@ -2,7 +2,28 @@
 
 __version__ = "0.1.0"
 
-from .backend import import_keras
+
+def _refuse_hgq2():
+    """Stop with an ``ImportError`` when HGQ2 (distribution ``hgq2``) is installed in this environment: it installs a
+    top-level ``hgq`` package too, so one of the two has overwritten the other's files. One metadata look-up (about a
+    millisecond; Keras imports ``importlib.metadata`` anyway)."""
+    from importlib.metadata import PackageNotFoundError, distribution
+
+    try:
+        other = distribution("hgq2")
+    except PackageNotFoundError:
+        return
+    raise ImportError(
+        f"hgq (distribution hgq-keras) and HGQ2 (distribution hgq2 {other.version}, in {other.locate_file('')}) are "
+        "installed in the same environment; both install a top-level package 'hgq', so one has overwritten the "
+        "other's files. Use a virtual environment for each: here run 'pip uninstall hgq2 hgq-keras', then install "
+        "hgq-keras again ('pip install hgq-keras', or 'pip install -e .' in a clone); install hgq2 in another one "
+        "('python -m venv .venv-hgq2 && .venv-hgq2/bin/pip install hgq2').")
+
+
+_refuse_hgq2()
+
+from .backend import import_keras  # noqa: E402
 
 import_keras()  # a missing backend fails here, with the extra to install
 

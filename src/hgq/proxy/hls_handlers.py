@@ -1,10 +1,12 @@
 """hls4ml's Keras-3 handlers for the proxy's own layers (``hgq.proxy_layers``), registered through hls4ml's own
 extension point (its handler registry, keyed by ``module.ClassName``).
 
-- ``FixedPointQuantizer`` and ``UnaryLUT``: without a Keras-3 handler hls4ml tries its fallbacks in turn, first
-  distributed arithmetic (da4ml's tracer, which looks for HGQ2's ``hgq.layers.core`` in our ``hgq`` namespace and
-  prints a dozen lines per layer when da4ml is installed), then its Keras-2 handler of the same class name. The
-  handler here goes straight to that Keras-2 handler: the same firmware, nothing printed.
+- ``FixedPointQuantizer``, ``UnaryLUT`` and ``BatchNormalization``: without a Keras-3 handler hls4ml tries its
+  fallbacks in turn, first distributed arithmetic (da4ml's tracer, which looks for HGQ2's ``hgq.layers.core`` in our
+  ``hgq`` namespace and prints ``Function da_call requires da4ml..., but package hgq.layers.core is missing`` and more
+  per layer when da4ml is installed; ``hls4ml.utils.config_from_keras_model`` always allows this fallback), then its
+  Keras-2 handler of the same class name. The handler here goes straight to that Keras-2 handler: the same firmware,
+  nothing printed.
 - ``Einsum``: hls4ml's ``Einsum`` layer (the one it builds for HGQ2's ``QEinsum``), batch axis stripped.
 - ``Softmax``: hls4ml's bit-exact ``Softmax`` (``_bit_exact``, as for HGQ2's ``QSoftmax``) with the proxy's table
   types and sizes, so that the C simulation computes the proxy's tables.
@@ -15,7 +17,7 @@ import math
 
 import numpy as np
 
-from ..proxy_layers import Einsum, FixedPointQuantizer, Softmax, UnaryLUT
+from ..proxy_layers import BatchNormalization, Einsum, FixedPointQuantizer, Softmax, UnaryLUT
 
 
 def _keras2_handler(handler):
@@ -62,10 +64,12 @@ def _softmax(layer, in_tensors, out_tensors):
 
 
 def _handlers():
+    from hls4ml.converters.keras.core import parse_batchnorm_layer
     from hls4ml.converters.keras.hgq_proxy_model import fixedpoint_quantizer_handler, unary_lut_keras_handler
 
     return {FixedPointQuantizer: _keras2_handler(fixedpoint_quantizer_handler),
-            UnaryLUT: _keras2_handler(unary_lut_keras_handler), Einsum: _einsum, Softmax: _softmax}
+            UnaryLUT: _keras2_handler(unary_lut_keras_handler),
+            BatchNormalization: _keras2_handler(parse_batchnorm_layer), Einsum: _einsum, Softmax: _softmax}
 
 
 def handler_key(cls):

@@ -1,7 +1,7 @@
 """The proxy model's own layer classes, each read by hls4ml through a Keras-3 handler of hgq's
-(``hgq.proxy.hls_handlers``): ``FixedPointQuantizer``, ``UnaryLUT``, ``Einsum`` and ``Softmax``; and
-``BatchNormalization``, which hls4ml reads by its class name as Keras' own. They sit below the cost model
-and the proxy, which both read them; public as ``hgq.proxy.*``."""
+(``hgq.proxy.hls_handlers``): ``FixedPointQuantizer``, ``UnaryLUT``, ``Einsum``, ``Softmax`` and
+``BatchNormalization`` (read with hls4ml's handler of Keras' own). They sit below the cost model and the proxy,
+which both read them; public as ``hgq.proxy.*``."""
 
 from .batch_normalization import BatchNormalization
 from .einsum import Einsum

@@ -12,8 +12,9 @@ class BatchNormalization(keras.layers.BatchNormalization):
     ``x * scale + bias`` with ``scale = gamma / sqrt(var + epsilon)`` and ``bias = beta - scale * mean`` (hls4ml's
     ``BatchNormalization``): square root and division only, which IEEE arithmetic rounds correctly on every device.
     Keras' own layer promotes its input with float32 by rules that turn float64 into float32 on every backend but
-    TensorFlow (Keras 3.15), so a float64 proxy holding it would compute in float32 on JAX. hls4ml reads this layer by
-    its class name, with its handler of the plain layer; its config and weights are the plain layer's.
+    TensorFlow (Keras 3.15), so a float64 proxy holding it would compute in float32 on JAX. hls4ml reads this layer
+    with its handler of the plain layer (registered for it by ``hgq.proxy.hls_handlers``); its config and weights
+    are the plain layer's.
     """
 
     def call(self, inputs, training=None, mask=None):
