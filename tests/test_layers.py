@@ -16,7 +16,7 @@ from hgq.layers import (HActivation, HAdd, HBatchNormalization, HConv1D, HConv1D
                         PMaxPooling2D, PReshape, Signature)
 from hgq.layers import HMaximum, HMinimum, HMultiply, HSubtract
 from hgq.proxy import BatchNormalization, FixedPointQuantizer, UnaryLUT
-from hgq.proxy.convert import apply_quantizer
+from hgq.proxy_layers.quantize import apply_quantizer
 from hgq.quantizer.types import minimal_kif, union_kif
 from hgq.proxy_layers.unary_lut import table_inputs
 

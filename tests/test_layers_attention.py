@@ -4,7 +4,7 @@
 from hgq.layers import HEinsum, HEinsumDense, HMultiHeadAttention, HQuantize, HSoftmax
 from hgq.layers.softmax import table_types
 from hgq.proxy import Einsum, Softmax
-from hgq.proxy.convert import apply_quantizer
+from hgq.proxy_layers.quantize import apply_quantizer
 
 from layer_base import LayerTest, ProxyLayerTest
 

@@ -10,7 +10,7 @@ import hgq.layers
 from hgq.layers import HConv2D, HDenseBatchNorm, HQuantize
 from hgq.profiling import profile
 from hgq.proxy import FixedPointQuantizer, UnaryLUT
-from hgq.proxy.convert import PROXY_DTYPE
+from hgq.proxy_layers.precision import PROXY_DTYPE
 from hgq.qkeras import converters as qkeras_converters
 from hgq.specs import LayerSpec, UnsupportedLayerError, find_spec, register, spec_of
 from hgq.specs.kernel import ConvSpec, DenseSpec, HConvSpec, HDenseSpec, HKernelSpecMixin

@@ -15,7 +15,7 @@ from .callbacks import BetaScheduler, LogRampBeta, ParetoFront
 from .model_kind import FLOAT, H_MODEL, model_kind
 from .outputs import OutputFolder
 from .proxy import to_proxy_model
-from .proxy.convert import require_exact_float64
+from .proxy_layers.precision import require_exact_float64
 from .proxy.hls import proxy_predict
 from .quantize_model import quantize_model
 

@@ -1,22 +1,26 @@
 """The cost model: every cost of every layer, from one place.
 
 - ``bops``: exact BOPs of H-models (what training minimizes and ``trace_minmax`` returns) and ``beta``.
-- ``kernel``: kernels through one protocol (``KernelView``, given by each layer's spec), per-weight BOPs
+- ``kernel``: the kernels of a layer (``kernel_views``: ``KernelView``s, given by its spec), per-weight BOPs
   (``weight_bops``) and parallel factors.
 - ``layer``: all the costs of one layer given its input types (``layer_costs``), which the cost report shows.
-- ``types``: the type of every layer's output; ``bitwidths``: width statistics; ``estimates``: LUT, DSP and
-  latency formulas.
+- ``types``: the type of every layer's output; ``bitwidths``: width statistics.
 
-Every layer type answers through its spec (``hgq.specs``); a type without one is refused by name.
+Every layer type answers through its spec (``hgq.specs``); a type without one is refused by name. The words the
+specs answer in sit below the cost model, with the specs, and are re-exported here: ``KernelView``
+(``hgq.specs.kernel_view``), ``LayerCosts``, ``kernel_costs``, ``accumulator_bits``, ``width_stats``
+(``hgq.specs.costs``) and ``estimates``, the LUT, DSP and latency formulas (``hgq.specs.estimates``).
 """
 
-from . import estimates
-from .bitwidths import bit_width_summary, layer_bit_widths, width_stats
-from .bops import get_beta, iter_hlayers, layer_bops, set_beta, total_bops
-from .kernel import KernelView, kernel_views, parallel_factors, weight_bops
-from .layer import LayerCosts, accumulator_bits, kernel_costs, layer_costs
-from .types import output_kif
 from ..quantizer.types import total_bits
+from ..specs import estimates
+from ..specs.costs import LayerCosts, accumulator_bits, kernel_costs, width_stats
+from ..specs.kernel_view import KernelView
+from .bitwidths import bit_width_summary, layer_bit_widths
+from .bops import get_beta, iter_hlayers, layer_bops, set_beta, total_bops
+from .kernel import kernel_views, parallel_factors, weight_bops
+from .layer import layer_costs
+from .types import output_kif
 
 __all__ = ["KernelView", "LayerCosts", "accumulator_bits", "bit_width_summary", "estimates", "get_beta",
            "iter_hlayers", "kernel_costs", "kernel_views", "layer_bit_widths", "layer_bops", "layer_costs",

@@ -1,20 +1,11 @@
-"""Bit-width statistics of H-layers: the one summary of widths that ``bit_width_summary``, the cost report and the
-profiling plots share."""
-
-import numpy as np
+"""Bit-width statistics of H-layers (``hgq.specs.costs.width_stats`` of each quantized tensor): the one summary of
+widths that ``bit_width_summary``, the cost report and the profiling plots share."""
 
 from ..graph import layers_of_type
 from ..layers.base import HLayer
 from ..quantizer.types import as_numpy
+from ..specs.costs import width_stats
 from .kernel import kernel_views
-
-
-def width_stats(bits):
-    """``{"mean", "min", "max", "pruned", "size"}`` of an array of total bit widths: the mean, smallest and largest
-    width, the fraction ``pruned`` of zero-width elements and the number of elements."""
-    bits = np.asarray(bits, dtype=np.float64)
-    return {"mean": float(bits.mean()), "min": float(bits.min()), "max": float(bits.max()),
-            "pruned": float(np.mean(bits == 0)), "size": int(bits.size)}
 
 
 def layer_bit_widths(layer, missing_ok=False):

@@ -1,7 +1,8 @@
 """The proxy model's own layer classes, each read by hls4ml through a Keras-3 handler of hgq's
 (``hgq.proxy.hls_handlers``): ``FixedPointQuantizer``, ``UnaryLUT``, ``Einsum``, ``Softmax`` and
-``BatchNormalization`` (read with hls4ml's handler of Keras' own). They sit below the cost model and the proxy,
-which both read them; public as ``hgq.proxy.*``."""
+``BatchNormalization`` (read with hls4ml's handler of Keras' own). They sit below the specs, the cost model and the
+proxy, which read them; public as ``hgq.proxy.*``. Beside them, what every proxy converter builds with: the proxy's
+float64 (``precision``) and new quantizers on proxy tensors (``quantize``)."""
 
 from .batch_normalization import BatchNormalization
 from .einsum import Einsum

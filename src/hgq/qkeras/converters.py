@@ -12,7 +12,8 @@ import keras
 import numpy as np
 
 from ..proxy.context import Context
-from ..proxy.convert import PROXY_DTYPE, apply_quantizer
+from ..proxy_layers.precision import PROXY_DTYPE
+from ..proxy_layers.quantize import apply_quantizer
 from .quantizers import QuantizedRelu, parse_quantizer
 
 __all__ = ["QKerasContext", "SavedLayer", "convert", "register"]

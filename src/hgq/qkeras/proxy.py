@@ -2,7 +2,7 @@
 
 import keras
 
-from ..proxy.convert import require_exact_float64
+from ..proxy_layers.precision import require_exact_float64
 from ..proxy.saturation import narrow_to_input_precision
 from .converters import QKerasContext, SavedLayer, convert
 from .reader import read_model

@@ -8,9 +8,10 @@ import numpy as np
 from keras import ops
 
 from ..layers import HActivation, HSoftmax
-from ..proxy.convert import PROXY_DTYPE, apply_quantizer, quantize_output
-from ..quantizer.types import as_numpy, minimal_kif, union_kif
+from ..proxy_layers.precision import PROXY_DTYPE
+from ..proxy_layers.quantize import apply_quantizer, quantize_output
 from ..proxy_layers.unary_lut import UnaryLUT, table_inputs
+from ..quantizer.types import as_numpy, minimal_kif, union_kif
 from .quantize import OwnTypes
 from .registry import LayerSpec, register
 

@@ -6,9 +6,9 @@ import math
 
 import keras
 
-from ..cost.layer import LayerCosts
 from ..layers.attention import HMultiHeadAttention
 from .copy import copy_weight
+from .costs import LayerCosts
 from .quantize import OwnTypes
 from .registry import LayerSpec, UnsupportedLayerError, register, spec_of
 

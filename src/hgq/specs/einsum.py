@@ -1,12 +1,13 @@
 """Specs of the einsum of two activations: ``HEinsum`` and the proxy's ``Einsum`` layer."""
 
-from ..cost.layer import product_costs
 from ..layers.einsum import HEinsum
 from ..layers.einsum_geometry import spell_out
-from ..proxy.convert import quantize_output, refuse_wide_accumulator
 from ..proxy_layers.einsum import Einsum
+from ..proxy_layers.precision import refuse_wide_accumulator
+from ..proxy_layers.quantize import quantize_output
 from ..quantizer.intervals import einsum_kif
 from ..quantizer.types import union_kif
+from .costs import product_costs
 from .quantize import OwnTypes
 from .registry import LayerSpec, input_shapes, register
 

@@ -5,18 +5,19 @@ batch-norm fused versions)."""
 import keras
 import numpy as np
 
-from ..cost.kernel import HKernelView, PlainKernelView
-from ..cost.layer import accumulator_bits, kernel_costs
 from ..layers import (HConv1D, HConv1DBatchNorm, HConv2D, HConv2DBatchNorm, HDense, HDenseBatchNorm,
                       HEinsumDense, HEinsumDenseBatchNorm)
 from ..layers.einsum_geometry import EinsumGeometry
 from ..layers.geometry import ConvGeometry, DenseGeometry
 from ..layers.kernel import check_activation
-from ..proxy.convert import PROXY_DTYPE, quantize_output, refuse_wide_accumulator
+from ..proxy_layers.precision import PROXY_DTYPE, refuse_wide_accumulator
+from ..proxy_layers.quantize import quantize_output
 from ..quantizer.intervals import linear_kif
 from ..quantizer.types import as_numpy
 from .activation import h_activation
 from .copy import copy_batchnorm, copy_weight
+from .costs import accumulator_bits, kernel_costs
+from .kernel_view import HKernelView, PlainKernelView
 from .registry import LayerSpec, input_shapes, register
 
 #: Activations a kernel layer can fuse, and hls4ml's type rule for each (``relu`` drops the sign).

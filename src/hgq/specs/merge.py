@@ -10,12 +10,13 @@ import keras
 import numpy as np
 
 from .. import graph
-from ..cost import estimates
-from ..cost.layer import LayerCosts, product_costs
 from ..layers import HAdd, HMaximum, HMinimum, HMultiply, HSubtract
-from ..proxy.convert import PROXY_DTYPE, quantize_output, refuse_wide_accumulator
+from ..proxy_layers.precision import PROXY_DTYPE, refuse_wide_accumulator
+from ..proxy_layers.quantize import quantize_output
 from ..quantizer.intervals import bounds, einsum_kif, kif_of_interval
 from ..quantizer.types import as_numpy, kbi_from_kif, kif_from_kbi, total_bits
+from . import estimates
+from .costs import LayerCosts, product_costs
 from .quantize import OwnTypes
 from .registry import LayerSpec, register
 

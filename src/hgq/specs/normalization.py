@@ -11,16 +11,17 @@ import numpy as np
 from keras import ops
 
 from .. import graph
-from ..cost.kernel import HKernelView, PlainKernelView
-from ..cost.layer import LayerCosts, accumulator_bits, kernel_costs
 from ..layers import HBatchNormalization
 from ..layers.normalization import normalization_geometry
-from ..proxy.convert import PROXY_DTYPE, quantize_output, refuse_wide_accumulator
 from ..proxy_layers.batch_normalization import BatchNormalization
+from ..proxy_layers.precision import PROXY_DTYPE, refuse_wide_accumulator
+from ..proxy_layers.quantize import quantize_output
 from ..quantizer.intervals import linear_kif
 from ..quantizer.types import as_numpy, minimal_kif
 from .copy import copy_batchnorm
+from .costs import LayerCosts, accumulator_bits, kernel_costs
 from .kernel import with_batch_axis, without_batch_axis
+from .kernel_view import HKernelView, PlainKernelView
 from .quantize import OwnTypes
 from .registry import LayerSpec, register
 

@@ -13,12 +13,12 @@ import keras
 import numpy as np
 from keras import ops
 
-from ..cost import estimates
 from ..layers.geometry import windows
 from ..layers.passthrough import (PAveragePooling1D, PAveragePooling2D, PConcatenate, PFlatten, PMaxPooling1D,
                                   PMaxPooling2D, PReshape)
-from ..proxy.convert import PROXY_DTYPE
+from ..proxy_layers.precision import PROXY_DTYPE
 from ..quantizer.types import as_numpy, fewest_fractional_bits
+from . import estimates
 from .registry import LayerSpec, register
 
 _POOLINGS = (keras.layers.MaxPooling1D, keras.layers.MaxPooling2D, keras.layers.AveragePooling1D,

@@ -5,8 +5,8 @@ import keras
 
 from ..layers import HQuantize
 from ..layers.passthrough import Signature
-from ..proxy.convert import apply_quantizer, quantize_output
 from ..proxy_layers.fixed_point_quantizer import FixedPointQuantizer
+from ..proxy_layers.quantize import apply_quantizer, quantize_output
 from ..quantizer.types import as_numpy
 from .registry import LayerSpec, register
 

@@ -8,6 +8,7 @@ never list layer types of their own; a layer whose type has no spec is refused b
 """
 
 from .. import graph
+from .costs import LayerCosts
 
 _SPECS = {}
 
@@ -90,7 +91,7 @@ class LayerSpec:
         return False
 
     def kernels(self, layer):
-        """The layer's kernels (``hgq.cost.KernelView`` each); empty for a layer that does not multiply."""
+        """The layer's kernels (``hgq.specs.kernel_view.KernelView`` each); empty for a layer that does not multiply."""
         return []
 
     def output_kif(self, layer, input_kifs):
@@ -99,14 +100,13 @@ class LayerSpec:
         return None
 
     def costs(self, layer, input_kifs, parallel_factor, dsp_min_bits):
-        """Every cost of the layer (``hgq.cost.LayerCosts``) given its inputs' types (see ``hgq.cost.layer_costs``)."""
-        from ..cost.layer import LayerCosts  # the cost model reads the specs: imported when first asked
-
+        """Every cost of the layer (``hgq.specs.costs.LayerCosts``) given its inputs' types (see
+        ``hgq.cost.layer_costs``)."""
         return LayerCosts(params=0, macs=0, bops=0.0, weight_memory_bits=0, lut_est=0.0, dsp_est=0.0,
                           latency_est_cycles=self.latency(layer, input_kifs))
 
     def latency(self, layer, input_kifs):
-        """Estimated clock cycles of a layer without kernels (``hgq.cost.estimates``)."""
+        """Estimated clock cycles of a layer without kernels (``hgq.specs.estimates``)."""
         return 0
 
     def convert(self, layer, inputs, ctx):

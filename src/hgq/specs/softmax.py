@@ -2,12 +2,12 @@
 
 import numpy as np
 
-from ..cost import estimates
-from ..cost.layer import LayerCosts
 from ..layers.softmax import HSoftmax
-from ..proxy.convert import apply_quantizer, quantize_output
+from ..proxy_layers.quantize import apply_quantizer, quantize_output
 from ..proxy_layers.softmax import Softmax
 from ..quantizer.types import kbi_from_kif
+from . import estimates
+from .costs import LayerCosts
 from .quantize import OwnTypes
 from .registry import LayerSpec, register
 

@@ -13,7 +13,7 @@ instead of repeating ``layer_savings``, which is only the mean saving of a group
 import numpy as np
 
 from ..config import SUPPORTED_STRUCTURES
-from . import ObjectiveEstimator, pruning_only, unstructured
+from .base import ObjectiveEstimator, pruning_only, unstructured
 
 
 def _bops(attrs):

@@ -3,7 +3,7 @@
 import logging
 
 from ..config import SUPPORTED_STRUCTURES
-from . import ObjectiveEstimator, has_weights, multiplications, pruning_only, structured
+from .base import ObjectiveEstimator, has_weights, multiplications, pruning_only, structured
 
 log = logging.getLogger(__name__)
 

@@ -13,10 +13,10 @@ import math
 
 import numpy as np
 
-from ...cost.estimates import DSP_MIN_BITS
+from ...specs.estimates import DSP_MIN_BITS
 from ..attributes import OptimizationAttributes
 from ..config import SUPPORTED_STRUCTURES
-from . import ObjectiveEstimator, group_size, has_weights, pruning_only, structured, unstructured
+from .base import ObjectiveEstimator, group_size, has_weights, pruning_only, structured, unstructured
 
 log = logging.getLogger(__name__)
 

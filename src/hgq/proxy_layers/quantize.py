@@ -1,33 +1,11 @@
-"""Export helpers every proxy converter uses: new ``FixedPointQuantizer`` layers on proxy tensors, in hls4ml's types.
-Every proxy layer computes in float64, so accumulations stay exact up to 53 bits.
-"""
+"""New ``FixedPointQuantizer`` layers on proxy tensors, in hls4ml's types: what every proxy converter (a spec's
+``convert``, a QKeras converter) quantizes with."""
 
 import numpy as np
 
-from ..backend import float64_is_exact
-from ..proxy_layers.fixed_point_quantizer import FixedPointQuantizer
 from ..quantizer.types import as_numpy, kbi_from_kif
-
-PROXY_DTYPE = "float64"
-
-#: Widest accumulator the proxy computes exactly: float64's significand.
-EXACT_ACCUMULATOR_BITS = 53
-
-
-def require_exact_float64(caller):
-    """Raise ``ValueError`` when the backend would compute the float64 proxy in float32."""
-    if not float64_is_exact():
-        raise ValueError(f"{caller}: the proxy computes in float64, which the JAX backend truncates to float32 "
-                           "unless 64-bit mode is on: set JAX_ENABLE_X64=1 before importing JAX")
-
-
-def refuse_wide_accumulator(layer, bits, ctx):
-    """Refuse a layer whose sums need ``bits`` > ``EXACT_ACCUMULATOR_BITS`` (the proxy would round them; hls4ml would
-    not)."""
-    if bits > EXACT_ACCUMULATOR_BITS:
-        raise ValueError(f"{ctx.caller}: layer {layer.name!r} needs a {bits}-bit accumulator, but the proxy computes in "
-                         f"float64, exact up to {EXACT_ACCUMULATOR_BITS} bits; train with a larger beta or calibrate "
-                         "on data of a smaller range to narrow its input or weight types")
+from .fixed_point_quantizer import FixedPointQuantizer
+from .precision import PROXY_DTYPE
 
 
 def apply_quantizer(x, kbi, rounding, overflow, name, overrides=None):
