@@ -100,3 +100,72 @@ class HLS4MLProjects:
         if key not in self._models:
             self._models[key] = compile_hls4ml(proxy, self.root / f"prj{len(self._models)}", io_type, **kwargs)
         return self._models[key]
+
+
+def side_by_side(proxies):
+    """One proxy computing each of ``proxies`` on inputs of its own, outputs in order; every layer is copied with
+    its weights under the name ``m{i}_{name}``, so that hls4ml compiles them as one project."""
+    import keras
+
+    inputs, outputs = [], []
+    for i, proxy in enumerate(proxies):
+        prefix = f"m{i}_"
+        fresh = [keras.Input(batch_shape=t.shape, dtype=t.dtype, name=f"{prefix}input{j}")
+                 for j, t in enumerate(proxy.inputs)]
+        clone = keras.models.clone_model(
+            proxy, input_tensors=keras.tree.pack_sequence_as(proxy.input, fresh),
+            clone_function=lambda layer, prefix=prefix: type(layer).from_config(
+                {**layer.get_config(), "name": prefix + layer.name}))
+        for layer in proxy.layers:
+            if layer.weights:
+                clone.get_layer(prefix + layer.name).set_weights(layer.get_weights())
+        inputs += fresh
+        outputs += clone.outputs
+    return keras.Model(inputs, outputs, name="side_by_side")
+
+
+class PartOfProject:
+    """The ``predict`` of one part of a ``side_by_side`` project: its inputs in their places, zeros elsewhere, its
+    outputs only."""
+
+    def __init__(self, hls_model, combined, inputs, outputs):
+        self.hls_model, self.combined = hls_model, combined
+        self.inputs, self.outputs = inputs, outputs  # index ranges into the combined inputs and outputs
+
+    def predict(self, x):
+        own = x if isinstance(x, (list, tuple)) else [x]
+        n = len(own[0])
+        arrays = [np.zeros((n, *t.shape[1:])) for t in self.combined.inputs]
+        arrays[self.inputs.start:self.inputs.stop] = own
+        y = self.hls_model.predict([np.ascontiguousarray(a, np.float64) for a in arrays])
+        y = [y] if len(self.combined.outputs) == 1 else list(y)
+        part = y[self.outputs.start:self.outputs.stop]
+        return part if len(part) > 1 else part[0]
+
+
+class SharedLayerProject:
+    """The hls4ml projects of the layer tests (``layer_base``): the proxies of every selected test class, compiled
+    side by side as one project per ``io_type``, so that each layer adds its code, not a compile, to the suite.
+    ``self(test_class)`` returns the class's ``(model, proxy, x)`` and its ``PartOfProject``."""
+
+    def __init__(self, items, root):
+        self.root = root
+        self.classes = list(dict.fromkeys(item.cls for item in items if item.cls is not None
+                                          and item.originalname == "test_hls4ml_bit_exact"))
+        self._parts = {}
+
+    def __call__(self, test_class):
+        if test_class not in self._parts:
+            self._build([c for c in self.classes if c.io_type == test_class.io_type] or [test_class])
+        return self._parts[test_class]
+
+    def _build(self, classes):
+        cases = [cls().proxy_case() for cls in classes]
+        combined = side_by_side([proxy for _, proxy, _ in cases])
+        hls_model = compile_hls4ml(combined, self.root / f"prj{len(self._parts)}", classes[0].io_type)
+        i = o = 0
+        for cls, (model, proxy, x) in zip(classes, cases):
+            part = PartOfProject(hls_model, combined, range(i, i + len(proxy.inputs)),
+                                 range(o, o + len(proxy.outputs)))
+            i, o = i + len(proxy.inputs), o + len(proxy.outputs)
+            self._parts[cls] = (model, proxy, x, part)

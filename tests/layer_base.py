@@ -24,7 +24,9 @@ H-layers and P-layers (``LayerTest``), besides:
   under the float32 policy and under ``mixed_bfloat16`` (the hgq layers compute in float32, a plain Keras head in
   bfloat16: docs/quantizer.md, "Mixed precision");
 - the proxy (``hgq.trace_minmax`` then ``hgq.to_proxy_model``) equals the H-model on in-range data, WRAP and SAT;
-- hls4ml equals the proxy, overflowing data included (``bitexact.check_bit_exact``, one compiled project).
+- hls4ml equals the proxy, overflowing data included (``bitexact.check_bit_exact``). The proxies of every selected
+  test class are compiled side by side as one hls4ml project per ``io_type`` (``bitexact.SharedLayerProject``, the
+  ``layer_project`` fixture): a layer adds its code to that project, not a compile to the suite.
 
 By default an ``HQuantize`` precedes the layer; override ``connect`` for layers with several inputs, or none.
 Every quantizer gets random bit widths (1 to 4 fractional bits per element) before calibration, so the widths
@@ -200,11 +202,16 @@ class LayerTest(LayerChecks):
         assert_exact(proxy.predict(x.astype(np.float64), verbose=0), model.predict(x, verbose=0),
                      "proxy vs H-model on in-range data")
 
-    @pytest.mark.hls4ml
-    def test_hls4ml_bit_exact(self, hls4ml_projects):
+    def proxy_case(self):
+        """``(model, proxy, x)`` of the hls4ml check: the calibrated H-model, its proxy (WRAP) and the data."""
         model, _, x = self.model()
-        proxy = hgq.to_proxy_model(model, aggressive=True)
-        check_bit_exact(proxy, x, hls4ml_projects(proxy, self.io_type), model=model, scales=self.scales)
+        return model, hgq.to_proxy_model(model, aggressive=True), x
+
+    @pytest.mark.hls4ml
+    @pytest.mark.xdist_group("layer_project")  # the worker that compiles the shared project checks every layer
+    def test_hls4ml_bit_exact(self, layer_project):
+        model, proxy, x, part = layer_project(type(self))
+        check_bit_exact(proxy, x, part, model=model, scales=self.scales)
 
 
 def representable(quantizer, x):
@@ -220,10 +227,16 @@ class ProxyLayerTest(LayerChecks):
     input_dtype = "float64"
     n_samples = 500
     scales = (2.5, 3.0)
+    io_type = "io_parallel"
+
+    def proxy_case(self):
+        proxy, _, x = self.model()
+        return None, proxy, x
 
     @pytest.mark.hls4ml
-    def test_hls4ml_bit_exact(self, hls4ml_projects):
-        proxy, _, x = self.model()
-        compared = check_bit_exact(proxy, x, hls4ml_projects(proxy, "io_parallel"), scales=self.scales)
+    @pytest.mark.xdist_group("layer_project")
+    def test_hls4ml_bit_exact(self, layer_project):
+        _, proxy, x, part = layer_project(type(self))
+        compared = check_bit_exact(proxy, x, part, scales=self.scales)
         first = next(layer for layer in proxy.layers if isinstance(layer, FixedPointQuantizer))
         assert not np.all(representable(first, compared[len(x):])), "the overflow test data did not overflow"
