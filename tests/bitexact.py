@@ -145,27 +145,33 @@ class PartOfProject:
 
 class SharedLayerProject:
     """The hls4ml projects of the layer tests (``layer_base``): the proxies of every selected test class, compiled
-    side by side as one project per ``io_type``, so that each layer adds its code, not a compile, to the suite.
-    ``self(test_class)`` returns the class's ``(model, proxy, x)`` and its ``PartOfProject``."""
+    side by side as one project per ``io_type`` and strategy, so that each layer adds its code, not compiles, to the
+    suite. ``self(test_class, strategy)`` returns the class's ``(model, proxy, x)`` and its ``PartOfProject``."""
 
     def __init__(self, items, root):
         self.root = root
-        self.classes = list(dict.fromkeys(item.cls for item in items if item.cls is not None
-                                          and item.originalname == "test_hls4ml_bit_exact"))
-        self._parts = {}
+        self.selected = list(dict.fromkeys((item.cls, item.callspec.params["strategy"]) for item in items
+                                           if item.cls is not None and item.originalname == "test_hls4ml_bit_exact"))
+        self._cases, self._parts = {}, {}
 
-    def __call__(self, test_class):
-        if test_class not in self._parts:
-            self._build([c for c in self.classes if c.io_type == test_class.io_type] or [test_class])
-        return self._parts[test_class]
+    def __call__(self, test_class, strategy):
+        key = (test_class, strategy)
+        if key not in self._parts:
+            self._build([c for c, s in self.selected if s == strategy and c.io_type == test_class.io_type]
+                        or [test_class], strategy)
+        return self._parts[key]
 
-    def _build(self, classes):
-        cases = [cls().proxy_case() for cls in classes]
+    def _build(self, classes, strategy):
+        for cls in classes:  # each class's case once, whatever the strategy
+            if cls not in self._cases:
+                self._cases[cls] = cls().proxy_case()
+        cases = [self._cases[cls] for cls in classes]
         combined = side_by_side([proxy for _, proxy, _ in cases])
-        hls_model = compile_hls4ml(combined, self.root / f"prj{len(self._parts)}", classes[0].io_type)
+        hls_model = compile_hls4ml(combined, self.root / f"prj{len(self._parts)}", classes[0].io_type,
+                                   strategy=strategy)
         i = o = 0
         for cls, (model, proxy, x) in zip(classes, cases):
             part = PartOfProject(hls_model, combined, range(i, i + len(proxy.inputs)),
                                  range(o, o + len(proxy.outputs)))
             i, o = i + len(proxy.inputs), o + len(proxy.outputs)
-            self._parts[cls] = (model, proxy, x, part)
+            self._parts[cls, strategy] = (model, proxy, x, part)

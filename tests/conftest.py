@@ -32,6 +32,12 @@ def pytest_collection_modifyitems(config, items):
         items[:] = [item for item in items if not item.get_closest_marker("once")]
 
 
+def pytest_generate_tests(metafunc):
+    """A layer test's hls4ml check runs under each of its class's ``strategies`` (``layer_base``)."""
+    if metafunc.function.__name__ == "test_hls4ml_bit_exact" and "strategy" in metafunc.fixturenames:
+        metafunc.parametrize("strategy", metafunc.cls.strategies)
+
+
 @pytest.fixture(autouse=True)
 def factory_defaults():
     """Every test starts and ends with the factory quantizer defaults."""

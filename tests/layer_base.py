@@ -24,9 +24,11 @@ H-layers and P-layers (``LayerTest``), besides:
   under the float32 policy and under ``mixed_bfloat16`` (the hgq layers compute in float32, a plain Keras head in
   bfloat16: docs/quantizer.md, "Mixed precision");
 - the proxy (``hgq.trace_minmax`` then ``hgq.to_proxy_model``) equals the H-model on in-range data, WRAP and SAT;
-- hls4ml equals the proxy, overflowing data included (``bitexact.check_bit_exact``). The proxies of every selected
-  test class are compiled side by side as one hls4ml project per ``io_type`` (``bitexact.SharedLayerProject``, the
-  ``layer_project`` fixture): a layer adds its code to that project, not a compile to the suite.
+- hls4ml equals the proxy, overflowing data included (``bitexact.check_bit_exact``), under each of the class's
+  ``strategies`` (Latency, Resource at reuse factor 1, distributed arithmetic: those hls4ml offers for the layer).
+  The proxies of every selected test class are compiled side by side as one hls4ml project per ``io_type`` and
+  strategy (``bitexact.SharedLayerProject``, the ``layer_project`` fixture): a layer adds its code to those
+  projects, not compiles to the suite.
 
 By default an ``HQuantize`` precedes the layer; override ``connect`` for layers with several inputs, or none.
 Every quantizer gets random bit widths (1 to 4 fractional bits per element) before calibration, so the widths
@@ -49,6 +51,7 @@ from hgq.quantizer.quantizer import ExactDType
 from bitexact import assert_exact, check_bit_exact
 
 WIDTHS = "fractional_bits"
+NO_RESOURCE = ("latency", "distributed_arithmetic")  # einsums: hls4ml has no Resource implementation (refused)
 
 
 def bit_width_variables(layer_or_model):
@@ -153,6 +156,7 @@ class LayerTest(LayerChecks):
 
     scales = (2.5, 3.0)  # the overflowing data hls4ml is compared on
     io_type = "io_parallel"
+    strategies = ("latency", "resource", "distributed_arithmetic")  # those hls4ml offers for the layer
 
     def connect(self, layer, inp):
         """The model's output from its input: by default ``HQuantize -> layer``."""
@@ -209,8 +213,8 @@ class LayerTest(LayerChecks):
 
     @pytest.mark.hls4ml
     @pytest.mark.xdist_group("layer_project")  # the worker that compiles the shared project checks every layer
-    def test_hls4ml_bit_exact(self, layer_project):
-        model, proxy, x, part = layer_project(type(self))
+    def test_hls4ml_bit_exact(self, layer_project, strategy):
+        model, proxy, x, part = layer_project(type(self), strategy)
         check_bit_exact(proxy, x, part, model=model, scales=self.scales)
 
 
@@ -228,6 +232,7 @@ class ProxyLayerTest(LayerChecks):
     n_samples = 500
     scales = (2.5, 3.0)
     io_type = "io_parallel"
+    strategies = ("latency",)
 
     def proxy_case(self):
         proxy, _, x = self.model()
@@ -235,8 +240,8 @@ class ProxyLayerTest(LayerChecks):
 
     @pytest.mark.hls4ml
     @pytest.mark.xdist_group("layer_project")
-    def test_hls4ml_bit_exact(self, layer_project):
-        _, proxy, x, part = layer_project(type(self))
+    def test_hls4ml_bit_exact(self, layer_project, strategy):
+        _, proxy, x, part = layer_project(type(self), strategy)
         compared = check_bit_exact(proxy, x, part, scales=self.scales)
         first = next(layer for layer in proxy.layers if isinstance(layer, FixedPointQuantizer))
         assert not np.all(representable(first, compared[len(x):])), "the overflow test data did not overflow"

@@ -45,14 +45,6 @@ def test_bit_exact_with_hls4ml(cross, kwargs, hls4ml_projects):
     check_bit_exact(proxy, x, hls4ml_projects(proxy), model=model, scales=(2.5, 3.0))
 
 
-@pytest.mark.hls4ml
-def test_distributed_arithmetic_is_bit_exact(hls4ml_projects):
-    model, _, x = attention_model()
-    proxy = hgq.to_proxy_model(model)
-    check_bit_exact(proxy, x, hls4ml_projects(proxy, strategy="distributed_arithmetic"), model=model,
-                    scales=(2.5, 3.0))
-
-
 def test_costs_are_the_sum_of_its_parts():
     model, layer, x = attention_model()
     parts = layer.parts()

@@ -88,14 +88,6 @@ def test_bit_exact_with_hls4ml(equation, shape_a, shape_b, hls4ml_projects):
     check_bit_exact(proxy, x, hls4ml_projects(proxy), model=model, scales=(2.5, 3.0))
 
 
-@pytest.mark.hls4ml
-def test_distributed_arithmetic_is_bit_exact(hls4ml_projects):
-    model, x = einsum_model(*EQUATIONS[0])
-    proxy = hgq.to_proxy_model(model)
-    check_bit_exact(proxy, x, hls4ml_projects(proxy, strategy="distributed_arithmetic"), model=model,
-                    scales=(2.5, 3.0))
-
-
 def quantized_inputs_model(equation, shape_a, shape_b):
     """HEinsum of two quantized inputs, calibrated; returns its proxy and the inputs."""
     keras.utils.set_random_seed(0)
@@ -115,10 +107,12 @@ def test_what_hls4ml_cannot_build_is_refused_by_name(tmp_path):
         convert_to_hls4ml(proxy, tmp_path / "prj")
 
 
-def test_io_stream_is_refused_by_name(tmp_path):
+def test_io_stream_and_resource_are_refused_by_name(tmp_path):
     proxy = quantized_inputs_model(*EQUATIONS[2])
     with pytest.raises(ValueError, match=r"hls4ml has no io_stream implementation of layer 'e' \(Einsum\)"):
         convert_to_hls4ml(proxy, tmp_path / "prj", io_type="io_stream")
+    with pytest.raises(ValueError, match=r"hls4ml has no Resource implementation of layer 'e' \(Einsum\)"):
+        convert_to_hls4ml(proxy, tmp_path / "prj", strategy="resource")
 
 
 def test_bad_equations_are_refused():

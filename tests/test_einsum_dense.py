@@ -83,14 +83,6 @@ def test_equations_are_bit_exact_with_hls4ml(equation, shape, output_shape, bias
     check_bit_exact(proxy, x, hls4ml_projects(proxy), model=model, scales=(2.5, 3.0))
 
 
-@pytest.mark.hls4ml
-def test_distributed_arithmetic_is_bit_exact(hls4ml_projects):
-    model, _, x = einsum_model(*EQUATIONS[1])
-    proxy = hgq.to_proxy_model(model)
-    check_bit_exact(proxy, x, hls4ml_projects(proxy, strategy="distributed_arithmetic"), model=model,
-                    scales=(2.5, 3.0))
-
-
 def test_what_hls4ml_cannot_build_is_refused_by_name(tmp_path):
     model, _, x = einsum_model("abc,cd->ad", (3, 4), (5,), None)  # b: summed in the input only
     proxy = hgq.to_proxy_model(model)
@@ -102,6 +94,9 @@ def test_what_hls4ml_cannot_build_is_refused_by_name(tmp_path):
     with pytest.raises(ValueError, match=r"hls4ml has no io_stream implementation of layer 'e' \(EinsumDense\); use "
                                          r"io_type='io_parallel'"):
         convert_to_hls4ml(proxy, tmp_path / "prj", io_type="io_stream")
+    with pytest.raises(ValueError, match=r"hls4ml has no Resource implementation of layer 'e' \(EinsumDense\); use "
+                                         r"strategy 'latency' or 'distributed_arithmetic'"):
+        convert_to_hls4ml(proxy, tmp_path / "prj", strategy="resource")
 
 
 @pytest.mark.parametrize("objective", ["parameters", "bops"])

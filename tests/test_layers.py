@@ -21,7 +21,7 @@ from hgq.quantizer.types import minimal_kif, union_kif
 from hgq.proxy_layers.unary_lut import table_inputs
 
 from conftest import on_grid
-from layer_base import LayerChecks, LayerTest, ProxyLayerTest
+from layer_base import NO_RESOURCE, LayerChecks, LayerTest, ProxyLayerTest
 
 
 class TestHQuantize(LayerTest):
@@ -57,6 +57,7 @@ class TestHConv2D(KernelLayerTest):
 
 
 class TestHEinsumDense(KernelLayerTest):
+    strategies = NO_RESOURCE
     layer_cls = HEinsumDense
     kwargs = {"equation": "abc,cd->abd", "output_shape": (3, 4), "bias_axes": "d", "activation": "relu", "beta": 1e-5}
     input_shape = (3, 5)
@@ -139,6 +140,7 @@ class TestHConv2DBatchNorm(BatchNormTest):
 
 
 class TestHEinsumDenseBatchNorm(BatchNormTest):
+    strategies = NO_RESOURCE
     """Statistics per element of a bias spanning two output axes."""
 
     layer_cls = HEinsumDenseBatchNorm

@@ -6,13 +6,14 @@ from hgq.layers.softmax import table_types
 from hgq.proxy import Einsum, Softmax
 from hgq.proxy_layers.quantize import apply_quantizer
 
-from layer_base import LayerTest, ProxyLayerTest
+from layer_base import NO_RESOURCE, LayerTest, ProxyLayerTest
 
 
 class TestHEinsum(LayerTest):
     """The product of two quantized branches of different types: the producer and an HEinsumDense of it."""
 
     layer_cls = HEinsum
+    strategies = NO_RESOURCE
     kwargs = {"equation": "abc,adc->abd", "beta": 1e-5}
     input_shape = (3, 4)
     expected_weights, expected_trainable_weights, expected_non_trainable_weights = 4, 1, 3  # paq; min, max, beta
@@ -32,6 +33,7 @@ class TestHSoftmax(LayerTest):
 
 class TestHMultiHeadAttention(LayerTest):
     layer_cls = HMultiHeadAttention
+    strategies = NO_RESOURCE
     kwargs = {"num_heads": 2, "key_dim": 3, "beta": 1e-5}
     input_shape = (4, 6)
     # four projections (kernel, bias, kq widths, paq widths; paq min, max, beta), scores and context (paq widths;

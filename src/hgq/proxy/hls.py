@@ -60,6 +60,9 @@ def check_strategy(proxy, strategy="latency", reuse_factor=1, io_type="io_parall
         if io_type == "io_stream" and not spec.io_stream:
             raise ValueError(f"hls4ml has no io_stream implementation of layer {layer.name!r} "
                              f"({type(layer).__name__}); use io_type='io_parallel'")
+        if name == "resource" and not spec.resource:
+            raise ValueError(f"hls4ml has no Resource implementation of layer {layer.name!r} "
+                             f"({type(layer).__name__}); use strategy 'latency' or 'distributed_arithmetic'")
         for view in kernel_views(layer) if name == "resource" else ():
             valid = valid_reuse_factors(*view.multiplications())
             if reuse_factor not in valid:

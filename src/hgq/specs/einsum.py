@@ -14,9 +14,11 @@ from .registry import LayerSpec, input_shapes, register
 
 @register(Einsum)
 class EinsumSpec(LayerSpec):
-    """hls4ml's ``Einsum`` (io_parallel only): interval arithmetic of the products, summed."""
+    """hls4ml's ``Einsum`` (io_parallel only, Latency or distributed arithmetic): interval arithmetic of the products,
+    summed."""
 
     io_stream = False
+    resource = False
 
     def equation(self, layer):
         """The layer's equation with any ellipsis spelled out for its inputs' ranks."""

@@ -110,12 +110,14 @@ class ConvSpec(DenseSpec):
 
 @register(keras.layers.EinsumDense)
 class EinsumDenseSpec(DenseSpec):
-    """``keras.layers.EinsumDense``, any equation: hls4ml builds it with ``io_parallel`` only, and refuses equations
-    that sum a letter of one operand only (a direct sum)."""
+    """``keras.layers.EinsumDense``, any equation: hls4ml builds it with ``io_parallel`` only, not with its Resource
+    strategy (hls4ml 1.3 fails with a ``TypeError`` on its reuse factor), and refuses equations that sum a letter of
+    one operand only (a direct sum)."""
 
     output_units_key = None
     pruning_structures = ("unstructured",)
     io_stream = False
+    resource = False
 
     def geometry(self, layer):
         return EinsumGeometry(layer.equation, input_shapes(layer)[0][1:], layer.kernel.shape)

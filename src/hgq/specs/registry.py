@@ -79,6 +79,8 @@ class LayerSpec:
 
     #: Whether hls4ml has an ``io_stream`` implementation of the layer.
     io_stream = True
+    #: Whether hls4ml builds the layer with its Resource strategy.
+    resource = True
 
     def quantized(self, layer, args, kwargs, options):
         """The H-layer(s) that replace this float layer in ``hgq.quantize_model``, called on the H-model's tensors
