@@ -143,35 +143,61 @@ class PartOfProject:
         return part if len(part) > 1 else part[0]
 
 
-class SharedLayerProject:
-    """The hls4ml projects of the layer tests (``layer_base``): the proxies of every selected test class, compiled
-    side by side as one project per ``io_type`` and strategy, so that each layer adds its code, not compiles, to the
-    suite. ``self(test_class, strategy)`` returns the class's ``(model, proxy, x)`` and its ``PartOfProject``."""
+class SideBySide:
+    """hls4ml projects shared by many test cases, so that a case adds its code, not a compile, to the suite.
 
-    def __init__(self, items, root):
+    ``add(case, build, io_type, **options)`` declares a case (``build()`` returns ``(model, proxy, x)``: the H-model,
+    or ``None``, its proxy and the data; called once per case); ``self(case, io_type, **options)`` returns ``(model,
+    proxy, x, part)``, where ``part`` predicts like the case's own compiled project. The first request compiles every
+    declared case of that io type and options not compiled yet, side by side (``side_by_side``), as one project.
+
+        projects = SideBySide(tmp_path_factory.mktemp("grid"))
+        for rounding in ROUNDINGS:
+            projects.add(rounding, lambda rounding=rounding: case(rounding), "io_parallel")
+        model, proxy, x, part = projects("floor", "io_parallel")
+        check_bit_exact(proxy, x, part, model=model)
+    """
+
+    def __init__(self, root):
         self.root = root
-        self.selected = list(dict.fromkeys((item.cls, item.callspec.params["strategy"]) for item in items
-                                           if item.cls is not None and item.originalname == "test_hls4ml_bit_exact"))
-        self._cases, self._parts = {}, {}
+        self._builders, self._cases = {}, {}
+        self._pending, self._parts = {}, {}  # (io_type, options) -> cases; (case, io_type, options) -> part
 
-    def __call__(self, test_class, strategy):
-        key = (test_class, strategy)
-        if key not in self._parts:
-            self._build([c for c, s in self.selected if s == strategy and c.io_type == test_class.io_type]
-                        or [test_class], strategy)
-        return self._parts[key]
+    def add(self, case, build, io_type="io_parallel", **options):
+        group = (io_type, tuple(sorted(options.items())))
+        self._builders.setdefault(case, build)
+        if (case, *group) not in self._parts and case not in self._pending.setdefault(group, []):
+            self._pending[group].append(case)
 
-    def _build(self, classes, strategy):
-        for cls in classes:  # each class's case once, whatever the strategy
-            if cls not in self._cases:
-                self._cases[cls] = cls().proxy_case()
-        cases = [self._cases[cls] for cls in classes]
-        combined = side_by_side([proxy for _, proxy, _ in cases])
-        hls_model = compile_hls4ml(combined, self.root / f"prj{len(self._parts)}", classes[0].io_type,
-                                   strategy=strategy)
+    def __call__(self, case, io_type="io_parallel", **options):
+        group = (io_type, tuple(sorted(options.items())))
+        if (case, *group) not in self._parts:
+            if case not in self._pending.get(group, []):
+                raise KeyError(f"case {case!r} was not declared for {group} (SideBySide.add)")
+            self._compile(self._pending.pop(group), group)
+        return self._parts[case, *group]
+
+    def _compile(self, cases, group):
+        for case in cases:
+            if case not in self._cases:
+                self._cases[case] = self._builders[case]()
+        combined = side_by_side([self._cases[case][1] for case in cases])
+        hls_model = compile_hls4ml(combined, self.root / f"prj{len(self._parts)}", group[0], **dict(group[1]))
         i = o = 0
-        for cls, (model, proxy, x) in zip(classes, cases):
+        for case in cases:
+            model, proxy, x = self._cases[case]
             part = PartOfProject(hls_model, combined, range(i, i + len(proxy.inputs)),
                                  range(o, o + len(proxy.outputs)))
             i, o = i + len(proxy.inputs), o + len(proxy.outputs)
-            self._parts[cls, strategy] = (model, proxy, x, part)
+            self._parts[case, *group] = (model, proxy, x, part)
+
+
+def layer_project(items, root):
+    """The ``SideBySide`` projects of the layer tests (``layer_base``): every selected test class's case, under each
+    strategy its test is selected for, one project per io type and strategy."""
+    projects = SideBySide(root)
+    for item in items:
+        if item.cls is not None and item.originalname == "test_hls4ml_bit_exact":
+            projects.add(item.cls, lambda cls=item.cls: cls().proxy_case(), item.cls.io_type,
+                         strategy=item.callspec.params["strategy"])
+    return projects

@@ -74,11 +74,12 @@ def hls4ml_projects(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def layer_project(request, tmp_path_factory):
-    """``project(test_class)``: the ``(model, proxy, x, part)`` of a ``layer_base`` test class, its proxy compiled
-    with those of every other selected layer test class as one hls4ml project (``bitexact.SharedLayerProject``)."""
-    from bitexact import SharedLayerProject
+    """``project(test_class, io_type, strategy=...)``: the ``(model, proxy, x, part)`` of a ``layer_base`` test class,
+    its proxy compiled with those of every other selected layer test class as one hls4ml project
+    (``bitexact.layer_project``)."""
+    from bitexact import layer_project
 
-    return SharedLayerProject(request.session.items, tmp_path_factory.mktemp("layers"))
+    return layer_project(request.session.items, tmp_path_factory.mktemp("layers"))
 
 
 def regression_data(n=2048, n_in=16, n_out=5, seed=0):

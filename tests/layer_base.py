@@ -27,7 +27,7 @@ H-layers and P-layers (``LayerTest``), besides:
 - hls4ml equals the proxy, overflowing data included (``bitexact.check_bit_exact``), under each of the class's
   ``strategies`` (Latency, Resource at reuse factor 1, distributed arithmetic: those hls4ml offers for the layer).
   The proxies of every selected test class are compiled side by side as one hls4ml project per ``io_type`` and
-  strategy (``bitexact.SharedLayerProject``, the ``layer_project`` fixture): a layer adds its code to those
+  strategy (``bitexact.SideBySide``, the ``layer_project`` fixture): a layer adds its code to those
   projects, not compiles to the suite.
 
 By default an ``HQuantize`` precedes the layer; override ``connect`` for layers with several inputs, or none.
@@ -214,7 +214,7 @@ class LayerTest(LayerChecks):
     @pytest.mark.hls4ml
     @pytest.mark.xdist_group("layer_project")  # the worker that compiles the shared project checks every layer
     def test_hls4ml_bit_exact(self, layer_project, strategy):
-        model, proxy, x, part = layer_project(type(self), strategy)
+        model, proxy, x, part = layer_project(type(self), self.io_type, strategy=strategy)
         check_bit_exact(proxy, x, part, model=model, scales=self.scales)
 
 
@@ -241,7 +241,7 @@ class ProxyLayerTest(LayerChecks):
     @pytest.mark.hls4ml
     @pytest.mark.xdist_group("layer_project")
     def test_hls4ml_bit_exact(self, layer_project, strategy):
-        _, proxy, x, part = layer_project(type(self), strategy)
+        _, proxy, x, part = layer_project(type(self), self.io_type, strategy=strategy)
         compared = check_bit_exact(proxy, x, part, scales=self.scales)
         first = next(layer for layer in proxy.layers if isinstance(layer, FixedPointQuantizer))
         assert not np.all(representable(first, compared[len(x):])), "the overflow test data did not overflow"
