@@ -56,47 +56,41 @@ def test_help_is_fast_and_imports_no_tensorflow():
     assert out.split() == ["False", "False"]
 
 
-@pytest.mark.hls4ml
-def test_export_then_verify_the_proxy(files, tmp_path):
-    out = tmp_path / "out"
-    proc = hgq("export", files / "mlp.keras", "-o", out, "--data", files / "x.npy")
-    assert proc.returncode == 0, proc.stderr
-    no_chatter(proc)
-    assert (out / "proxy.keras").is_file() and (out / "hls4ml_prj" / "firmware").is_dir()
-    assert "BOPs:" in proc.stdout and "dense1" in proc.stdout and str(out / "proxy.keras") in proc.stdout
-    assert "writing the hls4ml project" in proc.stderr and " s] " in proc.stderr
-    proc = hgq("verify", out / "proxy.keras", "--data", files / "x.npy", "--format", "json", "-o", tmp_path / "v")
-    assert proc.returncode == 0, proc.stderr
-    result = json.loads(proc.stdout)
-    assert result["ok"] and result["exact_fraction"] == [1.0] and result["n_samples"] == 400
-    assert (tmp_path / "v" / "hls4ml_prj").is_dir()
-
-
 STRATEGIES = [("latency", []), ("resource", ["--reuse-factor", "4"]), ("distributed_arithmetic", [])]
 
 
 @pytest.mark.hls4ml
 @pytest.mark.parametrize("strategy, extra", STRATEGIES)
-def test_verify_h_model_each_strategy(files, strategy, extra):
-    proc = hgq("verify", files / "mlp.keras", "--data", files / "x.npy", "--strategy", strategy, *extra)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    no_chatter(proc)
-    assert "output 0 (out_q): 100.00% of 400 samples bit-exact" in proc.stdout
-
-
-@pytest.mark.hls4ml
-@pytest.mark.parametrize("strategy, extra", STRATEGIES)
-def test_export_and_verify_a_proxy_and_a_qkeras_file_each_strategy(files, strategy, extra, tmp_path):
+def test_export_then_verify_its_project_and_a_qkeras_file_each_strategy(files, strategy, extra, tmp_path):
+    """``hgq export`` of an H-model (calibrated on ``--data``), then ``hgq verify`` of the exported proxy against the
+    exported hls4ml project (compiled there), and of a QKeras file, with each strategy."""
     out = tmp_path / "out"
     proc = hgq("export", files / "mlp.keras", "-o", out, "--data", files / "x.npy", "--strategy", strategy, *extra)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+    no_chatter(proc)
     assert (out / "proxy.keras").is_file() and (out / "hls4ml_prj" / "firmware").is_dir()
-    for model, data, n in ((out / "proxy.keras", files / "x.npy", 400), (FIXTURES / "mlp.h5", FIXTURES / "mlp_X.npy",
-                                                                          2000)):
-        proc = hgq("verify", model, "--data", data, "--strategy", strategy, *extra)
-        assert proc.returncode == 0, proc.stdout + proc.stderr
-        no_chatter(proc)
-        assert f"100.00% of {n} samples bit-exact" in proc.stdout
+    assert "BOPs:" in proc.stdout and "dense1" in proc.stdout and str(out / "proxy.keras") in proc.stdout
+    assert f"strategy {strategy}" in proc.stdout
+    assert "writing the hls4ml project" in proc.stderr and " s] " in proc.stderr
+    proc = hgq("verify", out / "proxy.keras", "--data", files / "x.npy", "--project", out / "hls4ml_prj",
+               "--format", "json")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    result = json.loads(proc.stdout)
+    assert result["ok"] and result["exact_fraction"] == [1.0] and result["n_samples"] == 400
+    proc = hgq("verify", FIXTURES / "mlp.h5", "--data", FIXTURES / "mlp_X.npy", "--strategy", strategy, *extra,
+               "-o", tmp_path / "v")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    no_chatter(proc)
+    assert "100.00% of 2000 samples bit-exact" in proc.stdout
+    assert (tmp_path / "v" / "hls4ml_prj" / "firmware").is_dir()
+
+
+@pytest.mark.hls4ml
+def test_verify_an_h_model_calibrates_it_on_the_data(files):
+    proc = hgq("verify", files / "mlp.keras", "--data", files / "x.npy")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    no_chatter(proc)
+    assert "output 0 (out_q): 100.00% of 400 samples bit-exact" in proc.stdout
 
 
 @pytest.mark.hls4ml

@@ -11,13 +11,24 @@ from hgq.cli import demo
 pytestmark = [pytest.mark.hls4ml, pytest.mark.once]  # the demo on JAX: test_backends.py
 
 
-def test_demo_is_bit_exact_and_learns():
-    result = demo.run(epochs=10, verbose=False)
-    assert result["bit_exact_fraction"] == 1.0
-    assert result["hls4ml_accuracy"] == result["proxy_accuracy"]
-    assert result["proxy_accuracy"] > 0.7  # ten classes: chance is 0.1
-    assert math.isfinite(result["bops"]) and result["bops"] > 0
-    assert result["n_test"] > 0
+def summary(out):
+    """The numbers of the demo's summary block (``demo.format_report``)."""
+    lines = dict(line.split("  ", 1) for line in out.splitlines() if "  " in line and not line.startswith("=="))
+    return {key.strip(): value.strip() for key, value in lines.items()}
+
+
+def test_demo_is_bit_exact_learns_and_keeps_its_project(tmp_path, capsys):
+    project = tmp_path / "hls"
+    assert hgq_cli.main(["demo", "--epochs", "10", "--quiet", "--output-dir", str(project)]) == 0
+    out = capsys.readouterr().out
+    numbers = summary(out)
+    assert "== hgq demo: digits, mlp, 10 epochs" in out
+    assert numbers["bit-exact samples"].startswith("100.00% of ")
+    assert numbers["hls4ml test accuracy"] == numbers["proxy test accuracy"]
+    assert float(numbers["proxy test accuracy"]) > 0.7  # ten classes: chance is 0.1
+    bops = float(numbers["BOPs"].replace(",", ""))
+    assert math.isfinite(bops) and bops > 0
+    assert numbers["hls4ml project"] == str(project) and (project / "firmware").is_dir()
 
 
 def test_cnn_demo_is_bit_exact_and_learns():
@@ -27,6 +38,7 @@ def test_cnn_demo_is_bit_exact_and_learns():
     assert result["hls4ml_accuracy"] == result["proxy_accuracy"]
     assert result["proxy_accuracy"] > 0.6  # ten classes: chance is 0.1 (10 epochs reach about 0.83)
     assert math.isfinite(result["bops"]) and result["bops"] > 0
+    assert result["n_test"] > 0 and result["output_dir"] is None
 
 
 def test_transformer_demo_is_bit_exact_and_learns(capsys):
@@ -44,40 +56,9 @@ def test_demo_rejects_unknown_model():
         demo.run(model="rnn", verbose=False)
 
 
-def test_cli_demo_keeps_project_and_prints_summary(tmp_path, capsys):
-    project = tmp_path / "hls"
-    assert hgq_cli.main(["demo", "--epochs", "2", "--quiet", "--output-dir", str(project)]) == 0
-    out = capsys.readouterr().out
-    assert "== hgq demo" in out and "100.00%" in out
-    assert any(project.iterdir())
-
-
-def test_cli_demo_cnn_prints_summary(capsys):
-    assert hgq_cli.main(["demo", "--model", "cnn", "--epochs", "2", "--quiet"]) == 0
-    out = capsys.readouterr().out
-    assert "== hgq demo: digits, cnn" in out and "100.00%" in out
-
-
-def test_cli_rejects_non_positive_epochs(capsys):
-    with pytest.raises(SystemExit) as exc:
-        hgq_cli.main(["demo", "--epochs", "0"])
-    assert exc.value.code == 2
-    assert "positive integer" in capsys.readouterr().err
-
-
-def test_cli_rejects_unknown_model(capsys):
-    with pytest.raises(SystemExit) as exc:
-        hgq_cli.main(["demo", "--model", "rnn"])
-    assert exc.value.code == 2
-    assert "invalid choice" in capsys.readouterr().err
-
-
-def test_commands_handle_the_transformer(tmp_path):
-    """``hgq export``, ``verify`` and ``profile`` on the demo's transformer saved to a file, as a user runs them."""
-    import subprocess
-    import sys
-    from pathlib import Path
-
+def test_commands_handle_the_transformer(tmp_path, capsys):
+    """``hgq export``, ``verify`` (of the exported project) and ``profile`` on the demo's transformer saved to a file
+    (in this process: ``test_cli_export.py`` runs the commands as subprocesses)."""
     import keras
     import numpy as np
 
@@ -86,17 +67,19 @@ def test_commands_handle_the_transformer(tmp_path):
     demo.train(model, x_train.reshape(-1, 8, 8), y_train, epochs=1, verbose=False)
     model.save(tmp_path / "transformer.keras")
     np.save(tmp_path / "x.npy", x_train.reshape(-1, 8, 8)[:400])
-    hgq = Path(sys.executable).with_name("hgq")
 
     def run(*args):
-        return subprocess.run([str(hgq), *map(str, args)], capture_output=True, text=True, timeout=600)
+        code = hgq_cli.main([*map(str, args)])
+        out, err = capsys.readouterr()
+        assert code == 0, err
+        return out
 
-    done = run("verify", tmp_path / "transformer.keras", "--data", tmp_path / "x.npy", "--quiet")
-    assert done.returncode == 0 and "bit-exact" in done.stdout and "NOT" not in done.stdout, done.stderr
-    done = run("profile", tmp_path / "transformer.keras", "--data", tmp_path / "x.npy", "--format", "json")
-    records = {r["name"]: r for r in json.loads(done.stdout)["records"]}
-    assert records["attention"]["type"] == "HMultiHeadAttention" and records["attention"]["bops"] > 0
-    done = run("export", tmp_path / "transformer.keras", "--data", tmp_path / "x.npy", "-o", tmp_path / "out")
-    assert done.returncode == 0 and (tmp_path / "out" / "proxy.keras").is_file(), done.stderr
+    run("export", tmp_path / "transformer.keras", "--data", tmp_path / "x.npy", "-o", tmp_path / "out", "-q")
     assert isinstance(keras.models.load_model(tmp_path / "out" / "proxy.keras").get_layer("attention_softmax"),
                       keras.layers.Layer)
+    out = run("verify", tmp_path / "out" / "proxy.keras", "--data", tmp_path / "x.npy", "--project",
+              tmp_path / "out" / "hls4ml_prj", "--quiet")
+    assert "bit-exact" in out and "NOT" not in out, out
+    records = {r["name"]: r for r in json.loads(run("profile", tmp_path / "transformer.keras", "--data",
+                                                     tmp_path / "x.npy", "--format", "json"))["records"]}
+    assert records["attention"]["type"] == "HMultiHeadAttention" and records["attention"]["bops"] > 0
