@@ -132,6 +132,15 @@ def trained_mlp(epochs=3, **kwargs):
     return model, x
 
 
+def saved_trained_mlp(folder, n_inputs=64):
+    """``trained_mlp(epochs=1)`` saved as ``folder/mlp.keras`` and ``n_inputs`` of its inputs as ``folder/x.npy``;
+    returns the model and all its inputs."""
+    model, x = trained_mlp(epochs=1)
+    model.save(folder / "mlp.keras")
+    np.save(folder / "x.npy", x[:n_inputs])
+    return model, x
+
+
 def gradients(fn, *args):
     """The gradient of the scalar ``fn(*args)`` with respect to each of ``args``, on the running backend."""
     import keras

@@ -12,7 +12,7 @@ import pytest
 
 from hgq.outputs import RECORD
 from hgq_cli import main
-from conftest import trained_mlp
+from conftest import saved_trained_mlp
 
 pytestmark = pytest.mark.once  # the command line; the cost report on JAX: test_profiling_report.py
 
@@ -21,9 +21,7 @@ pytestmark = pytest.mark.once  # the command line; the cost report on JAX: test_
 def saved(tmp_path_factory):
     """A trained MLP saved as mlp.keras, with 64 of its inputs as x.npy (and a wrong-shape bad.npy)."""
     folder = tmp_path_factory.mktemp("profile")
-    model, x = trained_mlp(epochs=1)
-    model.save(folder / "mlp.keras")
-    np.save(folder / "x.npy", x[:64])
+    _, x = saved_trained_mlp(folder)
     np.save(folder / "bad.npy", x[:4, :15])
     return folder
 

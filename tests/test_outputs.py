@@ -14,7 +14,7 @@ from hgq.outputs import RECORD, OutputFolder, OutputFolderError
 from hgq.proxy import convert_to_hls4ml
 from hgq_cli import main
 
-from conftest import trained_mlp
+from conftest import saved_trained_mlp, trained_mlp
 from test_cli_errors import error_of
 from test_pareto import classification, float_mlp
 
@@ -144,9 +144,7 @@ def test_hgq_pareto_into_the_working_folder_keeps_the_users_model_and_data(tmp_p
 @pytest.fixture(scope="module")
 def saved(tmp_path_factory):
     folder = tmp_path_factory.mktemp("outputs")
-    model, x = trained_mlp(epochs=1)
-    model.save(folder / "mlp.keras")
-    np.save(folder / "x.npy", x[:64])
+    saved_trained_mlp(folder)
     return folder
 
 
