@@ -65,7 +65,7 @@ class QuantizedOutput:
 
     def output_bits(self):
         """Total bit width of each output element (override for a cheaper computation)."""
-        return fxp.total_bits(*self.output_kif())
+        return fxp.total_bits(self.output_kif())
 
 
 class BetaWeight(keras.layers.Layer):

@@ -7,14 +7,15 @@ from ..quantizer import config as qconfig
 from ..quantizer import fixed_point as fxp
 from ..quantizer.types import as_numpy
 
-LINEAR_OR_RELU = ("linear", "relu")
+#: The activations computed exactly without a table (hls4ml's linear and ReLU): what a kernel layer can fuse.
+EXACT_ACTIVATIONS = ("linear", "relu")
 
 
 def check_activation(layer_name, activation):
     """Return the activation's name if it is linear or ReLU (what a kernel layer can fuse), else raise."""
     name = activation if isinstance(activation, str) or activation is None else getattr(activation, "__name__", None)
     name = name or "linear"
-    if name not in LINEAR_OR_RELU:
+    if name not in EXACT_ACTIVATIONS:
         raise ValueError(f"layer {layer_name!r}: activation={activation!r} is not supported here; use 'relu' or "
                          "'linear', and an HActivation layer for any other function")
     return name

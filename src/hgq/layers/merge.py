@@ -109,7 +109,7 @@ class HMultiply(HMerge, keras.layers.Multiply):
         kifs = self.input_kifs(dtype)
         left, bops = kifs[0], ops.zeros((), dtype=dtype)
         for right in kifs[1:]:
-            bops = bops + ops.sum(fxp.total_bits(*left) * fxp.total_bits(*right))
+            bops = bops + ops.sum(fxp.total_bits(left) * fxp.total_bits(right))
             left = product_kif(left, right)
         return bops
 

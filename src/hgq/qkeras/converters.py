@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import keras
 import numpy as np
 
+from ..layers.kernel import EXACT_ACTIVATIONS
 from ..proxy.context import Context
 from ..proxy_layers.precision import PROXY_DTYPE
 from ..proxy_layers.quantize import apply_quantizer
@@ -102,7 +103,7 @@ def _quantized_activation(layer, name, activation, x, ctx):
 def _activation(layer, name, x, ctx):
     """Apply a layer's activation: 'linear', 'relu', or a QKeras quantizer (whose output type is then known)."""
     activation = layer.config.get("activation", "linear")
-    if activation not in (None, "linear", "relu"):
+    if activation not in (None, *EXACT_ACTIVATIONS):
         return ctx.known(_quantized_activation(layer, name, activation, x, ctx))
     _require_typed(layer, [x], ctx)
     if activation == "relu":

@@ -148,21 +148,23 @@ def kif_from_range(vmin, vmax, f):
 
 
 def bits_from_range(vmin, vmax, f):
-    """``total_bits(*kif_from_range(vmin, vmax, f))`` in fewer ops; the gradient flows through ``f`` only."""
+    """``total_bits(kif_from_range(vmin, vmax, f))`` in fewer ops; the gradient flows through ``f`` only."""
     k, i = sign_and_int_bits(ops.cast(vmin, f.dtype), ops.cast(vmax, f.dtype))
     width = ops.stop_gradient(k + i) + f
     return ops.where((width <= 0) | (vmax < vmin), 0.0, width)
 
 
 def bits_from_values(v, f):
-    """``total_bits(*kif_from_range(v, v, f))``: each value's own width; the gradient flows through ``f`` only."""
+    """``total_bits(kif_from_range(v, v, f))``: each value's own width; the gradient flows through ``f`` only."""
     v = ops.stop_gradient(v)
     width = ops.stop_gradient(ops.cast(v < 0, f.dtype) + int_bits(v)) + f
     return ops.where(width <= 0, 0.0, width)  # a zero: ZERO_INT_BITS + f <= 0
 
 
-def total_bits(k, i, f):
-    """Total width ``k + i + f``, clamped at zero."""
+def total_bits(kif):
+    """Total width ``k + i + f`` of each element of the type ``kif`` (tensors), clamped at zero: ``types.total_bits``
+    on tensors."""
+    k, i, f = kif
     return ops.maximum(k + i + f, 0.0)
 
 

@@ -8,14 +8,14 @@ import numpy as np
 from keras import ops
 
 from ..layers import HActivation, HSoftmax
+from ..layers.kernel import EXACT_ACTIVATIONS
 from ..proxy_layers.precision import PROXY_DTYPE
 from ..proxy_layers.quantize import apply_quantizer, quantize_output
 from ..proxy_layers.unary_lut import UnaryLUT, table_inputs
-from ..quantizer.types import as_numpy, minimal_kif, union_kif
+from ..quantizer.types import as_numpy, kbi_from_kif, minimal_kif, union_kif
 from .quantize import OwnTypes
 from .registry import LayerSpec, register
 
-EXACT_ACTIVATIONS = ("linear", "relu")
 
 
 class Elementwise(LayerSpec):
@@ -149,8 +149,7 @@ def _unary_lut(layer, x, ctx):
     lies in ``(t * 2^f + 1/2, y * 2^f + 1/2]`` and both round half up (and both floor) to the same value.
     """
     kif_in = _union_input_kif(layer)
-    k_in, i_in, f_in = kif_in
-    x = apply_quantizer(x, (k_in, k_in + i_in + f_in, k_in + i_in), "TRN", "WRAP", f"{layer.name}_in")
+    x = apply_quantizer(x, kbi_from_kif(kif_in), "TRN", "WRAP", f"{layer.name}_in")
 
     v = table_inputs(*kif_in)
     y = as_numpy(layer.activation(ops.convert_to_tensor(v.astype(np.float32))))

@@ -9,7 +9,7 @@ from ..layers import (HConv1D, HConv1DBatchNorm, HConv2D, HConv2DBatchNorm, HDen
                       HEinsumDense, HEinsumDenseBatchNorm)
 from ..layers.einsum_geometry import EinsumGeometry
 from ..layers.geometry import ConvGeometry, DenseGeometry
-from ..layers.kernel import check_activation
+from ..layers.kernel import EXACT_ACTIVATIONS, check_activation
 from ..proxy_layers.precision import PROXY_DTYPE, refuse_wide_accumulator
 from ..proxy_layers.quantize import quantize_output
 from ..quantizer.intervals import linear_kif
@@ -20,8 +20,6 @@ from .costs import accumulator_bits, kernel_costs
 from .kernel_view import HKernelView, PlainKernelView
 from .registry import LayerSpec, input_shapes, register
 
-#: Activations a kernel layer can fuse, and hls4ml's type rule for each (``relu`` drops the sign).
-FUSED_ACTIVATIONS = ("linear", "relu")
 
 def quantize_kernel_layer(layer, x, options, h_class, fused_class):
     """``quantize_model``'s H-layer of a float Dense, Conv or EinsumDense ``layer`` on ``x``: ``h_class`` (or, with a
@@ -32,7 +30,7 @@ def quantize_kernel_layer(layer, x, options, h_class, fused_class):
     bn = options.batchnorm
     if bn is not None:
         cfg.update(momentum=bn.momentum, epsilon=bn.epsilon, center=bn.center, scale=bn.scale)
-    exact = activation in FUSED_ACTIVATIONS
+    exact = activation in EXACT_ACTIVATIONS
     h = (h_class if bn is None else fused_class).from_config(
         {**cfg, **options.h_kwargs(), "activation": activation if exact else "linear"})
     y = h(x)
@@ -70,7 +68,7 @@ class DenseSpec(LayerSpec):
 
     def output_kif(self, layer, input_kifs):
         activation = layer.get_config().get("activation")
-        if input_kifs[0] is None or activation not in FUSED_ACTIVATIONS:
+        if input_kifs[0] is None or activation not in EXACT_ACTIVATIONS:
             return None
         kernel, bias, _ = self.kernels(layer)[0].weights()
         k, i, f = linear_kif(self.geometry(layer), without_batch_axis(input_kifs[0]), kernel, bias)
