@@ -137,7 +137,8 @@ class PartOfProject:
         n = len(own[0])
         arrays = [np.zeros((n, *t.shape[1:])) for t in self.combined.inputs]
         arrays[self.inputs.start:self.inputs.stop] = own
-        y = self.hls_model.predict([np.ascontiguousarray(a, np.float64) for a in arrays])
+        arrays = [np.ascontiguousarray(a, np.float64) for a in arrays]
+        y = self.hls_model.predict(arrays if len(arrays) > 1 else arrays[0])
         y = [y] if len(self.combined.outputs) == 1 else list(y)
         part = y[self.outputs.start:self.outputs.stop]
         return part if len(part) > 1 else part[0]
