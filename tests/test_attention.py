@@ -10,7 +10,7 @@ from hgq.layers import HMultiHeadAttention, HQuantize
 from hgq.profiling import profile
 from hgq.proxy import convert_to_hls4ml
 
-from bitexact import check_bit_exact
+from bitexact import SideBySide, check_bit_exact
 
 
 def attention_model(cross=False, seed=0, **kwargs):
@@ -32,17 +32,34 @@ def attention_model(cross=False, seed=0, **kwargs):
     return model, layer, x
 
 
-@pytest.mark.hls4ml
-@pytest.mark.parametrize("cross, kwargs", [(False, {}), (True, {"value_dim": 2, "output_shape": 4}),
-                                           (False, {"softmax": {"implementation": "latency",
-                                                                "input_type": (1, 2, 3)}})],
-                         ids=["self", "cross", "latency-softmax"])
-def test_bit_exact_with_hls4ml(cross, kwargs, hls4ml_projects):
+#: (cross, kwargs) of the bit-exact cases
+CASES = [(False, {}), (True, {"value_dim": 2, "output_shape": 4}),
+         (False, {"softmax": {"implementation": "latency", "input_type": (1, 2, 3)}})]
+IDS = ["self", "cross", "latency-softmax"]
+
+
+def proxy_case(cross, **kwargs):
     model, _, x = attention_model(cross, **kwargs)
-    proxy = hgq.to_proxy_model(model)
+    return model, hgq.to_proxy_model(model), x
+
+
+@pytest.fixture(scope="module")
+def projects(tmp_path_factory):
+    """Every bit-exact case of this module, compiled side by side as one hls4ml project."""
+    projects = SideBySide(tmp_path_factory.mktemp("test_attention"))
+    for case, (cross, kwargs) in zip(IDS, CASES):
+        projects.add(case, lambda c=cross, k=kwargs: proxy_case(c, **k))
+    return projects
+
+
+@pytest.mark.hls4ml
+@pytest.mark.xdist_group("test_attention")  # the worker that compiles the shared project checks every case
+@pytest.mark.parametrize("cross, kwargs", CASES, ids=IDS)
+def test_bit_exact_with_hls4ml(cross, kwargs, projects):
+    model, proxy, x, part = projects(IDS[CASES.index((cross, kwargs))])
     names = {layer.name for layer in proxy.layers}
     assert {f"mha_{part}" for part in ("query", "key", "value", "scores", "softmax", "context", "output")} <= names
-    check_bit_exact(proxy, x, hls4ml_projects(proxy), model=model, scales=(2.5, 3.0))
+    check_bit_exact(proxy, x, part, model=model, scales=(2.5, 3.0))
 
 
 def test_costs_are_the_sum_of_its_parts():

@@ -11,7 +11,7 @@ import hgq
 from hgq.layers import HEinsum, HEinsumDense, HQuantize
 from hgq.proxy import Einsum, convert_to_hls4ml
 
-from bitexact import check_bit_exact
+from bitexact import SideBySide, check_bit_exact
 
 #: (equation, shapes of the two inputs): queries by keys and scores by values, per head; a matrix product; an
 #: ellipsis; an outer product.
@@ -79,13 +79,27 @@ def test_type_rule_is_hls4mls_interval_arithmetic(equation, shape_a, shape_b):
         assert np.array_equal(ours, np.asarray(theirs, np.float64))
 
 
-@pytest.mark.hls4ml
-@pytest.mark.parametrize("equation, shape_a, shape_b", EQUATIONS)
-def test_bit_exact_with_hls4ml(equation, shape_a, shape_b, hls4ml_projects):
+def proxy_case(equation, shape_a, shape_b):
     model, x = einsum_model(equation, shape_a, shape_b)
-    proxy = hgq.to_proxy_model(model)
+    return model, hgq.to_proxy_model(model), x
+
+
+@pytest.fixture(scope="module")
+def projects(tmp_path_factory):
+    """Every equation's proxy, compiled side by side as one hls4ml project."""
+    projects = SideBySide(tmp_path_factory.mktemp("test_einsum"))
+    for case in EQUATIONS:
+        projects.add(case, lambda case=case: proxy_case(*case))
+    return projects
+
+
+@pytest.mark.hls4ml
+@pytest.mark.xdist_group("test_einsum")  # the worker that compiles the shared project checks every equation
+@pytest.mark.parametrize("equation, shape_a, shape_b", EQUATIONS)
+def test_bit_exact_with_hls4ml(equation, shape_a, shape_b, projects):
+    model, proxy, x, part = projects((equation, shape_a, shape_b))
     assert type(proxy.get_layer("e")) is Einsum and "..." not in proxy.get_layer("e").equation
-    check_bit_exact(proxy, x, hls4ml_projects(proxy), model=model, scales=(2.5, 3.0))
+    check_bit_exact(proxy, x, part, model=model, scales=(2.5, 3.0))
 
 
 def quantized_inputs_model(equation, shape_a, shape_b):

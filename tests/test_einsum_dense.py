@@ -13,7 +13,7 @@ from hgq.layers import HEinsumDense, HQuantize
 from hgq.layers.einsum_geometry import EinsumGeometry
 from hgq.proxy import convert_to_hls4ml
 
-from bitexact import check_bit_exact
+from bitexact import SideBySide, check_bit_exact
 
 #: (equation, input features, output_shape, bias_axes): positions only; a group letter (b, its own kernel slice per
 #: value); two terms and two outputs; an ellipsis; a bias on an inner axis.
@@ -69,18 +69,33 @@ def einsum_model(equation, shape, output_shape, bias_axes, seed=0):
     return model, layer, x
 
 
+def proxy_case(equation, shape, output_shape, bias_axes):
+    model, _, x = einsum_model(equation, shape, output_shape, bias_axes)
+    return model, hgq.to_proxy_model(model), x
+
+
+@pytest.fixture(scope="module")
+def projects(tmp_path_factory):
+    """Every equation's proxy, compiled side by side as one hls4ml project."""
+    projects = SideBySide(tmp_path_factory.mktemp("test_einsum_dense"))
+    for case in EQUATIONS:
+        projects.add(case, lambda case=case: proxy_case(*case))
+    return projects
+
+
 @pytest.mark.hls4ml
+@pytest.mark.xdist_group("test_einsum_dense")  # the worker that compiles the shared project checks every equation
 @pytest.mark.parametrize("equation, shape, output_shape, bias_axes", EQUATIONS)
-def test_equations_are_bit_exact_with_hls4ml(equation, shape, output_shape, bias_axes, hls4ml_projects):
-    model, layer, x = einsum_model(equation, shape, output_shape, bias_axes)
+def test_equations_are_bit_exact_with_hls4ml(equation, shape, output_shape, bias_axes, projects):
+    model, proxy, x, part = projects((equation, shape, output_shape, bias_axes))
+    layer = model.get_layer("e")
     # BOPs: each weight's width times the widths of the inputs it multiplies, over every position
     in_bits = np.asarray(layer.input_bits())
     w_bits = np.asarray(layer.weight_bits())
     expected = brute_force_weight_input_bits(equation, np.broadcast_to(in_bits, (1, *shape)), w_bits.shape)
     assert layer.bops() == float(np.sum(expected * w_bits))
-    proxy = hgq.to_proxy_model(model)
     assert type(proxy.get_layer("e")) is keras.layers.EinsumDense
-    check_bit_exact(proxy, x, hls4ml_projects(proxy), model=model, scales=(2.5, 3.0))
+    check_bit_exact(proxy, x, part, model=model, scales=(2.5, 3.0))
 
 
 def test_what_hls4ml_cannot_build_is_refused_by_name(tmp_path):

@@ -9,32 +9,29 @@ from hgq.layers import HActivation, HDense, HQuantize
 from hgq.profiling import profile
 from hgq.proxy import convert_to_hls4ml
 
-from bitexact import check_bit_exact
+from bitexact import SideBySide, check_bit_exact
 from conftest import regression_data, trained_mlp
 
 pytestmark = pytest.mark.hls4ml
 
 
 SCALES = (2.5, 3.0)  # overflowing data: 2.5x and 3x the calibration data
+AGGRESSIVE = [True, False]
+RND_CASES = [  # (rnd_strategy, aggressive, per_element) of the one-type quantizer
+    ("floor", True, False),  # TRN/WRAP: hls4ml keeps the quantizer's type as it is
+    ("floor", False, True),
+    ("standard_round", True, True),
+    ("standard_round", False, True),
+]
+ACTIVATIONS = ["tanh", "sigmoid"]
 
 
-@pytest.mark.parametrize("aggressive", [True, False], ids=["WRAP", "SAT"])
-def test_heterogeneous_mlp_io_parallel(aggressive, hls4ml_projects):
-    model, x = trained_mlp()
-    proxy = hgq.to_proxy_model(model, aggressive=aggressive)
-    check_bit_exact(proxy, x[:1000], hls4ml_projects(proxy, "io_parallel"), model=model, scales=SCALES)
+def mlp_case(aggressive, **kwargs):
+    model, x = trained_mlp(**kwargs)
+    return model, hgq.to_proxy_model(model, aggressive=aggressive), x[:1000]
 
 
-@pytest.mark.parametrize("aggressive", [True, False], ids=["WRAP", "SAT"])
-def test_homogeneous_mlp_io_stream(aggressive, hls4ml_projects):
-    model, x = trained_mlp(paq_conf={"skip_dims": "all"})
-    proxy = hgq.to_proxy_model(model, aggressive=aggressive)
-    check_bit_exact(proxy, x[:1000], hls4ml_projects(proxy, "io_stream"), model=model, scales=SCALES)
-
-
-@pytest.mark.parametrize("aggressive", [True, False], ids=["WRAP", "SAT"])
-def test_dense_on_sequences_with_round_half_up_quantizer(aggressive, hls4ml_projects):
-    """(batch, T, n) inputs, a different output step per position: the quantizer itself rounds (RND)."""
+def sequence_case(aggressive):
     keras.utils.set_random_seed(0)
     x = np.random.default_rng(0).normal(size=(1000, 3, 4)).astype("float32")
     inp = keras.Input((3, 4))
@@ -42,26 +39,17 @@ def test_dense_on_sequences_with_round_half_up_quantizer(aggressive, hls4ml_proj
     model = keras.Model(inp, dense(HQuantize(paq_conf={"init_bw": 4})(inp)))
     dense.paq.fbits.assign(np.array([[[2.0, 3.0], [4.0, 3.0], [2.0, 1.0]]], "float32"))
     hgq.trace_minmax(model, x)
-    proxy = hgq.to_proxy_model(model, aggressive=aggressive)
-    assert proxy.get_layer("d_q").RND == "RND"
-    check_bit_exact(proxy, x, hls4ml_projects(proxy, "io_parallel"), model=model, scales=SCALES)
+    return model, hgq.to_proxy_model(model, aggressive=aggressive), x
 
 
-def test_accumulators_wider_than_float32_holds_are_exact(hls4ml_projects):
-    """12-bit widths on inputs of about 300: sums of 30 and more bits, exact in the float64 proxy on every backend,
-    saturating on the overflowing data. (The H-model trains in float32 and rounds such sums: no comparison with it.)"""
+def wide_accumulator_case():
     from test_proxy import wide_mlp
 
     model, x = wide_mlp(bits=12, scale=300.0)
-    accumulators = [r.accumulator_bits for r in profile(model).records if r.accumulator_bits]
-    assert min(accumulators) > 24, accumulators
-    proxy = hgq.to_proxy_model(model, aggressive=False)
-    check_bit_exact(proxy, x, hls4ml_projects(proxy, "io_parallel"), scales=SCALES)
+    return model, hgq.to_proxy_model(model, aggressive=False), x
 
 
-def test_saturation_bound_follows_the_input_grid(hls4ml_projects):
-    """A saturating output quantizer keeps 3 fractional bits, its input carries 2 (inputs on a 0.25 grid, integer
-    weights): hls4ml narrows the type to 2 bits and saturates at 1 - 0.25, not 1 - 0.125, and so must the proxy."""
+def saturation_case():
     keras.utils.set_random_seed(0)
     inp = keras.Input((2,))
     q = HQuantize(name="q")
@@ -74,11 +62,7 @@ def test_saturation_bound_follows_the_input_grid(hls4ml_projects):
     x0 = np.random.default_rng(0).integers(0, 4, size=1000) / 4
     x = np.stack([x0, 0.75 - x0], axis=1).astype("float32")  # the sum is 0.75: calibrated to ufixed<3,0>
     hgq.trace_minmax(model, x)
-    proxy = hgq.to_proxy_model(model, aggressive=False)
-    k, bits, integers = proxy.get_layer("d_q").kbi()
-    assert (k.item(), bits.item(), integers.item()) == (0, 2, 0)  # 3 fractional bits narrowed to 2
-    assert proxy.predict(np.array([[0.75, 0.75]]), verbose=0).item() == 0.75
-    check_bit_exact(proxy, x, hls4ml_projects(proxy, "io_parallel"), model=model, scales=(2.5, 3.0))
+    return model, hgq.to_proxy_model(model, aggressive=False), x
 
 
 def uneven_one_type_model(rnd_strategy):
@@ -97,26 +81,9 @@ def uneven_one_type_model(rnd_strategy):
     return model, x
 
 
-@pytest.mark.parametrize("rnd_strategy, aggressive, per_element", [
-    ("floor", True, False),  # TRN/WRAP: hls4ml keeps the quantizer's type as it is
-    ("floor", False, True),
-    ("standard_round", True, True),
-    ("standard_round", False, True),
-], ids=["TRN-WRAP", "TRN-SAT", "RND-WRAP", "RND-SAT"])
-def test_one_type_quantizer_after_uneven_inputs(rnd_strategy, aggressive, per_element, hls4ml_projects):
-    """The proxy hands hls4ml such a quantizer per element (0.3 % of the samples were exact before)."""
+def one_type_case(rnd_strategy, aggressive):
     model, x = uneven_one_type_model(rnd_strategy)
-    proxy = hgq.to_proxy_model(model, aggressive=aggressive)
-    assert proxy.get_layer("d_q").fusible is not per_element
-    check_bit_exact(proxy, x, hls4ml_projects(proxy, "io_parallel"), model=model, scales=(2.5, 3.0))
-
-
-def test_io_stream_names_the_quantizers_it_cannot_take(tmp_path):
-    """hls4ml's io_stream takes one type per activation quantizer: the error names those kept per element."""
-    proxy = hgq.to_proxy_model(uneven_one_type_model("floor")[0], aggressive=False)
-    with pytest.raises(ValueError, match=r"io_stream needs one type per activation quantizer, but q, d_q keep a type per "
-                                         r"element .* use io_type='io_parallel'"):
-        convert_to_hls4ml(proxy, tmp_path / "prj", io_type="io_stream")
+    return model, hgq.to_proxy_model(model, aggressive=aggressive), x
 
 
 def table_activation_model(activation):
@@ -129,10 +96,99 @@ def table_activation_model(activation):
     return model, x
 
 
-@pytest.mark.parametrize("activation", ["tanh", "sigmoid"])
-def test_tanh_sigmoid_export_as_bit_exact_lookup_tables(activation, hls4ml_projects):
-    """Small enough inputs make tanh/sigmoid a UnaryLUT: exact, overflowing inputs included."""
+def table_activation_case(activation):
     model, x = table_activation_model(activation)
-    proxy = hgq.to_proxy_model(model)
+    return model, hgq.to_proxy_model(model), x
+
+
+@pytest.fixture(scope="module")
+def projects(tmp_path_factory):
+    """Every bit-exact case of this module, compiled side by side: one hls4ml project per io type."""
+    projects = SideBySide(tmp_path_factory.mktemp("test_hls4ml"))
+    for aggressive in AGGRESSIVE:
+        projects.add(("heterogeneous mlp", aggressive), lambda a=aggressive: mlp_case(a), "io_parallel")
+        projects.add(("homogeneous mlp", aggressive),
+                     lambda a=aggressive: mlp_case(a, paq_conf={"skip_dims": "all"}), "io_stream")
+        projects.add(("sequences", aggressive), lambda a=aggressive: sequence_case(a), "io_parallel")
+    projects.add("wide accumulators", wide_accumulator_case, "io_parallel")
+    projects.add("saturation", saturation_case, "io_parallel")
+    for rnd_strategy, aggressive, _ in RND_CASES:
+        projects.add(("one type", rnd_strategy, aggressive),
+                     lambda r=rnd_strategy, a=aggressive: one_type_case(r, a), "io_parallel")
+    for activation in ACTIVATIONS:
+        projects.add(("table", activation), lambda a=activation: table_activation_case(a), "io_parallel")
+    return projects
+
+
+shared = pytest.mark.xdist_group("test_hls4ml")  # the worker that compiles the module's projects checks every case
+
+
+@shared
+@pytest.mark.parametrize("aggressive", AGGRESSIVE, ids=["WRAP", "SAT"])
+def test_heterogeneous_mlp_io_parallel(aggressive, projects):
+    model, proxy, x, part = projects(("heterogeneous mlp", aggressive), "io_parallel")
+    check_bit_exact(proxy, x, part, model=model, scales=SCALES)
+
+
+@shared
+@pytest.mark.parametrize("aggressive", AGGRESSIVE, ids=["WRAP", "SAT"])
+def test_homogeneous_mlp_io_stream(aggressive, projects):
+    model, proxy, x, part = projects(("homogeneous mlp", aggressive), "io_stream")
+    check_bit_exact(proxy, x, part, model=model, scales=SCALES)
+
+
+@shared
+@pytest.mark.parametrize("aggressive", AGGRESSIVE, ids=["WRAP", "SAT"])
+def test_dense_on_sequences_with_round_half_up_quantizer(aggressive, projects):
+    """(batch, T, n) inputs, a different output step per position: the quantizer itself rounds (RND)."""
+    model, proxy, x, part = projects(("sequences", aggressive), "io_parallel")
+    assert proxy.get_layer("d_q").RND == "RND"
+    check_bit_exact(proxy, x, part, model=model, scales=SCALES)
+
+
+@shared
+def test_accumulators_wider_than_float32_holds_are_exact(projects):
+    """12-bit widths on inputs of about 300: sums of 30 and more bits, exact in the float64 proxy on every backend,
+    saturating on the overflowing data. (The H-model trains in float32 and rounds such sums: no comparison with it.)"""
+    model, proxy, x, part = projects("wide accumulators", "io_parallel")
+    accumulators = [r.accumulator_bits for r in profile(model).records if r.accumulator_bits]
+    assert min(accumulators) > 24, accumulators
+    check_bit_exact(proxy, x, part, scales=SCALES)
+
+
+@shared
+def test_saturation_bound_follows_the_input_grid(projects):
+    """A saturating output quantizer keeps 3 fractional bits, its input carries 2 (inputs on a 0.25 grid, integer
+    weights): hls4ml narrows the type to 2 bits and saturates at 1 - 0.25, not 1 - 0.125, and so must the proxy."""
+    model, proxy, x, part = projects("saturation", "io_parallel")
+    k, bits, integers = proxy.get_layer("d_q").kbi()
+    assert (k.item(), bits.item(), integers.item()) == (0, 2, 0)  # 3 fractional bits narrowed to 2
+    assert proxy.predict(np.array([[0.75, 0.75]]), verbose=0).item() == 0.75
+    check_bit_exact(proxy, x, part, model=model, scales=(2.5, 3.0))
+
+
+@shared
+@pytest.mark.parametrize("rnd_strategy, aggressive, per_element", RND_CASES,
+                         ids=["TRN-WRAP", "TRN-SAT", "RND-WRAP", "RND-SAT"])
+def test_one_type_quantizer_after_uneven_inputs(rnd_strategy, aggressive, per_element, projects):
+    """The proxy hands hls4ml such a quantizer per element (0.3 % of the samples were exact before)."""
+    model, proxy, x, part = projects(("one type", rnd_strategy, aggressive), "io_parallel")
+    assert proxy.get_layer("d_q").fusible is not per_element
+    check_bit_exact(proxy, x, part, model=model, scales=(2.5, 3.0))
+
+
+@shared
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+def test_tanh_sigmoid_export_as_bit_exact_lookup_tables(activation, projects):
+    """Small enough inputs make tanh/sigmoid a UnaryLUT: exact, overflowing inputs included."""
+    model, proxy, x, part = projects(("table", activation), "io_parallel")
     assert any(type(layer).__name__ == "UnaryLUT" for layer in proxy.layers)
-    check_bit_exact(proxy, x, hls4ml_projects(proxy, "io_parallel"), model=model, scales=SCALES)
+    check_bit_exact(proxy, x, part, model=model, scales=SCALES)
+
+
+def test_io_stream_names_the_quantizers_it_cannot_take(tmp_path):
+    """hls4ml's io_stream takes one type per activation quantizer: the error names those kept per element."""
+    proxy = hgq.to_proxy_model(uneven_one_type_model("floor")[0], aggressive=False)
+    with pytest.raises(ValueError, match=r"io_stream needs one type per activation quantizer, but q, d_q keep a type per "
+                                         r"element .* use io_type='io_parallel'"):
+        convert_to_hls4ml(proxy, tmp_path / "prj", io_type="io_stream")

@@ -1,28 +1,70 @@
 """QKeras import: proxy == QKeras (fixtures computed by real QKeras 0.9.0), hls4ml == proxy, refused models, CLI."""
 
+import re
+import warnings
+
 import h5py
 import numpy as np
 import pytest
 
-from bitexact import check_bit_exact
+from bitexact import SideBySide, check_bit_exact
 from qkeras_fixtures import FIXTURES, NAMES, fixture, mlp_config, predict, write_json
 
+D2_UNQUANTIZED = r"'d2' \(Dense\): no kernel_quantizer and no bias_quantizer, the float32"
+
+
+def fixture_case(name):
+    from hgq.qkeras import from_qkeras
+
+    return None, from_qkeras(FIXTURES / f"{name}.h5"), fixture(name)[0]
+
+
+def synthetic_case(root, made):
+    """The synthetic model's proxy, its files written under ``root``; ``made`` gets the weights file and the warnings
+    ``from_qkeras`` gave."""
+    from hgq.qkeras import from_qkeras
+
+    config_path, weights_path = synthetic_model(root)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        proxy = from_qkeras(config_path, weights=weights_path)
+    made.update(weights_path=weights_path, warnings=caught)
+    return None, proxy, np.random.default_rng(1).normal(size=(1000, 16, 3)) * 2
+
+
+@pytest.fixture(scope="module")
+def projects(tmp_path_factory):
+    """Every fixture's proxy and the synthetic model's, compiled side by side as one hls4ml project (io_parallel);
+    ``projects.synthetic``: the synthetic model's weights file and the warnings of its ``from_qkeras``, once built."""
+    projects = SideBySide(tmp_path_factory.mktemp("test_qkeras"))
+    projects.synthetic = {}
+    for name in NAMES:
+        projects.add(name, lambda name=name: fixture_case(name), "io_parallel")
+    root = tmp_path_factory.mktemp("qkeras_synthetic")
+    projects.add("synthetic", lambda: synthetic_case(root, projects.synthetic), "io_parallel")
+    return projects
+
+
+# The tests sharing the module's project (one xdist worker compiles it). Its conversion, in whichever of them comes
+# first, warns "max is not a multiple of delta" about the synthetic model's d2 (float32 weights; hls4ml).
 @pytest.mark.hls4ml
+@pytest.mark.xdist_group("test_qkeras")
+@pytest.mark.filterwarnings("ignore:max is not a multiple of delta")
 @pytest.mark.parametrize("name", NAMES)
-def test_fixture_bit_exact(name, hls4ml_projects):
+def test_fixture_bit_exact(name, projects):
     """Both input forms reproduce QKeras exactly; hls4ml's C simulation reproduces the proxy, overflow included."""
     from hgq.proxy import FixedPointQuantizer
     from hgq.qkeras import from_qkeras
 
     x, y_qkeras = fixture(name)
-    proxy = from_qkeras(FIXTURES / f"{name}.h5")
+    _, proxy, _, part = projects(name, "io_parallel")
     from_json = from_qkeras(FIXTURES / f"{name}.json", weights=FIXTURES / f"{name}.weights.h5")
     assert isinstance(proxy.layers[1], FixedPointQuantizer), "hls4ml needs a quantizer right after the input"
     assert all(w.dtype == "float64" for w in proxy.weights if "kernel" in w.path or "bias" in w.path)
     assert np.array_equal(predict(proxy, x), y_qkeras)
     assert np.array_equal(predict(from_json, x), y_qkeras)
 
-    check_bit_exact(proxy, x, hls4ml_projects(proxy, "io_parallel"), scales=(3.0,))
+    check_bit_exact(proxy, x, part, scales=(3.0,))
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -135,20 +177,19 @@ def synthetic_model(tmp_path):
 
 
 @pytest.mark.hls4ml
+@pytest.mark.xdist_group("test_qkeras")
 @pytest.mark.filterwarnings("ignore:max is not a multiple of delta")  # hls4ml, about d2's float32 weights
-def test_synthetic_layers_bit_exact_with_hls4ml(tmp_path, hls4ml_projects):
-    from hgq.qkeras import from_qkeras
+def test_synthetic_layers_bit_exact_with_hls4ml(projects):
     from hgq.qkeras.quantizers import parse_quantizer
 
-    config_path, weights_path = synthetic_model(tmp_path)
-    with pytest.warns(UserWarning, match=r"'d2' \(Dense\): no kernel_quantizer and no bias_quantizer, the float32"):
-        proxy = from_qkeras(config_path, weights=weights_path)
-    with h5py.File(weights_path) as f:
+    _, proxy, x, part = projects("synthetic", "io_parallel")
+    assert any(issubclass(w.category, UserWarning) and re.search(D2_UNQUANTIZED, str(w.message))
+               for w in projects.synthetic["warnings"]), [str(w.message) for w in projects.synthetic["warnings"]]
+    with h5py.File(projects.synthetic["weights_path"]) as f:
         kernel = np.asarray(f["d1"]["d1/kernel:0"])
     np.testing.assert_array_equal(proxy.get_layer("d1").get_weights()[0],
                                   parse_quantizer(_qbits(5, 0), "test").quantize(kernel))
-    x = np.random.default_rng(1).normal(size=(1000, 16, 3)) * 2
-    check_bit_exact(proxy, x, hls4ml_projects(proxy, "io_parallel"), scales=(3.0,))
+    check_bit_exact(proxy, x, part, scales=(3.0,))
 
 
 def test_sequential_config(tmp_path):

@@ -10,7 +10,7 @@ import hgq
 from hgq import layers as hl
 from hgq.profiling import profile
 
-from bitexact import check_bit_exact
+from bitexact import SideBySide, check_bit_exact
 
 WIDE = {"init_bw": 14}
 
@@ -93,17 +93,39 @@ def test_maps_layers_and_computes_what_the_float_model_computes(build, types):
     np.testing.assert_allclose(h.predict(x[:200], verbose=0), model.predict(x[:200], verbose=0), atol=0.05)
 
 
-@pytest.mark.hls4ml
-@pytest.mark.parametrize("build", [mlp, cnn, transformer], ids=["mlp", "cnn", "transformer"])
-def test_trained_and_calibrated_is_bit_exact_with_hls4ml(build, hls4ml_projects):
+BUILDS = [mlp, cnn, transformer]
+
+
+def trained_case(build, bops):
+    """The float model trained, quantized, trained again and calibrated: ``(h, proxy, x)``; ``bops[build]`` the
+    H-model's BOPs before calibration."""
     keras.utils.set_random_seed(0)
     model = build()
     x = data(model.input_shape[1:])
     h = fitted(hgq.quantize_model(fitted(model, x), beta=1e-5, paq_conf={"init_bw": 4}), x)
-    assert hgq.total_bops(h) > 0
+    bops[build] = hgq.total_bops(h)
     hgq.trace_minmax(h, x)
-    proxy = hgq.to_proxy_model(h)
-    check_bit_exact(proxy, x, hls4ml_projects(proxy), model=h, scales=(4.0,))
+    return h, hgq.to_proxy_model(h), x
+
+
+@pytest.fixture(scope="module")
+def projects(tmp_path_factory):
+    """Every trained model's proxy, compiled side by side as one hls4ml project (trained on first request);
+    ``projects.bops``: their H-models' BOPs before calibration."""
+    projects = SideBySide(tmp_path_factory.mktemp("test_quantize_model"))
+    projects.bops = {}
+    for build in BUILDS:
+        projects.add(build, lambda build=build: trained_case(build, projects.bops))
+    return projects
+
+
+@pytest.mark.hls4ml
+@pytest.mark.xdist_group("test_quantize_model")  # the worker that compiles the shared project checks every model
+@pytest.mark.parametrize("build", BUILDS, ids=["mlp", "cnn", "transformer"])
+def test_trained_and_calibrated_is_bit_exact_with_hls4ml(build, projects):
+    h, proxy, x, part = projects(build)
+    assert projects.bops[build] > 0
+    check_bit_exact(proxy, x, part, model=h, scales=(4.0,))
 
 
 def test_options_reach_the_layers():

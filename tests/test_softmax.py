@@ -10,12 +10,13 @@ import hgq
 from hgq.layers import HActivation, HDense, HEinsumDense, HQuantize, HSoftmax
 from hgq.proxy import Softmax, convert_to_hls4ml
 
-from bitexact import check_bit_exact
+from bitexact import SideBySide, check_bit_exact
 
 #: (implementation, table-size argument): stable with exp tables of 2^6 and 2^8 entries (norm_bits), latency with
 #: inputs of 6 and 8 bits (the exp table's index)
 CASES = [("stable", {"norm_bits": 6, "sum_bits": 8}), ("stable", {"norm_bits": 8, "exp_bits": 12, "inv_bits": 11}),
          ("latency", {"input_type": (1, 2, 3)}), ("latency", {"input_type": (1, 3, 4), "sum_bits": 12})]
+IDS = ["stable-64", "stable-256", "latency-64", "latency-256"]
 
 
 def softmax_model(implementation, seed=0, scores_shape=None, **kwargs):
@@ -36,22 +37,40 @@ def softmax_model(implementation, seed=0, scores_shape=None, **kwargs):
     return model, x
 
 
-@pytest.mark.hls4ml
-@pytest.mark.parametrize("implementation, kwargs", CASES, ids=["stable-64", "stable-256", "latency-64", "latency-256"])
-def test_bit_exact_with_hls4ml(implementation, kwargs, hls4ml_projects):
+def proxy_case(implementation, **kwargs):
     model, x = softmax_model(implementation, **kwargs)
-    proxy = hgq.to_proxy_model(model)
-    assert type(proxy.get_layer("sm")) is Softmax
-    check_bit_exact(proxy, x, hls4ml_projects(proxy), model=model, scales=(2.5, 3.0))
+    return model, hgq.to_proxy_model(model), x
+
+
+@pytest.fixture(scope="module")
+def projects(tmp_path_factory):
+    """Every bit-exact case of this module, compiled side by side: one hls4ml project per strategy."""
+    projects = SideBySide(tmp_path_factory.mktemp("test_softmax"))
+    for case, (implementation, kwargs) in zip(IDS, CASES):
+        projects.add(case, lambda i=implementation, k=kwargs: proxy_case(i, **k))
+    projects.add("attention scores", lambda: proxy_case("stable", scores_shape=(4, 4)),
+                 strategy="distributed_arithmetic")
+    return projects
+
+
+shared = pytest.mark.xdist_group("test_softmax")  # the worker that compiles the module's projects checks every case
 
 
 @pytest.mark.hls4ml
-def test_softmax_over_the_last_axis_of_attention_scores(hls4ml_projects):
+@shared
+@pytest.mark.parametrize("implementation, kwargs", CASES, ids=IDS)
+def test_bit_exact_with_hls4ml(implementation, kwargs, projects):
+    model, proxy, x, part = projects(IDS[CASES.index((implementation, kwargs))])
+    assert type(proxy.get_layer("sm")) is Softmax
+    check_bit_exact(proxy, x, part, model=model, scales=(2.5, 3.0))
+
+
+@pytest.mark.hls4ml
+@shared
+def test_softmax_over_the_last_axis_of_attention_scores(projects):
     """Several slices (hls4ml's softmax_multidim), with the distributed-arithmetic strategy for the rest."""
-    model, x = softmax_model("stable", scores_shape=(4, 4))
-    proxy = hgq.to_proxy_model(model)
-    check_bit_exact(proxy, x, hls4ml_projects(proxy, strategy="distributed_arithmetic"), model=model,
-                    scales=(2.5, 3.0))
+    model, proxy, x, part = projects("attention scores", strategy="distributed_arithmetic")
+    check_bit_exact(proxy, x, part, model=model, scales=(2.5, 3.0))
 
 
 def test_close_to_the_float_softmax_and_trains():

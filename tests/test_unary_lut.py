@@ -8,7 +8,7 @@ import hgq
 from hgq.layers import HActivation, HDense, HQuantize
 from hgq.proxy import UnaryLUT
 
-from bitexact import check_bit_exact
+from bitexact import SideBySide, check_bit_exact
 
 
 @keras.saving.register_keras_serializable(package="hgq_tests")
@@ -43,24 +43,40 @@ def lut_model(activations=("tanh", "sigmoid", wobble), widths=(6, 5, 4), n=1000)
     return model, x
 
 
-def lut_input_precision(hls_model, name):
-    return hls_model.graph[name].get_input_variable().type.precision
+def lut_input_precision(part, name):
+    """The input type of the case's layer ``name`` in the shared project, where ``side_by_side`` named it
+    ``m{i}_{name}``, like the case's inputs ``m{i}_input{j}``."""
+    prefix = part.combined.inputs[part.inputs.start].name.removesuffix("input0")
+    return part.hls_model.graph[prefix + name].get_input_variable().type.precision
+
+
+def proxy_case(aggressive):
+    model, x = lut_model()
+    return model, hgq.to_proxy_model(model, aggressive=aggressive), x
+
+
+@pytest.fixture(scope="module")
+def projects(tmp_path_factory):
+    """The WRAP and SAT proxies, compiled side by side as one hls4ml project."""
+    projects = SideBySide(tmp_path_factory.mktemp("test_unary_lut"))
+    for aggressive in (True, False):
+        projects.add(aggressive, lambda a=aggressive: proxy_case(a), "io_parallel")
+    return projects
 
 
 @pytest.mark.hls4ml
+@pytest.mark.xdist_group("test_unary_lut")  # the worker that compiles the shared project checks both cases
 @pytest.mark.parametrize("aggressive", [True, False], ids=["WRAP", "SAT"])
-def test_unary_lut_bit_exact(aggressive, hls4ml_projects):
-    model, x = lut_model()
-    proxy = hgq.to_proxy_model(model, aggressive=aggressive)
+def test_unary_lut_bit_exact(aggressive, projects):
+    model, proxy, x, part = projects(aggressive, "io_parallel")
     luts = [layer for layer in proxy.layers if isinstance(layer, UnaryLUT)]
     assert [layer.name for layer in luts] == ["a0", "a1", "a2"]
 
-    hls_model = hls4ml_projects(proxy, "io_parallel")
     for lut in luts:  # hls4ml feeds each table exactly the type the table was laid out for
         k, i, f = lut.kif_in
-        p = lut_input_precision(hls_model, lut.name)
+        p = lut_input_precision(part, lut.name)
         assert (bool(p.signed), p.width, p.integer) == (bool(k), k + i + f, k + i), lut.name
-    check_bit_exact(proxy, x, hls_model, model=model, scales=(3.0,))
+    check_bit_exact(proxy, x, part, model=model, scales=(3.0,))
 
 
 def test_table_too_large_falls_back_for_builtin():
