@@ -1,4 +1,8 @@
-"""HAdd (residual sums) and nested models in to_proxy_model."""
+"""HAdd (residual sums) and nested models in to_proxy_model.
+
+The hls4ml cases are compiled side by side as one project (``bitexact.SideBySide``, the ``add_projects`` fixture)."""
+
+import functools
 
 import keras
 import numpy as np
@@ -6,7 +10,7 @@ import pytest
 
 import hgq
 from hgq.layers import HActivation, HAdd, HDense, HQuantize, PConcatenate
-from bitexact import check_bit_exact
+from bitexact import SideBySide, check_bit_exact
 from conftest import regression_data
 
 
@@ -35,14 +39,31 @@ def residual_model(epochs=2):
     return model, x
 
 
+def with_proxy(build, aggressive=True):
+    """``(model, proxy, x)`` of ``build()``'s model and data."""
+    model, x = build()
+    return model, hgq.to_proxy_model(model, aggressive=aggressive), x
+
+
+@pytest.fixture(scope="module")
+def add_projects(tmp_path_factory):
+    """The residual model (WRAP, SAT) and the nested one side by side: one hls4ml project (io_parallel)."""
+    projects = SideBySide(tmp_path_factory.mktemp("add"))
+    for aggressive in (True, False):
+        projects.add(("residual", aggressive), functools.partial(with_proxy, residual_model, aggressive),
+                     "io_parallel")
+    projects.add("nested", functools.partial(with_proxy, nested_model), "io_parallel")
+    return projects
+
+
 @pytest.mark.hls4ml
+@pytest.mark.xdist_group("test_add")  # the worker that compiles the shared project checks every case
 @pytest.mark.parametrize("aggressive", [True, False], ids=["WRAP", "SAT"])
-def test_residual_add_bit_exact(aggressive, hls4ml_projects):
-    model, x = residual_model()
-    proxy = hgq.to_proxy_model(model, aggressive=aggressive)
+def test_residual_add_bit_exact(aggressive, add_projects):
+    model, proxy, x, part = add_projects(("residual", aggressive), "io_parallel")
     assert isinstance(proxy.get_layer("add"), keras.layers.Add)
     assert proxy.get_layer("add_q").RND == "TRN"  # rnd_strategy='auto' floors
-    check_bit_exact(proxy, x, hls4ml_projects(proxy, "io_parallel"), model=model, scales=(3.0,))
+    check_bit_exact(proxy, x, part, model=model, scales=(3.0,))
 
 
 def test_add_bops_are_zero_and_auto_floors():
@@ -105,13 +126,13 @@ def nested_model():
 
 
 @pytest.mark.hls4ml
-def test_nested_sequential_is_flattened_and_bit_exact(hls4ml_projects):
-    model, x = nested_model()
+@pytest.mark.xdist_group("test_add")
+def test_nested_sequential_is_flattened_and_bit_exact(add_projects):
+    model, proxy, x, part = add_projects("nested", "io_parallel")
     assert any(isinstance(layer, keras.Model) for layer in model.layers)
-    proxy = hgq.to_proxy_model(model)
     assert no_nested_models(proxy)
     assert {"b_act", "b_act_q", "b_d", "b_d_q", "b_lin_q"} <= {layer.name for layer in proxy.layers}
-    check_bit_exact(proxy, x, hls4ml_projects(proxy, "io_parallel"), model=model, scales=(3.0,))
+    check_bit_exact(proxy, x, part, model=model, scales=(3.0,))
 
 
 def test_nested_functional_model_is_flattened():

@@ -11,7 +11,7 @@ from hgq.layers import (HConv1DBatchNorm, HConv2DBatchNorm, HDense, HDenseBatchN
                         PMaxPooling2D)
 from hgq.proxy import FixedPointQuantizer
 
-from bitexact import check_bit_exact
+from bitexact import SideBySide, check_bit_exact
 
 HUGE = {"init_bw": 20}  # quantization negligible next to the tolerances below
 
@@ -124,13 +124,33 @@ def test_training_moves_statistics_and_exports_plain_layers(which):
     np.testing.assert_array_equal(plain.get_weights()[0], np.asarray(d1.quantized_kernel(False)))
 
 
-@pytest.mark.hls4ml
-@pytest.mark.parametrize("which", ["mlp", "cnn"])
-@pytest.mark.parametrize("aggressive", [True, False], ids=["WRAP", "SAT"])
-def test_bit_exact_hls4ml(which, aggressive, hls4ml_projects):
+WHICH = ["mlp", "cnn"]
+AGGRESSIVE = [True, False]
+
+
+def hls_case(which, aggressive):
+    """``(model, proxy, x)`` of an hls4ml case: the trained model, its proxy and the data."""
     model, x, _ = trained(which)
-    proxy = hgq.to_proxy_model(model, aggressive=aggressive)
-    check_bit_exact(proxy, x[:1000], hls4ml_projects(proxy, "io_parallel"), model=model, scales=(2.5, 3.0))
+    return model, hgq.to_proxy_model(model, aggressive=aggressive), x[:1000]
+
+
+@pytest.fixture(scope="module")
+def batchnorm_projects(tmp_path_factory):
+    """Every hls4ml case side by side: one hls4ml project (io_parallel)."""
+    projects = SideBySide(tmp_path_factory.mktemp("batchnorm"))
+    for which in WHICH:
+        for aggressive in AGGRESSIVE:
+            projects.add((which, aggressive), functools.partial(hls_case, which, aggressive), "io_parallel")
+    return projects
+
+
+@pytest.mark.hls4ml
+@pytest.mark.xdist_group("test_batchnorm")  # the worker that compiles the shared project checks every case
+@pytest.mark.parametrize("which", WHICH)
+@pytest.mark.parametrize("aggressive", AGGRESSIVE, ids=["WRAP", "SAT"])
+def test_bit_exact_hls4ml(which, aggressive, batchnorm_projects):
+    model, proxy, x, part = batchnorm_projects((which, aggressive), "io_parallel")
+    check_bit_exact(proxy, x, part, model=model, scales=(2.5, 3.0))
 
 
 def test_center_scale_off_and_errors():

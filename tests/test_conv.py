@@ -1,4 +1,7 @@
-"""HConv1D / HConv2D: BOPs, proxy export, bit-exactness through hls4ml, parallel_factor, serialization."""
+"""HConv1D / HConv2D: BOPs, proxy export, bit-exactness through hls4ml, parallel_factor, serialization.
+
+The hls4ml cases are compiled side by side, one project per io type (``bitexact.SideBySide``, the ``conv_projects``
+fixture); the parallel_factor check reads its own conversion."""
 
 import functools
 
@@ -8,7 +11,9 @@ import pytest
 
 import hgq
 from hgq.layers import HConv1D, HConv2D, HQuantize
-from bitexact import check_bit_exact
+from hgq.proxy import convert_to_hls4ml
+
+from bitexact import SideBySide, check_bit_exact
 from conftest import gradients
 
 
@@ -112,22 +117,39 @@ HLS_CASES = [(2, False, "io_parallel", True), (2, False, "io_parallel", False), 
              (1, False, "io_parallel", True), (1, False, "io_parallel", False), (1, True, "io_stream", False)]
 
 
+def hls_case(dims, homogeneous, aggressive):
+    """``(model, proxy, x)`` of an hls4ml case: the trained model, its proxy and the data."""
+    model, x = trained(dims, homogeneous)
+    return model, hgq.to_proxy_model(model, aggressive=aggressive), x
+
+
+@pytest.fixture(scope="module")
+def conv_projects(tmp_path_factory):
+    """Every case of ``HLS_CASES`` side by side: one hls4ml project per io type."""
+    projects = SideBySide(tmp_path_factory.mktemp("conv"))
+    for dims, homogeneous, io_type, aggressive in HLS_CASES:
+        projects.add((dims, homogeneous, aggressive), functools.partial(hls_case, dims, homogeneous, aggressive),
+                     io_type)
+    return projects
+
+
 @pytest.mark.hls4ml
+@pytest.mark.xdist_group("test_conv")  # the worker that compiles the shared projects checks every case
 @pytest.mark.parametrize("dims, homogeneous, io_type, aggressive", HLS_CASES,
                          ids=[f"{d}d-{io}-{'WRAP' if a else 'SAT'}" for d, _, io, a in HLS_CASES])
-def test_bit_exact_through_hls4ml(dims, homogeneous, io_type, aggressive, hls4ml_projects):
-    model, x = trained(dims, homogeneous)
-    proxy = hgq.to_proxy_model(model, aggressive=aggressive)
-    check_bit_exact(proxy, x, hls4ml_projects(proxy, io_type), model=model, scales=(3.0,))
+def test_bit_exact_through_hls4ml(dims, homogeneous, io_type, aggressive, conv_projects):
+    model, proxy, x, part = conv_projects((dims, homogeneous, aggressive), io_type)
+    check_bit_exact(proxy, x, part, model=model, scales=(3.0,))
 
 
 @pytest.mark.hls4ml
 @pytest.mark.parametrize("dims", [1, 2])
-def test_parallel_factor_reaches_hls4ml(dims, hls4ml_projects):
+def test_parallel_factor_reaches_hls4ml(dims, tmp_path):
     model, _ = trained(dims)
     proxy = hgq.to_proxy_model(model)
     assert proxy.get_layer("c1_q").overrides == {"layers": {"c1": {"parallelization_factor": 4 if dims == 1 else 2}}}
-    hls_model = hls4ml_projects(proxy)  # the project test_bit_exact_through_hls4ml compiled (WRAP, io_parallel)
+    # the proxy's own project (WRAP, io_parallel), converted: the attributes are set by the conversion
+    hls_model = convert_to_hls4ml(proxy, tmp_path / "prj")
     assert hls_model.graph["c1"].get_attr("parallelization_factor") == (4 if dims == 1 else 2)
     assert hls_model.graph["c2"].get_attr("parallelization_factor") == 1
 

@@ -1,7 +1,10 @@
 """The bit-exactness grid of issue 3: every exportable layer x rnd_strategy x aggressive through real hls4ml.
 
-One model holds every layer type, so each grid cell costs one hls4ml compile.
+One model holds every layer type; the grid's cells are compiled side by side, one hls4ml project per io type
+(``bitexact.SideBySide``, the ``grid_projects`` fixture).
 """
+
+import functools
 
 import keras
 import numpy as np
@@ -11,9 +14,10 @@ import hgq
 from hgq.layers import (HActivation, HAdd, HConv1DBatchNorm, HConv2D, HConv2DBatchNorm, HDense, HDenseBatchNorm,
                         HQuantize, PAveragePooling2D, PConcatenate, PFlatten, PMaxPooling2D, PReshape)
 
-from bitexact import check_bit_exact
+from bitexact import SideBySide, check_bit_exact
 
-pytestmark = [pytest.mark.hls4ml, pytest.mark.once]  # the backend-independent grid: run once
+# the backend-independent grid: run once; the worker that compiles the module's shared projects runs every cell
+pytestmark = [pytest.mark.hls4ml, pytest.mark.once, pytest.mark.xdist_group("test_grid")]
 
 ROUNDINGS = ["standard_round", "floor", "auto"]
 
@@ -57,29 +61,57 @@ def trained(build, rnd_strategy, paq_extra=None, cover_factor=1.0):
     return model, x
 
 
-def assert_grid_cell(model, x, hls4ml_projects, aggressive, io_type):
-    proxy = hgq.to_proxy_model(model, aggressive=aggressive)
-    check_bit_exact(proxy, x, hls4ml_projects(proxy, io_type), model=model, scales=(2.5, 3.0))
+AGGRESSIVE = [True, False]
+#: the model and extra activation-quantizer config of each io type's cells
+CELLS = {"io_parallel": (every_layer_model, None), "io_stream": (streamable_model, {"skip_dims": "all"})}
 
 
-@pytest.mark.parametrize("aggressive", [True, False], ids=["WRAP", "SAT"])
-@pytest.mark.parametrize("rnd_strategy", ROUNDINGS)
-def test_every_layer_io_parallel(rnd_strategy, aggressive, hls4ml_projects):
-    model, x = trained(every_layer_model, rnd_strategy)
-    assert_grid_cell(model, x, hls4ml_projects, aggressive, "io_parallel")
+def grid_cell(io_type, rnd_strategy, aggressive):
+    """``(model, proxy, x)`` of one cell: its model trained and calibrated, its proxy."""
+    build, paq_extra = CELLS[io_type]
+    model, x = trained(build, rnd_strategy, paq_extra)
+    return model, hgq.to_proxy_model(model, aggressive=aggressive), x
 
 
-@pytest.mark.parametrize("aggressive", [True, False], ids=["WRAP", "SAT"])
-@pytest.mark.parametrize("rnd_strategy", ROUNDINGS)
-def test_homogeneous_io_stream(rnd_strategy, aggressive, hls4ml_projects):
-    model, x = trained(streamable_model, rnd_strategy, paq_extra={"skip_dims": "all"})
-    assert_grid_cell(model, x, hls4ml_projects, aggressive, "io_stream")
-
-
-def test_cover_factor_below_one_proxy_still_equals_hls4ml(hls4ml_projects):
-    """Ranges shrunk below the data: the proxy no longer equals the H-model, but hls4ml still equals the proxy."""
+def cover_factor_case():
+    """Ranges shrunk below the data (``cover_factor=0.5``)."""
     model, x = trained(every_layer_model, "auto", cover_factor=0.5)
-    proxy = hgq.to_proxy_model(model)
+    return model, hgq.to_proxy_model(model), x
+
+
+@pytest.fixture(scope="module")
+def grid_projects(tmp_path_factory):
+    """Every cell of the grid (and the cover-factor case), side by side: one hls4ml project per io type."""
+    projects = SideBySide(tmp_path_factory.mktemp("grid"))
+    for io_type in CELLS:
+        for rnd_strategy in ROUNDINGS:
+            for aggressive in AGGRESSIVE:
+                projects.add((io_type, rnd_strategy, aggressive),
+                             functools.partial(grid_cell, io_type, rnd_strategy, aggressive), io_type)
+    projects.add("cover_factor", cover_factor_case, "io_parallel")
+    return projects
+
+
+def assert_grid_cell(grid_projects, io_type, rnd_strategy, aggressive):
+    model, proxy, x, part = grid_projects((io_type, rnd_strategy, aggressive), io_type)
+    check_bit_exact(proxy, x, part, model=model, scales=(2.5, 3.0))
+
+
+@pytest.mark.parametrize("aggressive", AGGRESSIVE, ids=["WRAP", "SAT"])
+@pytest.mark.parametrize("rnd_strategy", ROUNDINGS)
+def test_every_layer_io_parallel(rnd_strategy, aggressive, grid_projects):
+    assert_grid_cell(grid_projects, "io_parallel", rnd_strategy, aggressive)
+
+
+@pytest.mark.parametrize("aggressive", AGGRESSIVE, ids=["WRAP", "SAT"])
+@pytest.mark.parametrize("rnd_strategy", ROUNDINGS)
+def test_homogeneous_io_stream(rnd_strategy, aggressive, grid_projects):
+    assert_grid_cell(grid_projects, "io_stream", rnd_strategy, aggressive)
+
+
+def test_cover_factor_below_one_proxy_still_equals_hls4ml(grid_projects):
+    """Ranges shrunk below the data: the proxy no longer equals the H-model, but hls4ml still equals the proxy."""
+    model, proxy, x, part = grid_projects("cover_factor", "io_parallel")
     y_proxy = proxy.predict(x, verbose=0)
     assert not np.array_equal(y_proxy, model.predict(x, verbose=0))
-    check_bit_exact(proxy, x, hls4ml_projects(proxy, "io_parallel"), scales=())
+    check_bit_exact(proxy, x, part, scales=())

@@ -1,7 +1,10 @@
 """HSubtract, HMultiply, HMaximum, HMinimum beyond the per-layer checks of ``test_layers``: HMultiply's BOPs by hand
 (two and three inputs, in training, in the cost report), the type rules of the plain merges against hls4ml's own,
 three-input chains bit-exact through hls4ml (io_parallel and io_stream, Latency and distributed arithmetic), and
-what is refused."""
+what is refused. The hls4ml cases are compiled side by side, one project per io type and strategy
+(``bitexact.SideBySide``, the ``merges_projects`` fixture)."""
+
+import functools
 
 import keras
 import numpy as np
@@ -15,7 +18,7 @@ from hgq.proxy import convert_to_hls4ml
 from hgq.quantizer.types import kbi_from_kif, kif_from_kbi
 from hgq.specs import find_spec
 
-from bitexact import check_bit_exact
+from bitexact import SideBySide, check_bit_exact
 from conftest import on_grid
 
 #: Declared input types, hls4ml's (keep_negative, bits, integers) per element: a = [fixed<3,1>, ufixed<4,2>],
@@ -139,18 +142,36 @@ def merges_model(paq_conf=None, seed=0):
 CHAINS = {"m": "Multiply", "mx": "Maximum", "mn": "Minimum", "add": "Add"}
 
 
-@pytest.mark.hls4ml
-@pytest.mark.parametrize("io_type, strategy, aggressive", [
-    ("io_parallel", "latency", True), ("io_parallel", "latency", False),
-    ("io_parallel", "distributed_arithmetic", True), ("io_stream", "latency", True)])
-def test_three_input_chains_are_bit_exact(io_type, strategy, aggressive, hls4ml_projects):
+HLS_CASES = [("io_parallel", "latency", True), ("io_parallel", "latency", False),
+             ("io_parallel", "distributed_arithmetic", True), ("io_stream", "latency", True)]
+
+
+def chains_case(io_type, aggressive):
+    """``(model, proxy, x)``: ``merges_model`` (homogeneous for io_stream), its proxy and the data."""
     model, x = merges_model({"skip_dims": "all"} if io_type == "io_stream" else None)
-    proxy = hgq.to_proxy_model(model, aggressive=aggressive)
+    return model, hgq.to_proxy_model(model, aggressive=aggressive), x
+
+
+@pytest.fixture(scope="module")
+def merges_projects(tmp_path_factory):
+    """Every case of ``HLS_CASES`` side by side: one hls4ml project per io type and strategy."""
+    projects = SideBySide(tmp_path_factory.mktemp("merges"))
+    for io_type, strategy, aggressive in HLS_CASES:
+        projects.add((io_type, strategy, aggressive), functools.partial(chains_case, io_type, aggressive), io_type,
+                     strategy=strategy)
+    return projects
+
+
+@pytest.mark.hls4ml
+@pytest.mark.xdist_group("test_merges")  # the worker that compiles the shared projects checks every case
+@pytest.mark.parametrize("io_type, strategy, aggressive", HLS_CASES)
+def test_three_input_chains_are_bit_exact(io_type, strategy, aggressive, merges_projects):
+    model, proxy, x, part = merges_projects((io_type, strategy, aggressive), io_type, strategy=strategy)
     for name, plain in CHAINS.items():
         assert [type(proxy.get_layer(n)).__name__ for n in (name, f"{name}_1")] == [plain, plain]
     assert type(proxy.get_layer("s")).__name__ == "Subtract"
     assert (proxy.get_layer("m_q").RND, proxy.get_layer("mn_q").RND) == ("TRN", "RND")  # auto floors
-    check_bit_exact(proxy, x, hls4ml_projects(proxy, io_type, strategy=strategy), model=model, scales=(2.5, 3.0))
+    check_bit_exact(proxy, x, part, model=model, scales=(2.5, 3.0))
 
 
 def test_proxy_cost_report_counts_the_same_bops():

@@ -1,6 +1,9 @@
 """HBatchNormalization and HEinsumDenseBatchNorm beyond the common layer checks: statistics as Keras computes them,
 the fused einsum math, BOPs, the proxy's BatchNormalization computing exactly ``x * s + o``, hls4ml's type rule of
-the plain layer, bit-exactness through hls4ml (strategies, io_stream, SAT) and the refusals."""
+the plain layer, bit-exactness through hls4ml (strategies, io_stream, SAT) and the refusals.
+
+The hls4ml cases are compiled side by side, one project per io type and strategy (``bitexact.SideBySide``, the
+``normalization_projects`` fixture); the weights hls4ml holds are read from each case's own conversion."""
 
 import functools
 
@@ -11,12 +14,13 @@ import pytest
 import hgq
 from hgq.cost import layer_costs
 from hgq.layers import HBatchNormalization, HDense, HEinsumDenseBatchNorm, HQuantize
+from hgq.proxy import convert_to_hls4ml
 from hgq.proxy_layers.batch_normalization import BatchNormalization
 from hgq.quantizer.types import as_numpy, total_bits
 from hgq.specs import spec_of
 from hgq.specs.normalization import PROXY_EPSILON, PROXY_VARIANCE, hls4ml_scale_and_bias
 
-from bitexact import check_bit_exact
+from bitexact import SideBySide, check_bit_exact
 
 
 def _fit(model, x, seed=0):
@@ -221,28 +225,54 @@ BN_CASES = [((6,), False, "io_parallel", "latency", True), ((6,), False, "io_par
             ((4, 4, 3), True, "io_stream", "latency", True), ((4, 4, 3), True, "io_stream", "latency", False)]
 
 
-@pytest.mark.hls4ml
-@pytest.mark.parametrize("shape, homogeneous, io_type, strategy, aggressive", BN_CASES)
-def test_hbatchnorm_bit_exact(shape, homogeneous, io_type, strategy, aggressive, hls4ml_projects):
+EINSUM_CASES = [(0, "distributed_arithmetic", True), (0, "latency", False), (1, "latency", True),
+                (2, "latency", True)]
+
+
+def bn_case(shape, homogeneous, aggressive):
     model, x = trained_bn(shape, homogeneous)
-    proxy = hgq.to_proxy_model(model, aggressive=aggressive)
-    hls_model = hls4ml_projects(proxy, io_type, strategy=strategy)
-    node = hls_model.graph["bn"]
+    return model, hgq.to_proxy_model(model, aggressive=aggressive), x
+
+
+def einsum_case(n, aggressive):
+    model, x = trained_einsum(n)
+    return model, hgq.to_proxy_model(model, aggressive=aggressive), x
+
+
+@pytest.fixture(scope="module")
+def normalization_projects(tmp_path_factory):
+    """Every case of ``BN_CASES`` and ``EINSUM_CASES`` side by side: one hls4ml project per io type and strategy."""
+    projects = SideBySide(tmp_path_factory.mktemp("normalization"))
+    for shape, homogeneous, io_type, strategy, aggressive in BN_CASES:
+        projects.add(("bn", shape, homogeneous, aggressive), functools.partial(bn_case, shape, homogeneous, aggressive),
+                     io_type, strategy=strategy)
+    for n, strategy, aggressive in EINSUM_CASES:
+        projects.add(("einsum", n, aggressive), functools.partial(einsum_case, n, aggressive), "io_parallel",
+                     strategy=strategy)
+    return projects
+
+
+@pytest.mark.hls4ml
+@pytest.mark.xdist_group("test_normalization")  # the worker that compiles the shared projects checks every case
+@pytest.mark.parametrize("shape, homogeneous, io_type, strategy, aggressive", BN_CASES)
+def test_hbatchnorm_bit_exact(shape, homogeneous, io_type, strategy, aggressive, normalization_projects, tmp_path):
+    model, proxy, x, part = normalization_projects(("bn", shape, homogeneous, aggressive), io_type, strategy=strategy)
+    # the weights of the case's own project (converted: the conversion sets them, the compile only writes them)
+    node = convert_to_hls4ml(proxy, tmp_path / "prj", io_type, strategy=strategy).graph["bn"]
     gamma, beta = proxy.get_layer("bn").get_weights()[:2]
     np.testing.assert_array_equal(node.weights["scale"].data.ravel(), gamma)
     np.testing.assert_array_equal(node.weights["bias"].data.ravel(), beta)
-    check_bit_exact(proxy, x, hls_model, model=model, scales=(2.5, 3.0))
+    check_bit_exact(proxy, x, part, model=model, scales=(2.5, 3.0))
 
 
 @pytest.mark.hls4ml
-@pytest.mark.parametrize("n, strategy, aggressive", [(0, "distributed_arithmetic", True), (0, "latency", False),
-                                                     (1, "latency", True), (2, "latency", True)])
-def test_einsum_batchnorm_bit_exact(n, strategy, aggressive, hls4ml_projects):
-    model, x = trained_einsum(n)
+@pytest.mark.xdist_group("test_normalization")
+@pytest.mark.parametrize("n, strategy, aggressive", EINSUM_CASES)
+def test_einsum_batchnorm_bit_exact(n, strategy, aggressive, normalization_projects):
+    model, proxy, x, part = normalization_projects(("einsum", n, aggressive), "io_parallel", strategy=strategy)
     assert model.get_layer("e").bops() > 0
-    proxy = hgq.to_proxy_model(model, aggressive=aggressive)
     assert type(proxy.get_layer("e")) is keras.layers.EinsumDense
-    check_bit_exact(proxy, x, hls4ml_projects(proxy, strategy=strategy), model=model, scales=(2.5, 3.0))
+    check_bit_exact(proxy, x, part, model=model, scales=(2.5, 3.0))
 
 
 def test_refusals():

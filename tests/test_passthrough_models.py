@@ -1,5 +1,10 @@
 """P-layers and Signature in trained models: the proxy's layers, BOPs through P-layers, hls4ml bit-exactness
-(the rules of their types: ``test_passthrough``; each layer alone: ``test_layers``)."""
+(the rules of their types: ``test_passthrough``; each layer alone: ``test_layers``).
+
+The hls4ml cases are compiled side by side, one project per io type (``bitexact.SideBySide``, the
+``passthrough_projects`` fixture)."""
+
+import functools
 
 import keras
 import numpy as np
@@ -10,7 +15,7 @@ from hgq.layers import (HDense, HQuantize, PAveragePooling1D, PAveragePooling2D,
                         PMaxPooling1D, PMaxPooling2D, PReshape, Signature)
 from hgq.proxy import FixedPointQuantizer
 
-from bitexact import check_bit_exact
+from bitexact import SideBySide, check_bit_exact
 from conftest import on_grid
 from test_passthrough import kif_of
 
@@ -60,14 +65,61 @@ def concat_model():
     return model, x
 
 
+@functools.lru_cache(maxsize=None)
+def trained_pooling_parallel():
+    return pooling_model("io_parallel")
+
+
+@functools.lru_cache(maxsize=None)
+def trained_concat():
+    return concat_model()
+
+
+def average_pooling_same_model():
+    """(7, 5) with pool 2, stride 2, 'same' -> PFlatten -> HDense, calibrated on 1/8-step data in [-4, 4)."""
+    keras.utils.set_random_seed(0)
+    x = (np.random.default_rng(0).integers(-32, 32, size=(1000, 7, 5, 2)) / 8).astype("float32")
+    inp = keras.Input((7, 5, 2))
+    ap = PAveragePooling2D(2, padding="same", name="ap")
+    h = PFlatten()(ap(Signature(keep_negative=1, bits=6, int_bits=3)(inp)))
+    model = keras.Model(inp, HDense(3, name="d")(h))
+    hgq.trace_minmax(model, x)
+    return model, x
+
+
 @pytest.fixture(scope="module")
 def pooling_parallel():
-    return pooling_model("io_parallel")
+    return trained_pooling_parallel()
 
 
 @pytest.fixture(scope="module")
 def concat():
-    return concat_model()
+    return trained_concat()
+
+
+def with_proxy(build, aggressive=True):
+    """``(model, proxy, x)`` of ``build()``'s model and data."""
+    model, x = build()
+    return model, hgq.to_proxy_model(model, aggressive=aggressive), x
+
+
+#: the hls4ml cases: name -> (io type, builder)
+HLS_CASES = {
+    "pooling-WRAP": ("io_parallel", functools.partial(with_proxy, trained_pooling_parallel, True)),
+    "pooling-SAT": ("io_parallel", functools.partial(with_proxy, trained_pooling_parallel, False)),
+    "pooling-stream": ("io_stream", functools.partial(with_proxy, functools.partial(pooling_model, "io_stream"))),
+    "concat": ("io_parallel", functools.partial(with_proxy, trained_concat)),
+    "average-same": ("io_parallel", functools.partial(with_proxy, average_pooling_same_model)),
+}
+
+
+@pytest.fixture(scope="module")
+def passthrough_projects(tmp_path_factory):
+    """Every case of ``HLS_CASES`` side by side: one hls4ml project per io type."""
+    projects = SideBySide(tmp_path_factory.mktemp("passthrough_models"))
+    for case, (io_type, build) in HLS_CASES.items():
+        projects.add(case, build, io_type)
+    return projects
 
 
 def test_proxy_layers(pooling_parallel, concat):
@@ -92,40 +144,34 @@ def test_bops_see_through_p_layers(pooling_parallel):
 
 
 @pytest.mark.hls4ml
+@pytest.mark.xdist_group("test_passthrough_models")  # the worker that compiles the shared projects checks every case
 @pytest.mark.parametrize("aggressive", [True, False], ids=["WRAP", "SAT"])
-def test_pooling_chain_io_parallel_bit_exact(pooling_parallel, aggressive, hls4ml_projects):
-    model, x = pooling_parallel
-    proxy = hgq.to_proxy_model(model, aggressive=aggressive)
-    check_bit_exact(proxy, x, hls4ml_projects(proxy, "io_parallel"), model=model, scales=(3.0,))
+def test_pooling_chain_io_parallel_bit_exact(aggressive, passthrough_projects):
+    model, proxy, x, part = passthrough_projects(f"pooling-{'WRAP' if aggressive else 'SAT'}", "io_parallel")
+    check_bit_exact(proxy, x, part, model=model, scales=(3.0,))
 
 
 @pytest.mark.hls4ml
-def test_pooling_chain_io_stream_bit_exact(hls4ml_projects):
-    model, x = pooling_model("io_stream")
-    proxy = hgq.to_proxy_model(model, aggressive=True)
-    check_bit_exact(proxy, x, hls4ml_projects(proxy, "io_stream"), model=model, scales=(3.0,))
+@pytest.mark.xdist_group("test_passthrough_models")
+def test_pooling_chain_io_stream_bit_exact(passthrough_projects):
+    model, proxy, x, part = passthrough_projects("pooling-stream", "io_stream")
+    check_bit_exact(proxy, x, part, model=model, scales=(3.0,))
 
 
 @pytest.mark.hls4ml
-def test_signature_concatenate_io_parallel_bit_exact(concat, hls4ml_projects):
-    model, x = concat
+@pytest.mark.xdist_group("test_passthrough_models")
+def test_signature_concatenate_io_parallel_bit_exact(passthrough_projects):
+    model, proxy, x, part = passthrough_projects("concat", "io_parallel")
     proxy_sat = hgq.to_proxy_model(model, aggressive=False)
     assert np.array_equal(proxy_sat.predict(x, verbose=0), model.predict(x, verbose=0))
-    proxy = hgq.to_proxy_model(model, aggressive=True)
-    check_bit_exact(proxy, x, hls4ml_projects(proxy, "io_parallel"), model=model, scales=(3.0,))
+    check_bit_exact(proxy, x, part, model=model, scales=(3.0,))
 
 
 @pytest.mark.hls4ml
-def test_average_pooling_same_padding_io_parallel_bit_exact(hls4ml_projects):
+@pytest.mark.xdist_group("test_passthrough_models")
+def test_average_pooling_same_padding_io_parallel_bit_exact(passthrough_projects):
     """(7, 5) with pool 2, stride 2, 'same': pools of 4, 2 and 1 real elements; hls4ml divides like Keras."""
-    keras.utils.set_random_seed(0)
-    x = (np.random.default_rng(0).integers(-32, 32, size=(1000, 7, 5, 2)) / 8).astype("float32")
-    inp = keras.Input((7, 5, 2))
-    ap = PAveragePooling2D(2, padding="same", name="ap")
-    h = PFlatten()(ap(Signature(keep_negative=1, bits=6, int_bits=3)(inp)))
-    model = keras.Model(inp, HDense(3, name="d")(h))
-    hgq.trace_minmax(model, x)
-    f = kif_of(ap)[2][0, :, :, 0]
+    model, proxy, x, part = passthrough_projects("average-same", "io_parallel")
+    f = kif_of(model.get_layer("ap"))[2][0, :, :, 0]
     assert np.array_equal(f, [[5, 5, 4], [5, 5, 4], [5, 5, 4], [4, 4, 3]])
-    proxy = hgq.to_proxy_model(model)
-    check_bit_exact(proxy, x, hls4ml_projects(proxy, "io_parallel"), model=model, scales=(3.0,))
+    check_bit_exact(proxy, x, part, model=model, scales=(3.0,))
