@@ -2,7 +2,7 @@
 ``HEinsum``, ``HSoftmax``, ``HMultiHeadAttention``, and the proxy layers ``Einsum`` and ``Softmax``."""
 
 from hgq.layers import HEinsum, HEinsumDense, HMultiHeadAttention, HQuantize, HSoftmax
-from hgq.layers.softmax import table_types
+from hgq.families.softmax.layer import table_types
 from hgq.proxy import Einsum, Softmax
 from hgq.proxy_layers.quantize import apply_quantizer
 

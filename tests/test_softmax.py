@@ -88,7 +88,7 @@ def test_close_to_the_float_softmax_and_trains():
 
 @pytest.mark.once
 def test_tables_are_what_the_c_simulation_computes():
-    from hgq.layers.softmax import table_types
+    from hgq.families.softmax.layer import table_types
 
     tables = table_types("stable", 5, exp_bits=10, inv_bits=10, sum_bits=10, norm_bits=8, norm_integer_bits=4,
                          input_type=None)

@@ -7,6 +7,7 @@ import pytest
 
 import hgq
 import hgq.layers
+from hgq.families.registry import OwnTypes
 from hgq.layers import HConv2D, HDenseBatchNorm, HQuantize
 from hgq.profiling import profile
 from hgq.proxy import FixedPointQuantizer, UnaryLUT
@@ -14,7 +15,6 @@ from hgq.proxy_layers.precision import PROXY_DTYPE
 from hgq.qkeras import converters as qkeras_converters
 from hgq.specs import LayerSpec, UnsupportedLayerError, find_spec, register, spec_of
 from hgq.specs.kernel import ConvSpec, DenseSpec, HConvSpec, HDenseSpec, HKernelSpecMixin
-from hgq.specs.quantize import OwnTypes
 
 
 class Doubler(keras.layers.Layer):

@@ -2,7 +2,7 @@
 
 from .cost import iter_hlayers, total_bops
 from .data import check_values, input_arrays
-from .specs.registry import require_specs
+from .families.registry import require_specs
 
 
 def all_quantizers(model):

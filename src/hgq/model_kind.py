@@ -1,7 +1,7 @@
 """What a model is, for the commands and reports that treat models differently: the one classifier."""
 
 from . import graph
-from .layers.base import HLayer
+from .families.hlayer import HLayer
 from .proxy_layers.fixed_point_quantizer import FixedPointQuantizer
 
 H_MODEL, PROXY, FLOAT = "H-model", "proxy", "float"

@@ -8,7 +8,7 @@ import keras
 from . import graph
 from .layers import HQuantize
 from .model_kind import FLOAT, model_kind
-from .specs.registry import LayerSpec, find_spec, registered_types
+from .families.registry import LayerSpec, find_spec, registered_types
 
 OPTION_KEYS = ("beta", "kq_conf", "paq_conf")
 

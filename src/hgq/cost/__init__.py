@@ -8,14 +8,14 @@
 
 Every layer type answers through its spec (``hgq.specs``); a type without one is refused by name. The words the
 specs answer in sit below the cost model, with the specs, and are re-exported here: ``KernelView``
-(``hgq.specs.kernel_view``), ``LayerCosts``, ``kernel_costs``, ``accumulator_bits``, ``width_stats``
-(``hgq.specs.costs``) and ``estimates``, the LUT, DSP and latency formulas (``hgq.specs.estimates``).
+(``hgq.families.kernel_view``), ``LayerCosts``, ``kernel_costs``, ``accumulator_bits``, ``width_stats``
+(``hgq.families.costs``) and ``estimates``, the LUT, DSP and latency formulas (``hgq.families.estimates``).
 """
 
 from ..quantizer.types import total_bits
-from ..specs import estimates
-from ..specs.costs import LayerCosts, accumulator_bits, kernel_costs, width_stats
-from ..specs.kernel_view import KernelView
+from ..families import estimates
+from ..families.costs import LayerCosts, accumulator_bits, kernel_costs, width_stats
+from ..families.kernel_view import KernelView
 from .bitwidths import bit_width_summary, layer_bit_widths
 from .bops import get_beta, iter_hlayers, layer_bops, set_beta, total_bops
 from .kernel import kernel_views, parallel_factors, weight_bops

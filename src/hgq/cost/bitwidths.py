@@ -1,10 +1,10 @@
-"""Bit-width statistics of H-layers (``hgq.specs.costs.width_stats`` of each quantized tensor): the one summary of
+"""Bit-width statistics of H-layers (``hgq.families.costs.width_stats`` of each quantized tensor): the one summary of
 widths that ``bit_width_summary``, the cost report and the profiling plots share."""
 
 from ..graph import layers_of_type
-from ..layers.base import HLayer
+from ..families.hlayer import HLayer
 from ..quantizer.types import as_numpy
-from ..specs.costs import width_stats
+from ..families.costs import width_stats
 from .kernel import kernel_views
 
 

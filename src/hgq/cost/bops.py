@@ -2,7 +2,7 @@
 ``beta``, its weight in the loss."""
 
 from ..graph import layers_of_type
-from ..layers.base import HLayer
+from ..families.hlayer import HLayer
 
 
 def iter_hlayers(model):

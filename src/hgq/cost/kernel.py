@@ -1,4 +1,4 @@
-"""The kernels of a model's layers as their specs give them (``hgq.specs.kernel_view.KernelView``), per-weight BOPs
+"""The kernels of a model's layers as their specs give them (``hgq.families.kernel_view.KernelView``), per-weight BOPs
 and the parallel factors of the layers that reuse their multipliers."""
 
 import numpy as np
@@ -6,7 +6,7 @@ import numpy as np
 from .. import graph
 from ..proxy_layers.fixed_point_quantizer import FixedPointQuantizer
 from ..quantizer.types import as_numpy
-from ..specs.registry import find_spec
+from ..families.registry import find_spec
 
 
 def kernel_views(layer):

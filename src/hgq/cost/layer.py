@@ -1,13 +1,13 @@
 """All the costs of one layer, given the types of its inputs: ``layer_costs(layer, input_kifs)``.
 
 The one place that says what a layer costs; the cost report (``hgq.profiling.profile``) is a view of it. The layer's
-spec (``hgq.specs``) answers: a multiplying layer costs its kernels (``hgq.specs.costs.kernel_costs``:
+spec (``hgq.specs``) answers: a multiplying layer costs its kernels (``hgq.families.costs.kernel_costs``:
 multiplications, weights, accumulator), any other layer at most a table and a few cycles. ``docs/cost_report.md``
 defines every field.
 """
 
-from ..specs import estimates
-from ..specs.registry import spec_of
+from ..families import estimates
+from ..families.registry import spec_of
 
 
 def layer_costs(layer, input_kifs, parallel_factor=1, dsp_min_bits=estimates.DSP_MIN_BITS):

@@ -3,7 +3,7 @@ float64, each shaped ``(1, *features)``)."""
 
 import numpy as np
 
-from ..specs.registry import spec_of
+from ..families.registry import spec_of
 
 
 def output_kif(layer, input_kifs, output_shape):

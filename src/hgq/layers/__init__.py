@@ -4,7 +4,7 @@ from .activation import HActivation
 from .add import HAdd
 from .batchnorm import HConv1DBatchNorm, HConv2DBatchNorm, HDenseBatchNorm, HEinsumDenseBatchNorm
 from .attention import HMultiHeadAttention
-from .base import HLayer
+from ..families.hlayer import HLayer
 from .conv import HConv1D, HConv2D
 from .dense import HDense
 from .einsum import HEinsum
@@ -14,7 +14,7 @@ from .normalization import HBatchNormalization
 from .passthrough import (PAveragePooling1D, PAveragePooling2D, PConcatenate, PFlatten, PMaxPooling1D,
                           PMaxPooling2D, PReshape, Signature)
 from .quantize import HQuantize
-from .softmax import HSoftmax
+from ..families.softmax import HSoftmax
 
 __all__ = ["HActivation", "HAdd", "HBatchNormalization", "HConv1D", "HConv1DBatchNorm", "HConv2D", "HConv2DBatchNorm",
            "HDense", "HDenseBatchNorm", "HEinsum", "HEinsumDense", "HEinsumDenseBatchNorm", "HLayer", "HMaximum",

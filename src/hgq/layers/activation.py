@@ -2,7 +2,7 @@
 
 import keras
 
-from .base import HLayer
+from ..families.hlayer import HLayer
 
 
 @keras.saving.register_keras_serializable(package="hgq")

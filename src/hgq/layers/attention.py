@@ -6,10 +6,10 @@ import keras
 from keras import ops
 
 from ..quantizer import config as qconfig
-from .base import HLayer
+from ..families.hlayer import HLayer
 from .einsum import HEinsum
 from .einsum_dense import HEinsumDense
-from .softmax import WIDTH_ARGUMENTS, HSoftmax, check_widths
+from ..families.softmax.layer import WIDTH_ARGUMENTS, HSoftmax, check_widths
 
 #: The parts of an attention layer, in the order of its computation.
 PARTS = ("query", "key", "value", "scores", "softmax", "context", "output")

@@ -3,7 +3,7 @@
 import keras
 
 from .. import backend, graph
-from .base import HLayer
+from ..families.hlayer import HLayer
 from .conv_gradient import convolution_with_matmul_input_gradient
 from .geometry import conv_weight_input_bits
 from .kernel import QuantizedKernelMixin, check_activation

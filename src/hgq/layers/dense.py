@@ -3,7 +3,7 @@
 import keras
 from keras import ops
 
-from .base import HLayer
+from ..families.hlayer import HLayer
 from .geometry import dense_weight_input_bits
 from .kernel import QuantizedKernelMixin, check_activation
 

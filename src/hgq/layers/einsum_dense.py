@@ -3,7 +3,7 @@
 import keras
 from keras import ops
 
-from .base import HLayer
+from ..families.hlayer import HLayer
 from .einsum_geometry import EinsumGeometry
 from .kernel import QuantizedKernelMixin, check_activation
 

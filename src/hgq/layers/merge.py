@@ -5,7 +5,7 @@ import keras
 from keras import ops
 
 from ..quantizer import fixed_point as fxp
-from .base import HLayer
+from ..families.hlayer import HLayer
 
 
 class HMerge(HLayer):

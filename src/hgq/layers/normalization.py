@@ -6,7 +6,7 @@ import string
 import keras
 from keras import ops
 
-from .base import HLayer
+from ..families.hlayer import HLayer
 from .batchnorm import NormalizationMixin, check_momentum_and_epsilon
 from .einsum_geometry import EinsumGeometry
 from .kernel import QuantizedAffineMixin

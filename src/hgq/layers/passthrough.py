@@ -18,7 +18,7 @@ from keras import ops
 from ..quantizer.quantizer import ExactDType
 from ..quantizer.types import kif_from_kbi
 from ..validation import check_int_array
-from .base import QuantizedOutput, ReadsInputTypes
+from ..families.hlayer import QuantizedOutput, ReadsInputTypes
 from .geometry import output_size_and_padding
 
 #: Placeholder for the integer and fractional bits of an element that is always zero, so that it never

@@ -20,7 +20,7 @@ import numpy as np
 from .. import graph
 from ..cost import iter_hlayers, kernel_views, layer_bit_widths
 from ..data import input_arrays
-from ..layers.base import HLayer
+from ..families.hlayer import HLayer
 from ..model_kind import H_MODEL, PROXY, model_kind
 from ..proxy_layers.fixed_point_quantizer import FixedPointQuantizer
 from ..quantizer.types import as_numpy

@@ -17,7 +17,7 @@ from ..cost import estimates, iter_hlayers, layer_costs, output_kif, parallel_fa
 from ..data import input_arrays
 from ..model_kind import model_kind
 from ..quantizer.types import union_kif
-from ..specs.registry import require_specs
+from ..families.registry import require_specs
 
 #: Version of the BOPs counting rules (``docs/bops.md``) that the report applies.
 RULES_VERSION = 1

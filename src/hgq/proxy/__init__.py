@@ -1,6 +1,7 @@
 """Proxy models: plain Keras plus fixed-point quantizers, the format hls4ml converts bit-exactly."""
 
-from ..proxy_layers import BatchNormalization, Einsum, FixedPointQuantizer, Softmax, UnaryLUT
+from ..families.softmax import Softmax
+from ..proxy_layers import BatchNormalization, Einsum, FixedPointQuantizer, UnaryLUT
 from .hls import convert_to_hls4ml, hls4ml_predict, proxy_predict
 from .hls_handlers import register_hls4ml_handlers
 from .model import to_proxy_model

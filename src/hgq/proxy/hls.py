@@ -13,7 +13,7 @@ from .. import graph
 from ..cost.kernel import kernel_views
 from ..outputs import OutputFolder
 from ..proxy_layers.fixed_point_quantizer import FixedPointQuantizer
-from ..specs.registry import spec_of
+from ..families.registry import spec_of
 from .hls_handlers import register_hls4ml_handlers
 
 #: hls4ml strategies we export to (lower-case names; hls4ml also reads them so).

@@ -8,16 +8,15 @@ extension point (its handler registry, keyed by ``module.ClassName``).
   Keras-2 handler of the same class name. The handler here goes straight to that Keras-2 handler: the same firmware,
   nothing printed.
 - ``Einsum``: hls4ml's ``Einsum`` layer (the one it builds for HGQ2's ``QEinsum``), batch axis stripped.
-- ``Softmax``: hls4ml's bit-exact ``Softmax`` (``_bit_exact``, as for HGQ2's ``QSoftmax``) with the proxy's table
-  types and sizes, so that the C simulation computes the proxy's tables.
+
+A family with a package of its own registers its handler there (``hgq.families.softmax.hls_handler``); every
+registered handler (``hgq.families.hls4ml_handlers``) is handed to hls4ml by ``register_hls4ml_handlers``.
 """
-
-import math
-
 
 import numpy as np
 
-from ..proxy_layers import BatchNormalization, Einsum, FixedPointQuantizer, Softmax, UnaryLUT
+from ..families.hls4ml_handlers import HANDLERS, handler_key, hls4ml_handler
+from ..proxy_layers import BatchNormalization, Einsum, FixedPointQuantizer, UnaryLUT
 
 
 def _keras2_handler(handler):
@@ -39,6 +38,7 @@ def _keras2_handler(handler):
     return handle
 
 
+@hls4ml_handler(Einsum)
 def _einsum(layer, in_tensors, out_tensors):
     from hls4ml.converters.keras_v3.einsum_dense import strip_batch_dim
 
@@ -47,41 +47,33 @@ def _einsum(layer, in_tensors, out_tensors):
             "inp0_shape": shapes[0], "inp1_shape": shapes[1], "out_shape": shapes[2] or (1,)}
 
 
-def _softmax(layer, in_tensors, out_tensors):
-    shape = tuple(in_tensors[0].shape)
-    axis = layer.axis % len(shape)
-    n_outer, n_inner = math.prod(shape[1:axis]), math.prod(shape[axis + 1:])
-    t = layer.tables
-    config = {"class_name": "Softmax", "activation": "softmax", "axis": -1 if axis == len(shape) - 1 else axis,
-              "n_in": math.prod(shape[1:]), "n_outer": n_outer, "n_inner": n_inner,
-              "implementation": t.implementation, "exp_scale": float(np.float32(t.exp_scale)), "parallelization_factor": n_outer * n_inner,
-              "exp_table_t": t.exp_t.to_hls4ml(), "inv_table_t": t.inv_t.to_hls4ml(), "inv_inp_t": t.inv_inp_t.to_hls4ml(),
-              "inv_table_size": 2**t.inv_inp_t.width, "_bit_exact": True,
-              "exp_table_size": 2**t.norm_t.width if t.implementation == "stable" else None}
-    if t.implementation == "stable":
-        config["inp_norm_t"] = t.norm_t.to_hls4ml()
-    return config
+@hls4ml_handler(FixedPointQuantizer)
+def _fixed_point_quantizer(layer, in_tensors, out_tensors):
+    from hls4ml.converters.keras.hgq_proxy_model import fixedpoint_quantizer_handler
+
+    return _keras2_handler(fixedpoint_quantizer_handler)(layer, in_tensors, out_tensors)
 
 
-def _handlers():
+@hls4ml_handler(UnaryLUT)
+def _unary_lut(layer, in_tensors, out_tensors):
+    from hls4ml.converters.keras.hgq_proxy_model import unary_lut_keras_handler
+
+    return _keras2_handler(unary_lut_keras_handler)(layer, in_tensors, out_tensors)
+
+
+@hls4ml_handler(BatchNormalization)
+def _batch_normalization(layer, in_tensors, out_tensors):
     from hls4ml.converters.keras.core import parse_batchnorm_layer
-    from hls4ml.converters.keras.hgq_proxy_model import fixedpoint_quantizer_handler, unary_lut_keras_handler
 
-    return {FixedPointQuantizer: _keras2_handler(fixedpoint_quantizer_handler),
-            UnaryLUT: _keras2_handler(unary_lut_keras_handler),
-            BatchNormalization: _keras2_handler(parse_batchnorm_layer), Einsum: _einsum, Softmax: _softmax}
-
-
-def handler_key(cls):
-    """The key under which hls4ml looks up the handler of a layer class."""
-    return f"{cls.__module__}.{cls.__name__}"
+    return _keras2_handler(parse_batchnorm_layer)(layer, in_tensors, out_tensors)
 
 
 def register_hls4ml_handlers():
-    """Register a handler for each proxy layer class in hls4ml's Keras-3 registry (once; hls4ml is imported here)."""
+    """Register each handler of ``hgq.families.hls4ml_handlers`` in hls4ml's Keras-3 registry (once; hls4ml is
+    imported here)."""
     from hls4ml.converters.keras_v3._base import KerasV3LayerHandler, registry
 
-    for cls, build_config in _handlers().items():
+    for cls, build_config in list(HANDLERS.items()):
         if handler_key(cls) in registry:
             continue
 

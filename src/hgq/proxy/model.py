@@ -6,7 +6,7 @@ import keras
 from .. import graph
 from ..layers import HLayer
 from ..proxy_layers.precision import PROXY_DTYPE, require_exact_float64
-from ..specs.registry import require_specs, spec_of
+from ..families.registry import require_specs, spec_of
 from .context import Context
 from .saturation import narrow_to_input_precision
 

@@ -7,15 +7,13 @@ import keras
 import numpy as np
 from keras import ops
 
+from ..families.registry import LayerSpec, OwnTypes, register
 from ..layers import HActivation, HSoftmax
 from ..layers.kernel import EXACT_ACTIVATIONS
 from ..proxy_layers.precision import PROXY_DTYPE
 from ..proxy_layers.quantize import apply_quantizer, quantize_output
 from ..proxy_layers.unary_lut import UnaryLUT, table_inputs
 from ..quantizer.types import as_numpy, kbi_from_kif, minimal_kif, union_kif
-from .quantize import OwnTypes
-from .registry import LayerSpec, register
-
 
 
 class Elementwise(LayerSpec):
@@ -62,14 +60,6 @@ def _function(layer):
     plain_relu = isinstance(layer, keras.layers.ReLU) and cfg.get("max_value") is None and not cfg.get(
         "negative_slope") and not cfg.get("threshold")
     return "relu" if plain_relu else None
-
-
-@register(keras.layers.Softmax)
-class SoftmaxLayerSpec(LayerSpec):
-    """A float model's ``Softmax`` layer, which ``quantize_model`` makes an ``HSoftmax``."""
-
-    def quantized(self, layer, args, kwargs, options):
-        return HSoftmax(axis=layer.axis, name=layer.name, **options.h_kwargs(kernel=False))(args[0])
 
 
 @register(UnaryLUT)

@@ -8,9 +8,8 @@ import keras
 
 from ..layers.attention import HMultiHeadAttention
 from .copy import copy_weight
-from .costs import LayerCosts
-from .quantize import OwnTypes
-from .registry import LayerSpec, UnsupportedLayerError, register, spec_of
+from ..families.costs import LayerCosts
+from ..families.registry import LayerSpec, OwnTypes, UnsupportedLayerError, register, spec_of
 
 #: Keras' names of the projections (the last part of their weights' paths), by ``HMultiHeadAttention`` part.
 _KERAS_PROJECTIONS = {"query": "query", "key": "key", "value": "value", "output": "attention_output"}

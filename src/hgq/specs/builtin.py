@@ -1,3 +1,5 @@
-"""Importing this module registers the spec of every layer type hgq knows (``import hgq`` does)."""
+"""Importing this module registers the specs of the layer types still described in ``hgq.specs`` (``import hgq``
+does). A family with a package of its own (``hgq.families.softmax``) registers its specs by being defined, and is
+imported through the layer package that re-exports its H-layer (``hgq.layers``)."""
 
-from . import activation, attention, einsum, kernel, merge, normalization, passthrough, quantize, softmax  # noqa: F401
+from . import activation, attention, einsum, kernel, merge, normalization, passthrough, quantize  # noqa: F401

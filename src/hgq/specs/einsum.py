@@ -7,9 +7,8 @@ from ..proxy_layers.precision import refuse_wide_accumulator
 from ..proxy_layers.quantize import quantize_output
 from ..quantizer.intervals import einsum_kif
 from ..quantizer.types import union_kif
-from .costs import product_costs
-from .quantize import OwnTypes
-from .registry import LayerSpec, input_shapes, register
+from ..families.costs import product_costs
+from ..families.registry import LayerSpec, OwnTypes, input_shapes, register
 
 
 @register(Einsum)

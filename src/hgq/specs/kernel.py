@@ -16,9 +16,9 @@ from ..quantizer.intervals import linear_kif
 from ..quantizer.types import as_numpy
 from .activation import h_activation
 from .copy import copy_batchnorm, copy_weight
-from .costs import accumulator_bits, kernel_costs
-from .kernel_view import HKernelView, PlainKernelView
-from .registry import LayerSpec, input_shapes, register
+from ..families.costs import accumulator_bits, kernel_costs
+from ..families.kernel_view import HKernelView, PlainKernelView
+from ..families.registry import LayerSpec, input_shapes, register
 
 
 def quantize_kernel_layer(layer, x, options, h_class, fused_class):

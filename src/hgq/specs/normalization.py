@@ -19,11 +19,10 @@ from ..proxy_layers.quantize import quantize_output
 from ..quantizer.intervals import linear_kif
 from ..quantizer.types import as_numpy, minimal_kif
 from .copy import copy_batchnorm
-from .costs import LayerCosts, accumulator_bits, kernel_costs
+from ..families.costs import LayerCosts, accumulator_bits, kernel_costs
 from .kernel import with_batch_axis, without_batch_axis
-from .kernel_view import HKernelView, PlainKernelView
-from .quantize import OwnTypes
-from .registry import LayerSpec, register
+from ..families.kernel_view import HKernelView, PlainKernelView
+from ..families.registry import LayerSpec, OwnTypes, register
 
 #: The proxy's ``BatchNormalization`` holds ``moving_variance = PROXY_VARIANCE`` and ``epsilon = PROXY_EPSILON``:
 #: powers of two whose float64 sum is exactly 1 (see ``HBatchNormalizationSpec.convert``).

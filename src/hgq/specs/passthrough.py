@@ -18,8 +18,8 @@ from ..layers.passthrough import (PAveragePooling1D, PAveragePooling2D, PConcate
                                   PMaxPooling2D, PReshape)
 from ..proxy_layers.precision import PROXY_DTYPE
 from ..quantizer.types import as_numpy, fewest_fractional_bits
-from . import estimates
-from .registry import LayerSpec, register
+from ..families import estimates
+from ..families.registry import LayerSpec, register
 
 _POOLINGS = (keras.layers.MaxPooling1D, keras.layers.MaxPooling2D, keras.layers.AveragePooling1D,
              keras.layers.AveragePooling2D)

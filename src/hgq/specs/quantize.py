@@ -8,19 +8,12 @@ from ..layers.passthrough import Signature
 from ..proxy_layers.fixed_point_quantizer import FixedPointQuantizer
 from ..proxy_layers.quantize import apply_quantizer, quantize_output
 from ..quantizer.types import as_numpy
-from .registry import LayerSpec, register
+from ..families.registry import LayerSpec, OwnTypes, register
 
 
 @register(keras.layers.InputLayer)
 class InputSpec(LayerSpec):
     """A model input: a float, of unknown type."""
-
-
-class OwnTypes(LayerSpec):
-    """A layer whose output types are its own (an H-layer's output quantizer, a declared type)."""
-
-    def output_kif(self, layer, input_kifs):
-        return tuple(as_numpy(a) for a in layer.output_kif())
 
 
 @register(HQuantize)

@@ -23,7 +23,7 @@ import numpy as np
 from keras import ops
 
 from ... import graph
-from ...layers.base import HLayer
+from ...families.hlayer import HLayer
 from ...layers.kernel import QuantizedKernelMixin
 
 

@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from ...specs.estimates import DSP_MIN_BITS
+from ...families.estimates import DSP_MIN_BITS
 from ..attributes import OptimizationAttributes
 from ..config import SUPPORTED_STRUCTURES
 from .base import ObjectiveEstimator, group_size, has_weights, pruning_only, structured, unstructured

@@ -1,21 +1,31 @@
-"""Specs of the softmax: ``HSoftmax`` and the proxy's ``Softmax`` (hls4ml's table softmax)."""
+"""Specs of the softmax family: the float ``keras.layers.Softmax`` (which ``quantize_model`` makes an ``HSoftmax``),
+``HSoftmax`` and the proxy's ``Softmax`` (hls4ml's table softmax). Registered by being defined."""
 
+import keras
 import numpy as np
 
-from ..layers.softmax import HSoftmax
-from ..proxy_layers.quantize import apply_quantizer, quantize_output
-from ..proxy_layers.softmax import Softmax
-from ..quantizer.types import kbi_from_kif
-from . import estimates
-from .costs import LayerCosts
-from .quantize import OwnTypes
-from .registry import LayerSpec, register
+from ...proxy_layers.quantize import apply_quantizer, quantize_output
+from ...quantizer.types import kbi_from_kif
+from .. import estimates
+from ..costs import LayerCosts
+from ..registry import LayerSpec, OwnTypes, register
+from .layer import HSoftmax
+from .proxy import Softmax
+
+
+@register(keras.layers.Softmax)
+class SoftmaxLayerSpec(LayerSpec):
+    """A float model's ``Softmax`` layer, which ``quantize_model`` makes an ``HSoftmax``."""
+
+    def quantized(self, layer, args, kwargs, options):
+        return HSoftmax(axis=layer.axis, name=layer.name, **options.h_kwargs(kernel=False))(args[0])
 
 
 @register(Softmax)
 class SoftmaxSpec(LayerSpec):
     """hls4ml's bit-exact Softmax: its output type follows from the two tables' types; it costs one product per
-    element and the memory of its tables. Refused with ``io_stream`` (not built bit-exactly there by hgq's tests)."""
+    element (``SoftmaxTables.bops``, as ``HSoftmax`` counts in training) and the memory of its tables. Refused with
+    ``io_stream`` (not built bit-exactly there by hgq's tests)."""
 
     io_stream = False
 
@@ -26,7 +36,7 @@ class SoftmaxSpec(LayerSpec):
         t = layer.tables
         elements = int(np.prod(np.shape(input_kifs[0][0]))) if input_kifs[0] is not None else None
         exp_width, inv_width = t.exp_t.width, t.inv_t.width
-        bops = None if elements is None else float(elements * exp_width * inv_width)
+        bops = None if elements is None else t.bops(elements)
         on_dsp = exp_width >= dsp_min_bits and inv_width >= dsp_min_bits
         sizes = (2**t.norm_t.width, 2**t.inv_inp_t.width)
         return LayerCosts(params=sum(sizes), macs=elements, bops=bops,

@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 from keras import ops
 
-from . import fixed_point as fxp
+from ...quantizer import fixed_point as fxp
 
 IMPLEMENTATIONS = ("stable", "latency")
 #: The types a table softmax is configured with.
@@ -134,6 +134,11 @@ class SoftmaxTables:
         with np.errstate(divide="ignore"):
             inverse = np.float32(1.0) / np.float32(self.inv_inp_t.values())  # float32 division, as in C++
         return self.inv_t.cast(inverse)
+
+    def bops(self, elements):
+        """The BOPs of ``elements`` outputs: one product each, of an exponential by an inverse (the widths of the two
+        tables' values). ``HSoftmax``'s training loss and the cost model (``SoftmaxSpec.costs``) both count this."""
+        return float(elements * self.exp_t.width * self.inv_t.width)
 
     def output_kif(self):
         """hls4ml's type of the output (``_produce_kif`` of Softmax): unsigned, the integer and fractional bits of

@@ -8,6 +8,7 @@ never list layer types of their own; a layer whose type has no spec is refused b
 """
 
 from .. import graph
+from ..quantizer.types import as_numpy
 from .costs import LayerCosts
 
 _SPECS = {}
@@ -93,7 +94,8 @@ class LayerSpec:
         return False
 
     def kernels(self, layer):
-        """The layer's kernels (``hgq.specs.kernel_view.KernelView`` each); empty for a layer that does not multiply."""
+        """The layer's kernels (``hgq.families.kernel_view.KernelView`` each); empty for a layer that does not
+        multiply."""
         return []
 
     def output_kif(self, layer, input_kifs):
@@ -102,13 +104,13 @@ class LayerSpec:
         return None
 
     def costs(self, layer, input_kifs, parallel_factor, dsp_min_bits):
-        """Every cost of the layer (``hgq.specs.costs.LayerCosts``) given its inputs' types (see
+        """Every cost of the layer (``hgq.families.costs.LayerCosts``) given its inputs' types (see
         ``hgq.cost.layer_costs``)."""
         return LayerCosts(params=0, macs=0, bops=0.0, weight_memory_bits=0, lut_est=0.0, dsp_est=0.0,
                           latency_est_cycles=self.latency(layer, input_kifs))
 
     def latency(self, layer, input_kifs):
-        """Estimated clock cycles of a layer without kernels (``hgq.specs.estimates``)."""
+        """Estimated clock cycles of a layer without kernels (``hgq.families.estimates``)."""
         return 0
 
     def convert(self, layer, inputs, ctx):
@@ -129,3 +131,10 @@ class LayerSpec:
     def parallel_factor(self, layer):
         """Output positions the firmware computes at once (a convolution's ``parallel_factor``); 1 otherwise."""
         return 1
+
+
+class OwnTypes(LayerSpec):
+    """A layer whose output types are its own (an H-layer's output quantizer, a declared type)."""
+
+    def output_kif(self, layer, input_kifs):
+        return tuple(as_numpy(a) for a in layer.output_kif())

@@ -6,10 +6,10 @@ import keras
 import numpy as np
 from keras import ops
 
-from ..quantizer.config import MAX_FRACTIONAL_BITS
-from ..quantizer.table_softmax import IMPLEMENTATIONS, TYPES, FixedType, SoftmaxTables, table_softmax
-from ..validation import check_int
-from .base import HLayer
+from ...quantizer.config import MAX_FRACTIONAL_BITS
+from ...validation import check_int
+from ..hlayer import HLayer
+from .tables import IMPLEMENTATIONS, TYPES, FixedType, SoftmaxTables, table_softmax
 
 #: Widest index of a table (``norm_bits``, ``sum_bits``, the width of ``input_type``): a table has ``2**n`` entries,
 #: built one by one with the C library's ``expf``, and a table index is exact in float32 up to 24 bits.
@@ -69,7 +69,7 @@ def table_types(implementation, n_slice, exp_bits, inv_bits, sum_bits, norm_bits
 class HSoftmax(HLayer):
     """Softmax along ``axis`` computed as hls4ml's firmware computes it, then an output quantizer (``paq_conf``).
 
-    The layer's forward pass *is* the firmware's arithmetic (``hgq.quantizer.table_softmax``): an exponential looked
+    The layer's forward pass *is* the firmware's arithmetic (``hgq.families.softmax.tables``): an exponential looked
     up in a table, the sum, its inverse looked up in a second table, the product; the gradient is that of the float
     softmax (straight through). The proxy holds the same tables, and the hls4ml config it writes gives hls4ml the same
     types, so that hls4ml's C simulation equals the proxy bit for bit.
@@ -166,8 +166,9 @@ class HSoftmax(HLayer):
         return input_shape
 
     def compute_bops(self, dtype="float32"):
-        """One product per output element, of an exponential by an inverse (a constant of the layer)."""
-        return ops.convert_to_tensor(float(self.elements * self.exp_bits * self.inv_bits), dtype=dtype)
+        """One product per output element, of an exponential by an inverse (a constant of the layer;
+        ``SoftmaxTables.bops``, which the cost model counts too)."""
+        return ops.convert_to_tensor(self.tables.bops(self.elements), dtype=dtype)
 
     def get_config(self):
         cfg = super().get_config()

@@ -3,14 +3,14 @@
 import keras
 from keras import ops
 
-from ..quantizer.table_softmax import SoftmaxTables, table_softmax
+from .tables import SoftmaxTables, table_softmax
 
 
 @keras.saving.register_keras_serializable(package="hgq")
 class Softmax(keras.layers.Layer):
-    """hls4ml's softmax along ``axis`` with the types of ``tables`` (``hgq.quantizer.table_softmax``): its weights
+    """hls4ml's softmax along ``axis`` with the types of ``tables`` (``hgq.families.softmax.tables``): its weights
     ``exp_table`` and ``inv_table`` hold what the C simulation computes, and hls4ml reads the types from the config
-    (``hgq.proxy.hls_handlers``). In ``latency`` mode the input must lie on ``norm_t``'s grid.
+    (``hgq.families.softmax.hls_handler``). In ``latency`` mode the input must lie on ``norm_t``'s grid.
 
     Args:
         tables: the ``SoftmaxTables`` (or its config).
