@@ -9,7 +9,6 @@ import keras
 import numpy as np
 import pytest
 
-import hgq
 from hgq.layers import (HActivation, HAdd, HBatchNormalization, HConv1D, HConv1DBatchNorm, HConv2D,
                         HConv2DBatchNorm, HDense, HDenseBatchNorm, HEinsumDense, HEinsumDenseBatchNorm, HLayer,
                         HQuantize, PAveragePooling1D, PAveragePooling2D, PConcatenate, PFlatten, PMaxPooling1D,
@@ -17,8 +16,7 @@ from hgq.layers import (HActivation, HAdd, HBatchNormalization, HConv1D, HConv1D
 from hgq.layers import HMaximum, HMinimum, HMultiply, HSubtract
 from hgq.proxy import BatchNormalization, FixedPointQuantizer, UnaryLUT
 from hgq.proxy_layers.quantize import apply_quantizer
-from hgq.quantizer.types import minimal_kif, union_kif
-from hgq.proxy_layers.unary_lut import table_inputs
+from hgq.quantizer.types import all_values, minimal_kif, union_kif
 
 from conftest import on_grid
 from layer_base import NO_RESOURCE, LayerChecks, LayerTest, ProxyLayerTest
@@ -238,7 +236,7 @@ class TestFixedPointQuantizer(ProxyLayerTest):
 
 
 TANH_KIF = (1, 1, 3)  # fixed<1, 1, 3>: a 32-entry table
-TANH_TABLE = np.floor(np.tanh(table_inputs(*TANH_KIF)) * 64) / 64
+TANH_TABLE = np.floor(np.tanh(all_values(*TANH_KIF)) * 64) / 64
 
 
 class TestUnaryLUT(ProxyLayerTest):

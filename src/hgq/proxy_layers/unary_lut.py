@@ -1,7 +1,6 @@
 """UnaryLUT: an element-wise function as a lookup table indexed by the input's raw bits, as hls4ml evaluates it."""
 
 import keras
-import numpy as np
 from keras import ops
 
 from ..quantizer import fixed_point as fxp
@@ -53,11 +52,4 @@ class UnaryLUT(keras.layers.Layer):
         return cfg
 
 
-def table_inputs(k, i, f):
-    """Every value of ``fixed<k, i, f>`` in raw-bit order (index ``n`` holds the value whose raw bits are ``n``)."""
-    b = k + i + f
-    n = np.arange(2**b, dtype=np.float64)
-    if k:
-        n = np.where(n >= 2 ** (b - 1), n - 2**b, n)
-    return n * 2.0**-f
 

@@ -29,6 +29,15 @@ def total_bits(kif):
     return np.maximum(np.asarray(k, np.float64) + i + f, 0.0)
 
 
+def all_values(k, i, f):
+    """Every value of ``fixed<k, i, f>`` in raw-bit order (index ``n`` holds the value whose raw bits are ``n``)."""
+    b = k + i + f
+    n = np.arange(2**b, dtype=np.float64)
+    if k:
+        n = np.where(n >= 2 ** (b - 1), n - 2**b, n)
+    return n * 2.0**-f
+
+
 def kbi_from_kif(kif):
     """hls4ml's ``(keep_negative, bits, integers)`` of the type ``kif`` (all zero where the width is zero)."""
     k, i, f = (np.asarray(a, np.float64) for a in kif)

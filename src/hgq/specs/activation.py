@@ -12,8 +12,8 @@ from ..layers import HActivation, HSoftmax
 from ..layers.kernel import EXACT_ACTIVATIONS
 from ..proxy_layers.precision import PROXY_DTYPE
 from ..proxy_layers.quantize import apply_quantizer, quantize_output
-from ..proxy_layers.unary_lut import UnaryLUT, table_inputs
-from ..quantizer.types import as_numpy, kbi_from_kif, minimal_kif, union_kif
+from ..proxy_layers.unary_lut import UnaryLUT
+from ..quantizer.types import all_values, as_numpy, kbi_from_kif, minimal_kif, union_kif
 
 
 class Elementwise(LayerSpec):
@@ -141,7 +141,7 @@ def _unary_lut(layer, x, ctx):
     kif_in = _union_input_kif(layer)
     x = apply_quantizer(x, kbi_from_kif(kif_in), "TRN", "WRAP", f"{layer.name}_in")
 
-    v = table_inputs(*kif_in)
+    v = all_values(*kif_in)
     y = as_numpy(layer.activation(ops.convert_to_tensor(v.astype(np.float32))))
     if y.shape != v.shape or not np.all(np.isfinite(y)):
         raise ValueError(f"to_proxy_model: HActivation {layer.name!r}: its activation is not an element-wise "

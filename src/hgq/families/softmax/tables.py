@@ -24,6 +24,7 @@ import numpy as np
 from keras import ops
 
 from ...quantizer import fixed_point as fxp
+from ...quantizer.types import all_values
 
 IMPLEMENTATIONS = ("stable", "latency")
 #: The types a table softmax is configured with.
@@ -45,11 +46,8 @@ class FixedType:
         return self.k + self.i + self.f
 
     def values(self):
-        """Every value of the type in raw-bit order (index ``n`` holds the value whose raw bits are ``n``)."""
-        n = np.arange(2**self.width, dtype=np.float64)
-        if self.k:
-            n = np.where(n >= 2 ** (self.width - 1), n - 2**self.width, n)
-        return n * 2.0**-self.f
+        """Every value of the type in raw-bit order (``types.all_values``)."""
+        return all_values(self.k, self.i, self.f)
 
     def cast(self, v):
         """``v`` (float64, infinities allowed) converted as ``ap_fixed`` converts a ``double``: rounded to the grid
