@@ -72,9 +72,10 @@ class OutputFolder:
     def own_all(self):
         """Record that every file in this folder is hgq's (a folder that another tool, hls4ml, fills). Only for a
         folder without foreign files."""
-        if self.foreign():
+        foreign = self.foreign()
+        if foreign:
             raise OutputFolderError(f"{self.who}: {self.path} holds files that hgq did not write "
-                                    f"({_listing(self.foreign())}); choose a new or empty folder")
+                                    f"({_listing(foreign)}); choose a new or empty folder")
         if self.record != {WHOLE: self.who}:
             self.record = {WHOLE: self.who}
             self._write_record()

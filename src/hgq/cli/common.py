@@ -8,6 +8,8 @@ import sys
 import time
 import zipfile
 
+from ..outputs import OutputFolder
+
 
 class CLIError(Exception):
     """An error the user can fix: printed as one ``error: ...`` line, without a traceback."""
@@ -118,6 +120,4 @@ def load_data(path, model=None, who="--data"):
 def output_folder(args, who):
     """The ``--output-dir`` of ``args`` as an ``hgq.outputs.OutputFolder`` (``--overwrite`` lets it hold files hgq
     did not write; they are kept)."""
-    from ..outputs import OutputFolder
-
     return OutputFolder(args.output_dir, who, overwrite=args.overwrite)
