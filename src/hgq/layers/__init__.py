@@ -12,8 +12,8 @@ from .einsum_dense import HEinsumDense
 from .merge import HMaximum, HMinimum, HMultiply, HSubtract
 from .normalization import HBatchNormalization
 from .passthrough import (PAveragePooling1D, PAveragePooling2D, PConcatenate, PFlatten, PMaxPooling1D,
-                          PMaxPooling2D, PReshape, Signature)
-from .quantize import HQuantize
+                          PMaxPooling2D, PReshape)
+from ..families.quantize import HQuantize, Signature
 from ..families.softmax import HSoftmax
 
 __all__ = ["HActivation", "HAdd", "HBatchNormalization", "HConv1D", "HConv1DBatchNorm", "HConv2D", "HConv2DBatchNorm",

@@ -1,41 +1,17 @@
 """hls4ml's Keras-3 handlers for the proxy's own layers (``hgq.proxy_layers``), registered through hls4ml's own
 extension point (its handler registry, keyed by ``module.ClassName``).
 
-- ``FixedPointQuantizer``, ``UnaryLUT`` and ``BatchNormalization``: without a Keras-3 handler hls4ml tries its
-  fallbacks in turn, first distributed arithmetic (da4ml's tracer, which looks for HGQ2's ``hgq.layers.core`` in our
-  ``hgq`` namespace and prints ``Function da_call requires da4ml..., but package hgq.layers.core is missing`` and more
-  per layer when da4ml is installed; ``hls4ml.utils.config_from_keras_model`` always allows this fallback), then its
-  Keras-2 handler of the same class name. The handler here goes straight to that Keras-2 handler: the same firmware,
-  nothing printed.
+- ``UnaryLUT`` and ``BatchNormalization``: hls4ml's Keras-2 handler of the same class name
+  (``hgq.families.hls4ml_handlers.keras2_handler`` says why a Keras-3 handler is needed all the same).
 - ``Einsum``: hls4ml's ``Einsum`` layer (the one it builds for HGQ2's ``QEinsum``), batch axis stripped.
 
-A family with a package of its own registers its handler there (``hgq.families.softmax.hls_handler``); every
+A family with a package of its own registers its handler there (``hgq.families.softmax.hls_handler``,
+``hgq.families.quantize.hls_handler``); every
 registered handler (``hgq.families.hls4ml_handlers``) is handed to hls4ml by ``register_hls4ml_handlers``.
 """
 
-import numpy as np
-
-from ..families.hls4ml_handlers import HANDLERS, handler_key, hls4ml_handler
-from ..proxy_layers import BatchNormalization, Einsum, FixedPointQuantizer, UnaryLUT
-
-
-def _keras2_handler(handler):
-    """A handler that builds the config as hls4ml's Keras-2 ``handler`` does, from the layer's config and weights."""
-
-    class _WeightsOf:
-        def __init__(self, layer):
-            self.layer = layer
-
-        def get_weights_data(self, layer_name, var_name):
-            return next((np.array(w) for w in self.layer.weights if var_name in w.name), None)
-
-    def handle(layer, in_tensors, out_tensors):
-        saved = {"config": layer.get_config(), "class_name": type(layer).__name__}
-        config, _ = handler(saved, [t.name for t in in_tensors], [list(t.shape) for t in in_tensors],
-                            _WeightsOf(layer))
-        return config
-
-    return handle
+from ..families.hls4ml_handlers import HANDLERS, handler_key, hls4ml_handler, keras2_handler
+from ..proxy_layers import BatchNormalization, Einsum, UnaryLUT
 
 
 @hls4ml_handler(Einsum)
@@ -47,25 +23,18 @@ def _einsum(layer, in_tensors, out_tensors):
             "inp0_shape": shapes[0], "inp1_shape": shapes[1], "out_shape": shapes[2] or (1,)}
 
 
-@hls4ml_handler(FixedPointQuantizer)
-def _fixed_point_quantizer(layer, in_tensors, out_tensors):
-    from hls4ml.converters.keras.hgq_proxy_model import fixedpoint_quantizer_handler
-
-    return _keras2_handler(fixedpoint_quantizer_handler)(layer, in_tensors, out_tensors)
-
-
 @hls4ml_handler(UnaryLUT)
 def _unary_lut(layer, in_tensors, out_tensors):
     from hls4ml.converters.keras.hgq_proxy_model import unary_lut_keras_handler
 
-    return _keras2_handler(unary_lut_keras_handler)(layer, in_tensors, out_tensors)
+    return keras2_handler(unary_lut_keras_handler)(layer, in_tensors, out_tensors)
 
 
 @hls4ml_handler(BatchNormalization)
 def _batch_normalization(layer, in_tensors, out_tensors):
     from hls4ml.converters.keras.core import parse_batchnorm_layer
 
-    return _keras2_handler(parse_batchnorm_layer)(layer, in_tensors, out_tensors)
+    return keras2_handler(parse_batchnorm_layer)(layer, in_tensors, out_tensors)
 
 
 def register_hls4ml_handlers():

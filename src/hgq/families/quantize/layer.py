@@ -2,7 +2,7 @@
 
 import keras
 
-from ..families.hlayer import HLayer
+from ..hlayer import HLayer
 
 
 @keras.saving.register_keras_serializable(package="hgq")

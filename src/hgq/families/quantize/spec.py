@@ -3,11 +3,11 @@
 
 import keras
 
-from ..families.registry import LayerSpec, OwnTypes, register
-from ..layers import HQuantize
-from ..layers.passthrough import Signature
-from ..proxy_layers.fixed_point_quantizer import FixedPointQuantizer
-from ..proxy_layers.quantize import apply_quantizer, quantize_output
+from ...proxy_layers.fixed_point_quantizer import FixedPointQuantizer
+from ...proxy_layers.quantize import apply_quantizer, quantize_output
+from ..registry import LayerSpec, OwnTypes, register
+from .layer import HQuantize
+from .signature import Signature
 
 
 @register(keras.layers.InputLayer)
