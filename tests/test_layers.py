@@ -271,14 +271,15 @@ class TestBatchNormalization(ProxyLayerTest):
 
 @pytest.mark.once
 def test_every_layer_class_has_an_entry():
-    """Each class of ``hgq.layers`` (but the abstract ``HLayer``) and each proxy layer (``hgq.proxy_layers``) has a
-    test class here or in ``test_layers_attention.py``."""
-    import hgq.proxy_layers
+    """Each class of ``hgq.layers`` (but the abstract ``HLayer``) and each proxy layer (the layer classes of
+    ``hgq.proxy``) has a test class here or in ``test_layers_attention.py``."""
+    import hgq.proxy
     import test_layers_attention
 
     entries = [*globals().values(), *vars(test_layers_attention).values()]
     tested = {entry.layer_cls for entry in entries
               if isinstance(entry, type) and issubclass(entry, LayerChecks) and entry.layer_cls is not None}
     wanted = ({getattr(hgq.layers, name) for name in hgq.layers.__all__} - {HLayer}
-              | {getattr(hgq.proxy_layers, name) for name in hgq.proxy_layers.__all__})
+              | {cls for cls in map(vars(hgq.proxy).get, hgq.proxy.__all__)
+                 if isinstance(cls, type) and issubclass(cls, keras.layers.Layer)})
     assert sorted(cls.__name__ for cls in wanted - tested) == []

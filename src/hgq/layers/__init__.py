@@ -1,6 +1,6 @@
 """H-layers (trainable heterogeneous quantization)."""
 
-from .activation import HActivation
+from ..families.activation import HActivation
 from .add import HAdd
 from .batchnorm import HConv1DBatchNorm, HConv2DBatchNorm, HDenseBatchNorm, HEinsumDenseBatchNorm
 from .attention import HMultiHeadAttention

@@ -6,9 +6,7 @@ from ..quantizer import Quantizer
 from ..quantizer import config as qconfig
 from ..quantizer import fixed_point as fxp
 from ..quantizer.types import as_numpy
-
-#: The activations computed exactly without a table (hls4ml's linear and ReLU): what a kernel layer can fuse.
-EXACT_ACTIVATIONS = ("linear", "relu")
+from ..families.activation.layer import EXACT_ACTIVATIONS
 
 
 def check_activation(layer_name, activation):

@@ -1,17 +1,17 @@
 """hls4ml's Keras-3 handlers for the proxy's own layers (``hgq.proxy_layers``), registered through hls4ml's own
 extension point (its handler registry, keyed by ``module.ClassName``).
 
-- ``UnaryLUT`` and ``BatchNormalization``: hls4ml's Keras-2 handler of the same class name
+- ``BatchNormalization``: hls4ml's Keras-2 handler of the same class name
   (``hgq.families.hls4ml_handlers.keras2_handler`` says why a Keras-3 handler is needed all the same).
 - ``Einsum``: hls4ml's ``Einsum`` layer (the one it builds for HGQ2's ``QEinsum``), batch axis stripped.
 
 A family with a package of its own registers its handler there (``hgq.families.softmax.hls_handler``,
-``hgq.families.quantize.hls_handler``); every
+``hgq.families.quantize.hls_handler``, ``hgq.families.activation.hls_handler``); every
 registered handler (``hgq.families.hls4ml_handlers``) is handed to hls4ml by ``register_hls4ml_handlers``.
 """
 
 from ..families.hls4ml_handlers import HANDLERS, handler_key, hls4ml_handler, keras2_handler
-from ..proxy_layers import BatchNormalization, Einsum, UnaryLUT
+from ..proxy_layers import BatchNormalization, Einsum
 
 
 @hls4ml_handler(Einsum)
@@ -21,13 +21,6 @@ def _einsum(layer, in_tensors, out_tensors):
     shapes = [tuple(t.shape[1:]) for t in (*in_tensors, *out_tensors)]
     return {"class_name": "Einsum", "equation": strip_batch_dim(layer.equation, einsum_dense=False),
             "inp0_shape": shapes[0], "inp1_shape": shapes[1], "out_shape": shapes[2] or (1,)}
-
-
-@hls4ml_handler(UnaryLUT)
-def _unary_lut(layer, in_tensors, out_tensors):
-    from hls4ml.converters.keras.hgq_proxy_model import unary_lut_keras_handler
-
-    return keras2_handler(unary_lut_keras_handler)(layer, in_tensors, out_tensors)
 
 
 @hls4ml_handler(BatchNormalization)

@@ -7,6 +7,5 @@ float64 (``precision``) and new quantizers on proxy tensors (``quantize``)."""
 from .batch_normalization import BatchNormalization
 from .einsum import Einsum
 from .fixed_point_quantizer import FixedPointQuantizer
-from .unary_lut import UnaryLUT
 
-__all__ = ["BatchNormalization", "Einsum", "FixedPointQuantizer", "UnaryLUT"]
+__all__ = ["BatchNormalization", "Einsum", "FixedPointQuantizer"]

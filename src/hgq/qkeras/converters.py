@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import keras
 import numpy as np
 
-from ..layers.kernel import EXACT_ACTIVATIONS
+from ..families.activation.layer import EXACT_ACTIVATIONS
 from ..proxy.context import Context
 from ..proxy_layers.precision import PROXY_DTYPE
 from ..proxy_layers.quantize import apply_quantizer

@@ -9,12 +9,13 @@ from ..layers import (HConv1D, HConv1DBatchNorm, HConv2D, HConv2DBatchNorm, HDen
                       HEinsumDense, HEinsumDenseBatchNorm)
 from ..layers.einsum_geometry import EinsumGeometry
 from ..layers.geometry import ConvGeometry, DenseGeometry
-from ..layers.kernel import EXACT_ACTIVATIONS, check_activation
+from ..layers.kernel import check_activation
+from ..families.activation.layer import EXACT_ACTIVATIONS
 from ..proxy_layers.precision import PROXY_DTYPE, refuse_wide_accumulator
 from ..proxy_layers.quantize import quantize_output
 from ..quantizer.intervals import linear_kif
 from ..quantizer.types import as_numpy
-from .activation import h_activation
+from ..families.activation.spec import h_activation
 from .copy import copy_batchnorm, copy_weight
 from ..families.costs import accumulator_bits, kernel_costs
 from ..families.kernel_view import HKernelView, PlainKernelView

@@ -3,7 +3,7 @@
 import keras
 from keras import ops
 
-from ..quantizer import fixed_point as fxp
+from ...quantizer import fixed_point as fxp
 
 
 @keras.saving.register_keras_serializable(package="hgq")

@@ -1,8 +1,11 @@
-"""HActivation: an activation function followed by a quantizer."""
+"""HActivation: an activation function followed by a quantizer; the activations computed exactly without a table."""
 
 import keras
 
-from ..families.hlayer import HLayer
+from ..hlayer import HLayer
+
+#: The activations computed exactly without a table (hls4ml's linear and ReLU): what a kernel layer can fuse.
+EXACT_ACTIVATIONS = ("linear", "relu")
 
 
 @keras.saving.register_keras_serializable(package="hgq")

@@ -7,13 +7,13 @@ import keras
 import numpy as np
 from keras import ops
 
-from ..families.registry import LayerSpec, OwnTypes, register
-from ..layers import HActivation, HSoftmax
-from ..layers.kernel import EXACT_ACTIVATIONS
-from ..proxy_layers.precision import PROXY_DTYPE
-from ..proxy_layers.quantize import apply_quantizer, quantize_output
-from ..proxy_layers.unary_lut import UnaryLUT
-from ..quantizer.types import all_values, as_numpy, kbi_from_kif, minimal_kif, union_kif
+from ...proxy_layers.precision import PROXY_DTYPE
+from ...proxy_layers.quantize import apply_quantizer, quantize_output
+from ...quantizer.types import all_values, as_numpy, kbi_from_kif, minimal_kif, union_kif
+from ..registry import LayerSpec, OwnTypes, register
+from ..softmax import HSoftmax
+from .layer import EXACT_ACTIVATIONS, HActivation
+from .proxy import UnaryLUT
 
 
 class Elementwise(LayerSpec):

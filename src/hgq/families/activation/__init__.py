@@ -1,0 +1,12 @@
+"""The activation family: ``HActivation`` and the activations a layer computes exactly without a table
+(``EXACT_ACTIVATIONS``: what a kernel layer can fuse) (``layer``), the proxy's ``UnaryLUT`` (``proxy``), the specs of
+``HActivation``, of the float ``Activation``/``ReLU``/``LeakyReLU`` and of ``UnaryLUT``, with ``h_activation``, what
+``quantize_model`` makes of a float activation (``spec``), and hls4ml's Keras-3 handler of ``UnaryLUT``
+(``hls_handler``). A softmax activation becomes the softmax family's ``HSoftmax``. Importing this package registers
+the specs and the handler; ``hgq.layers`` re-exports ``HActivation`` and ``hgq.proxy`` re-exports ``UnaryLUT``."""
+
+from . import hls_handler, spec  # noqa: F401  (registers the specs and the hls4ml handler)
+from .layer import HActivation
+from .proxy import UnaryLUT
+
+__all__ = ["HActivation", "UnaryLUT"]
