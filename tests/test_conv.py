@@ -211,7 +211,7 @@ def test_bops_equal_the_convolution_of_the_bit_widths(dims, kernel, strides, pad
 ])
 def test_matmul_input_gradient_equals_the_convolutions(spatial, kernel_size, strides, padding):
     """Integer values keep every float32 sum exact, so the two gradients must be equal, not close."""
-    from hgq.layers.conv_gradient import convolution_with_matmul_input_gradient
+    from hgq.families.kernel.conv_gradient import convolution_with_matmul_input_gradient
 
     rng = np.random.default_rng(len(spatial) + strides[0])
     x = rng.integers(-4, 5, size=(3, *spatial, 3)).astype("float32")

@@ -10,7 +10,7 @@ import pytest
 
 import hgq
 from hgq.layers import HEinsumDense, HQuantize
-from hgq.layers.einsum_geometry import EinsumGeometry
+from hgq.families.kernel.einsum_geometry import EinsumGeometry
 from hgq.proxy import convert_to_hls4ml
 
 from bitexact import SideBySide, check_bit_exact

@@ -8,9 +8,10 @@ cycle hides in a function — and fails naming the modules of each cycle it find
 
 - among modules: ``a`` imports ``b`` (``import b``, ``from b import x``, or ``from a_pkg import b`` where ``b`` is a
   module);
-- among packages: each module stands for its package (``hgq.specs.kernel`` for ``hgq.specs``; a top-level module
-  such as ``hgq.pareto`` for itself), and a package that imports another must not be imported back by it. A
-  package's ``__init__`` importing what lies under it (re-exporting, as ``hgq/__init__.py`` does) is no edge.
+- among packages: each module stands for its package (``hgq.families.kernel.spec`` for ``hgq.families.kernel``; a
+  top-level module such as ``hgq.pareto`` for itself), and a package that imports another must not be imported back
+  by it. A package's ``__init__`` importing what lies under it (re-exporting, as ``hgq/__init__.py`` does) is no
+  edge.
 
 Only explicit imports count: importing ``hgq.x`` runs ``hgq/__init__.py`` too, but that is not an edge to ``hgq``.
 """

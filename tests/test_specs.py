@@ -14,7 +14,7 @@ from hgq.proxy import FixedPointQuantizer, UnaryLUT
 from hgq.proxy_layers.precision import PROXY_DTYPE
 from hgq.qkeras import converters as qkeras_converters
 from hgq.specs import LayerSpec, UnsupportedLayerError, find_spec, register, spec_of
-from hgq.specs.kernel import ConvSpec, DenseSpec, HConvSpec, HDenseSpec, HKernelSpecMixin
+from hgq.families.kernel.spec import ConvSpec, DenseSpec, HConvSpec, HDenseSpec, HKernelSpecMixin
 
 
 class Doubler(keras.layers.Layer):
@@ -129,7 +129,7 @@ def test_linear_type_rule_is_hls4mls_interval_arithmetic(kind):
     heterogeneous types (zero widths included) and weights (zeros included)."""
     from hls4ml.utils.qinterval import QIntervalArray
 
-    from hgq.layers.geometry import ConvGeometry, DenseGeometry
+    from hgq.families.kernel.geometry import ConvGeometry, DenseGeometry
     from hgq.quantizer.intervals import linear_kif
 
     rng = np.random.default_rng(["dense", "dense_sequence", "conv_same", "conv_strided"].index(kind))

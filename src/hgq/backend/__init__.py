@@ -7,8 +7,8 @@ on every backend. Everything else in hgq is written with ``keras.ops`` only.
 - ``kernel_derivatives(...)``: first or second derivatives of a loss w.r.t. kernels (pruning rankings).
 - ``import_keras()``: Keras, or an ``ImportError`` naming the extra that installs the missing backend.
 - ``conv_input_gradient_by_matmul(channels)``: whether an H-convolution with that many input channels computes
-  its input's gradient as a matmul and col2im (``hgq.layers.geometry.conv_input_gradient``) instead of the
-  backend's transposed convolution.
+  its input's gradient as a matmul and col2im (``hgq.families.kernel.conv_gradient.conv_input_gradient``) instead
+  of the backend's transposed convolution.
 
 Each backend has its module here (``tensorflow.py``, ``jax.py``, ``torch.py``); a backend without one gets the behaviour of a
 single device with exact float64 (``generic.py``).

@@ -15,8 +15,8 @@ class KernelView:
 
     Args:
         layer: the layer that owns the kernel (for an attention layer, the projection that does).
-        geometry: how the kernel meets its input (``hgq.layers.geometry``): ``weight_input_bits``, ``columns``,
-            ``kernel_matrix``, ``output_features``.
+        geometry: how the kernel meets its input (``hgq.families.kernel.geometry``): ``weight_input_bits``,
+            ``columns``, ``kernel_matrix``, ``output_features``.
         reuses_multipliers: whether the firmware reuses the multipliers over the output positions (a convolution,
             by its ``parallel_factor``) instead of one multiplier per product.
     """

@@ -8,7 +8,7 @@ from keras import ops
 from ..quantizer import config as qconfig
 from ..families.hlayer import HLayer
 from .einsum import HEinsum
-from .einsum_dense import HEinsumDense
+from ..families.kernel.einsum_dense import HEinsumDense
 from ..families.softmax.layer import WIDTH_ARGUMENTS, HSoftmax, check_widths
 
 #: The parts of an attention layer, in the order of its computation.

@@ -4,7 +4,7 @@ import keras
 from keras import ops
 
 from ..families.hlayer import HLayer
-from .einsum_geometry import spell_out
+from ..families.kernel.einsum_geometry import spell_out
 
 
 @keras.saving.register_keras_serializable(package="hgq")

@@ -7,14 +7,14 @@ import keras
 from keras import ops
 
 from ..families.hlayer import HLayer
-from .batchnorm import NormalizationMixin, check_momentum_and_epsilon
-from .einsum_geometry import EinsumGeometry
-from .kernel import QuantizedAffineMixin
+from ..families.kernel.batchnorm import NormalizationMixin, check_momentum_and_epsilon
+from ..families.kernel.einsum_geometry import EinsumGeometry
+from ..families.kernel.mixin import QuantizedAffineMixin
 
 
 def normalization_geometry(input_shape, channels):
     """The geometry of a per-channel scale on inputs of feature shape ``input_shape`` (channels last): the einsum
-    ``"ab…z,z->ab…z"``, one multiplication per input element (``hgq.layers.einsum_geometry``)."""
+    ``"ab…z,z->ab…z"``, one multiplication per input element (``hgq.families.kernel.einsum_geometry``)."""
     letters = string.ascii_lowercase[:1 + len(input_shape)]
     return EinsumGeometry(f"{letters},{letters[-1]}->{letters}", input_shape, (channels,))
 

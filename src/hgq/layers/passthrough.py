@@ -15,7 +15,7 @@ from keras import ops
 
 from ..quantizer.quantizer import ExactDType
 from ..families.hlayer import QuantizedOutput, ReadsInputTypes
-from .geometry import output_size_and_padding
+from ..families.kernel.geometry import output_size_and_padding
 
 #: Placeholder for the integer and fractional bits of an element that is always zero, so that it never
 #: widens the type of a window it shares with non-zero elements.

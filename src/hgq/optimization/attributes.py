@@ -8,7 +8,7 @@ from hls4ml.model.types import FixedPrecisionType, IntegerPrecisionType
 
 from .. import graph
 from ..cost import kernel_views, weight_bops
-from ..layers.kernel import QuantizedKernelMixin
+from ..families.kernel.mixin import QuantizedKernelMixin
 from ..quantizer.types import as_numpy
 from ..specs import find_spec
 from .config import SUPPORTED_STRUCTURES

@@ -50,7 +50,8 @@ def linear_kif(geometry, in_kif, kernel, bias=None):
     features.
 
     Args:
-        geometry: the layer's ``columns``, ``kernel_matrix`` and ``output_features`` (``hgq.layers.geometry``).
+        geometry: the layer's ``columns``, ``kernel_matrix`` and ``output_features``
+            (``hgq.families.kernel.geometry``).
         in_kif: the type of each input element, each array shaped like the input features.
         kernel: the kernel's values.
         bias: the bias's values (broadcastable to the output features), or ``None``.

@@ -7,7 +7,7 @@ import math
 import keras
 
 from ..layers.attention import HMultiHeadAttention
-from .copy import copy_weight
+from ..families.kernel.copy import copy_weight
 from ..families.costs import LayerCosts
 from ..families.registry import LayerSpec, OwnTypes, UnsupportedLayerError, register, spec_of
 

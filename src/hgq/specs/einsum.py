@@ -1,7 +1,7 @@
 """Specs of the einsum of two activations: ``HEinsum`` and the proxy's ``Einsum`` layer."""
 
 from ..layers.einsum import HEinsum
-from ..layers.einsum_geometry import spell_out
+from ..families.kernel.einsum_geometry import spell_out
 from ..proxy_layers.einsum import Einsum
 from ..proxy_layers.precision import refuse_wide_accumulator
 from ..proxy_layers.quantize import quantize_output

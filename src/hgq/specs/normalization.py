@@ -18,9 +18,9 @@ from ..proxy_layers.precision import PROXY_DTYPE, refuse_wide_accumulator
 from ..proxy_layers.quantize import quantize_output
 from ..quantizer.intervals import linear_kif
 from ..quantizer.types import as_numpy, minimal_kif
-from .copy import copy_batchnorm
+from ..families.kernel.copy import copy_batchnorm
 from ..families.costs import LayerCosts, accumulator_bits, kernel_costs
-from .kernel import with_batch_axis, without_batch_axis
+from ..families.kernel.spec import with_batch_axis, without_batch_axis
 from ..families.kernel_view import HKernelView, PlainKernelView
 from ..families.registry import LayerSpec, OwnTypes, register
 

@@ -13,7 +13,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from ..layers.geometry import windows
+from ..families.kernel.geometry import windows
 from ..layers.passthrough import (PAveragePooling1D, PAveragePooling2D, PConcatenate, PFlatten, PMaxPooling1D,
                                   PMaxPooling2D, PReshape)
 from ..proxy_layers.precision import PROXY_DTYPE

@@ -24,7 +24,7 @@ from keras import ops
 
 from ... import graph
 from ...families.hlayer import HLayer
-from ...layers.kernel import QuantizedKernelMixin
+from ...families.kernel.mixin import QuantizedKernelMixin
 
 
 class KernelRange(keras.constraints.Constraint):

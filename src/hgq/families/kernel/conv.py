@@ -2,11 +2,11 @@
 
 import keras
 
-from .. import backend, graph
-from ..families.hlayer import HLayer
+from ... import backend, graph
+from ..hlayer import HLayer
 from .conv_gradient import convolution_with_matmul_input_gradient
 from .geometry import conv_weight_input_bits
-from .kernel import QuantizedKernelMixin, check_activation
+from .mixin import QuantizedKernelMixin, check_activation
 
 
 def _positions(shape):

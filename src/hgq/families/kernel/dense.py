@@ -3,9 +3,9 @@
 import keras
 from keras import ops
 
-from ..families.hlayer import HLayer
+from ..hlayer import HLayer
 from .geometry import dense_weight_input_bits
-from .kernel import QuantizedKernelMixin, check_activation
+from .mixin import QuantizedKernelMixin, check_activation
 
 
 @keras.saving.register_keras_serializable(package="hgq")

@@ -1,5 +1,5 @@
 """The geometry of an ``EinsumDense`` equation: which input elements each weight multiplies, and the layer as a matrix
-product of input columns by the kernel (``hgq.layers.geometry``'s protocol), for any equation Keras accepts.
+product of input columns by the kernel (``geometry``'s protocol), for any equation Keras accepts.
 
 The letters of ``input,kernel->output`` (batch axis included, as Keras writes it) sort into four kinds: *groups*
 (in all three: each value of the letter has its own slice of the kernel), *positions* (input and output: the kernel is

@@ -5,21 +5,23 @@ batch-norm fused versions)."""
 import keras
 import numpy as np
 
-from ..layers import (HConv1D, HConv1DBatchNorm, HConv2D, HConv2DBatchNorm, HDense, HDenseBatchNorm,
-                      HEinsumDense, HEinsumDenseBatchNorm)
-from ..layers.einsum_geometry import EinsumGeometry
-from ..layers.geometry import ConvGeometry, DenseGeometry
-from ..layers.kernel import check_activation
-from ..families.activation.layer import EXACT_ACTIVATIONS
-from ..proxy_layers.precision import PROXY_DTYPE, refuse_wide_accumulator
-from ..proxy_layers.quantize import quantize_output
-from ..quantizer.intervals import linear_kif
-from ..quantizer.types import as_numpy
-from ..families.activation.spec import h_activation
+from ...proxy_layers.precision import PROXY_DTYPE, refuse_wide_accumulator
+from ...proxy_layers.quantize import quantize_output
+from ...quantizer.intervals import linear_kif
+from ...quantizer.types import as_numpy
+from ..activation.layer import EXACT_ACTIVATIONS
+from ..activation.spec import h_activation
+from ..costs import accumulator_bits, kernel_costs
+from ..kernel_view import HKernelView, PlainKernelView
+from ..registry import LayerSpec, input_shapes, register
+from .batchnorm import HConv1DBatchNorm, HConv2DBatchNorm, HDenseBatchNorm, HEinsumDenseBatchNorm
+from .conv import HConv1D, HConv2D
 from .copy import copy_batchnorm, copy_weight
-from ..families.costs import accumulator_bits, kernel_costs
-from ..families.kernel_view import HKernelView, PlainKernelView
-from ..families.registry import LayerSpec, input_shapes, register
+from .dense import HDense
+from .einsum_dense import HEinsumDense
+from .einsum_geometry import EinsumGeometry
+from .geometry import ConvGeometry, DenseGeometry
+from .mixin import check_activation
 
 
 def quantize_kernel_layer(layer, x, options, h_class, fused_class):

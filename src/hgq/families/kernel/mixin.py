@@ -2,11 +2,11 @@
 
 from keras import ops
 
-from ..quantizer import Quantizer
-from ..quantizer import config as qconfig
-from ..quantizer import fixed_point as fxp
-from ..quantizer.types import as_numpy
-from ..families.activation.layer import EXACT_ACTIVATIONS
+from ...quantizer import Quantizer
+from ...quantizer import config as qconfig
+from ...quantizer import fixed_point as fxp
+from ...quantizer.types import as_numpy
+from ..activation.layer import EXACT_ACTIVATIONS
 
 
 def check_activation(layer_name, activation):
