@@ -15,10 +15,10 @@ import hgq
 from hgq.cost import layer_costs
 from hgq.layers import HBatchNormalization, HDense, HEinsumDenseBatchNorm, HQuantize
 from hgq.proxy import convert_to_hls4ml
-from hgq.proxy_layers.batch_normalization import BatchNormalization
+from hgq.families.normalization.proxy import BatchNormalization
 from hgq.quantizer.types import as_numpy, total_bits
 from hgq.specs import spec_of
-from hgq.specs.normalization import PROXY_EPSILON, PROXY_VARIANCE, hls4ml_scale_and_bias
+from hgq.families.normalization.spec import PROXY_EPSILON, PROXY_VARIANCE, hls4ml_scale_and_bias
 
 from bitexact import SideBySide, check_bit_exact
 

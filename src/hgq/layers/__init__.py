@@ -8,7 +8,7 @@ from ..families.kernel import (HConv1D, HConv1DBatchNorm, HConv2D, HConv2DBatchN
                               HEinsumDense, HEinsumDenseBatchNorm)
 from .einsum import HEinsum
 from .merge import HMaximum, HMinimum, HMultiply, HSubtract
-from .normalization import HBatchNormalization
+from ..families.normalization import HBatchNormalization
 from .passthrough import (PAveragePooling1D, PAveragePooling2D, PConcatenate, PFlatten, PMaxPooling1D,
                           PMaxPooling2D, PReshape)
 from ..families.quantize import HQuantize, Signature

@@ -1,17 +1,16 @@
 """hls4ml's Keras-3 handlers for the proxy's own layers (``hgq.proxy_layers``), registered through hls4ml's own
 extension point (its handler registry, keyed by ``module.ClassName``).
 
-- ``BatchNormalization``: hls4ml's Keras-2 handler of the same class name
-  (``hgq.families.hls4ml_handlers.keras2_handler`` says why a Keras-3 handler is needed all the same).
 - ``Einsum``: hls4ml's ``Einsum`` layer (the one it builds for HGQ2's ``QEinsum``), batch axis stripped.
 
 A family with a package of its own registers its handler there (``hgq.families.softmax.hls_handler``,
-``hgq.families.quantize.hls_handler``, ``hgq.families.activation.hls_handler``); every
+``hgq.families.quantize.hls_handler``, ``hgq.families.activation.hls_handler``,
+``hgq.families.normalization.hls_handler``); every
 registered handler (``hgq.families.hls4ml_handlers``) is handed to hls4ml by ``register_hls4ml_handlers``.
 """
 
-from ..families.hls4ml_handlers import HANDLERS, handler_key, hls4ml_handler, keras2_handler
-from ..proxy_layers import BatchNormalization, Einsum
+from ..families.hls4ml_handlers import HANDLERS, handler_key, hls4ml_handler
+from ..proxy_layers import Einsum
 
 
 @hls4ml_handler(Einsum)
@@ -21,13 +20,6 @@ def _einsum(layer, in_tensors, out_tensors):
     shapes = [tuple(t.shape[1:]) for t in (*in_tensors, *out_tensors)]
     return {"class_name": "Einsum", "equation": strip_batch_dim(layer.equation, einsum_dense=False),
             "inp0_shape": shapes[0], "inp1_shape": shapes[1], "out_shape": shapes[2] or (1,)}
-
-
-@hls4ml_handler(BatchNormalization)
-def _batch_normalization(layer, in_tensors, out_tensors):
-    from hls4ml.converters.keras.core import parse_batchnorm_layer
-
-    return keras2_handler(parse_batchnorm_layer)(layer, in_tensors, out_tensors)
 
 
 def register_hls4ml_handlers():

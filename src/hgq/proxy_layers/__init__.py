@@ -4,8 +4,7 @@
 proxy, which read them; public as ``hgq.proxy.*``. Beside them, what every proxy converter builds with: the proxy's
 float64 (``precision``) and new quantizers on proxy tensors (``quantize``)."""
 
-from .batch_normalization import BatchNormalization
 from .einsum import Einsum
 from .fixed_point_quantizer import FixedPointQuantizer
 
-__all__ = ["BatchNormalization", "Einsum", "FixedPointQuantizer"]
+__all__ = ["Einsum", "FixedPointQuantizer"]

@@ -10,19 +10,18 @@ import keras
 import numpy as np
 from keras import ops
 
-from .. import graph
-from ..layers import HBatchNormalization
-from ..layers.normalization import normalization_geometry
-from ..proxy_layers.batch_normalization import BatchNormalization
-from ..proxy_layers.precision import PROXY_DTYPE, refuse_wide_accumulator
-from ..proxy_layers.quantize import quantize_output
-from ..quantizer.intervals import linear_kif
-from ..quantizer.types import as_numpy, minimal_kif
-from ..families.kernel.copy import copy_batchnorm
-from ..families.costs import LayerCosts, accumulator_bits, kernel_costs
-from ..families.kernel.spec import with_batch_axis, without_batch_axis
-from ..families.kernel_view import HKernelView, PlainKernelView
-from ..families.registry import LayerSpec, OwnTypes, register
+from ... import graph
+from ...proxy_layers.precision import PROXY_DTYPE, refuse_wide_accumulator
+from ...proxy_layers.quantize import quantize_output
+from ...quantizer.intervals import linear_kif
+from ...quantizer.types import as_numpy, minimal_kif
+from ..costs import LayerCosts, accumulator_bits, kernel_costs
+from ..kernel.copy import copy_batchnorm
+from ..kernel.spec import with_batch_axis, without_batch_axis
+from ..kernel_view import HKernelView, PlainKernelView
+from ..registry import LayerSpec, OwnTypes, register
+from .layer import HBatchNormalization, normalization_geometry
+from .proxy import BatchNormalization
 
 #: The proxy's ``BatchNormalization`` holds ``moving_variance = PROXY_VARIANCE`` and ``epsilon = PROXY_EPSILON``:
 #: powers of two whose float64 sum is exactly 1 (see ``HBatchNormalizationSpec.convert``).

@@ -6,10 +6,10 @@ import string
 import keras
 from keras import ops
 
-from ..families.hlayer import HLayer
-from ..families.kernel.batchnorm import NormalizationMixin, check_momentum_and_epsilon
-from ..families.kernel.einsum_geometry import EinsumGeometry
-from ..families.kernel.mixin import QuantizedAffineMixin
+from ..hlayer import HLayer
+from ..kernel.batchnorm import NormalizationMixin, check_momentum_and_epsilon
+from ..kernel.einsum_geometry import EinsumGeometry
+from ..kernel.mixin import QuantizedAffineMixin
 
 
 def normalization_geometry(input_shape, channels):
