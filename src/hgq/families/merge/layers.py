@@ -1,11 +1,11 @@
-"""The element-wise merges of quantized inputs, each followed by a quantizer: ``HSubtract``, ``HMultiply``,
-``HMaximum``, ``HMinimum`` (and ``HAdd``, in ``add.py``), on a common base ``HMerge``."""
+"""The element-wise merges of quantized inputs, each followed by a quantizer: ``HAdd``, ``HSubtract``, ``HMultiply``,
+``HMaximum``, ``HMinimum``, on a common base ``HMerge``."""
 
 import keras
 from keras import ops
 
-from ..quantizer import fixed_point as fxp
-from ..families.hlayer import HLayer
+from ...quantizer import fixed_point as fxp
+from ..hlayer import HLayer
 
 
 class HMerge(HLayer):
@@ -60,6 +60,25 @@ def product_kif(kif_a, kif_b):
     low = ops.minimum(ops.minimum(corners[0], corners[1]), ops.minimum(corners[2], corners[3]))
     high = ops.maximum(ops.maximum(corners[0], corners[1]), ops.maximum(corners[2], corners[3]))
     return fxp.kif_from_range(low, high, f_a + f_b)
+
+
+@keras.saving.register_keras_serializable(package="hgq")
+class HAdd(HMerge, keras.layers.Add):
+    """``keras.layers.Add`` (any number of inputs of the same shape) followed by an output quantizer (``paq_conf``).
+
+    Every input must be quantized (an H-layer, a P-layer or ``Signature`` before it): the sum of fixed-point
+    numbers is then exact, and hls4ml derives the adder's width from the input types. An adder has no
+    multiplication, so ``HAdd`` costs **0 BOPs** (see ``docs/bops.md``). ``rnd_strategy="auto"`` floors (there
+    is no bias to absorb a rounding offset).
+
+    Args:
+        beta: accepted for uniformity; HAdd has no BOPs.
+        paq_conf: output-quantizer options overriding the defaults (see ``get_default_paq_conf``).
+        **kwargs: any other ``keras.layers.Add`` argument.
+
+    Example:
+        >>> y = HAdd()([HDense(8)(h), h])   # a residual connection
+    """
 
 
 @keras.saving.register_keras_serializable(package="hgq")

@@ -9,15 +9,15 @@ import string
 import keras
 import numpy as np
 
-from .. import graph
-from ..layers import HAdd, HMaximum, HMinimum, HMultiply, HSubtract
-from ..proxy_layers.precision import PROXY_DTYPE, refuse_wide_accumulator
-from ..proxy_layers.quantize import quantize_output
-from ..quantizer.intervals import bounds, einsum_kif, kif_of_interval
-from ..quantizer.types import as_numpy, kbi_from_kif, kif_from_kbi, total_bits
-from ..families import estimates
-from ..families.costs import LayerCosts, product_costs
-from ..families.registry import LayerSpec, OwnTypes, register
+from ... import graph
+from ...proxy_layers.precision import PROXY_DTYPE, refuse_wide_accumulator
+from ...proxy_layers.quantize import quantize_output
+from ...quantizer.intervals import bounds, einsum_kif, kif_of_interval
+from ...quantizer.types import as_numpy, kbi_from_kif, kif_from_kbi, total_bits
+from .. import estimates
+from ..costs import LayerCosts, product_costs
+from ..registry import LayerSpec, OwnTypes, register
+from .layers import HAdd, HMaximum, HMinimum, HMultiply, HSubtract
 
 
 def elementwise(ndim):
