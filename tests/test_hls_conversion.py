@@ -1,6 +1,7 @@
 """Converting a proxy with hls4ml prints nothing unless asked: hls4ml finds a Keras-3 handler for the proxy's own
-layers (hgq.proxy.hls_handlers), so it never tries its distributed-arithmetic fallback (which printed a dozen lines
-per quantizer with da4ml installed), and its real warnings still reach the user."""
+layers (each family's hls_handler, handed to hls4ml by hgq.proxy.hls_handlers), so it never tries its
+distributed-arithmetic fallback (which printed a dozen lines per quantizer with da4ml installed), and its real
+warnings still reach the user."""
 
 import hls4ml
 import keras
@@ -9,7 +10,7 @@ import pytest
 import hgq
 from hgq.layers import HAdd, HBatchNormalization, HConv2D, HDense, HQuantize, PFlatten
 from hgq.proxy import BatchNormalization, Einsum, FixedPointQuantizer, UnaryLUT, convert_to_hls4ml
-from hgq.proxy.hls_handlers import handler_key
+from hgq.families.hls4ml_handlers import handler_key
 
 from conftest import regression_data
 

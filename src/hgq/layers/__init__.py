@@ -5,7 +5,7 @@ from .attention import HMultiHeadAttention
 from ..families.hlayer import HLayer
 from ..families.kernel import (HConv1D, HConv1DBatchNorm, HConv2D, HConv2DBatchNorm, HDense, HDenseBatchNorm,
                               HEinsumDense, HEinsumDenseBatchNorm)
-from .einsum import HEinsum
+from ..families.einsum import HEinsum
 from ..families.merge import HAdd, HMaximum, HMinimum, HMultiply, HSubtract
 from ..families.normalization import HBatchNormalization
 from .passthrough import (PAveragePooling1D, PAveragePooling2D, PConcatenate, PFlatten, PMaxPooling1D,

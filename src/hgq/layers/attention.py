@@ -7,7 +7,7 @@ from keras import ops
 
 from ..quantizer import config as qconfig
 from ..families.hlayer import HLayer
-from .einsum import HEinsum
+from ..families.einsum.layer import HEinsum
 from ..families.kernel.einsum_dense import HEinsumDense
 from ..families.softmax.layer import WIDTH_ARGUMENTS, HSoftmax, check_widths
 

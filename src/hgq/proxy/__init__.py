@@ -1,9 +1,10 @@
 """Proxy models: plain Keras plus fixed-point quantizers, the format hls4ml converts bit-exactly."""
 
 from ..families.activation import UnaryLUT
+from ..families.einsum import Einsum
 from ..families.normalization import BatchNormalization
 from ..families.softmax import Softmax
-from ..proxy_layers import Einsum, FixedPointQuantizer
+from ..proxy_layers import FixedPointQuantizer
 from .hls import convert_to_hls4ml, hls4ml_predict, proxy_predict
 from .hls_handlers import register_hls4ml_handlers
 from .model import to_proxy_model

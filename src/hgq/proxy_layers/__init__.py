@@ -1,10 +1,9 @@
-"""The proxy model's own layer classes, each read by hls4ml through a Keras-3 handler of hgq's
-(``hgq.proxy.hls_handlers``): ``FixedPointQuantizer``, ``UnaryLUT``, ``Einsum`` and
-``BatchNormalization`` (read with hls4ml's handler of Keras' own). They sit below the specs, the cost model and the
-proxy, which read them; public as ``hgq.proxy.*``. Beside them, what every proxy converter builds with: the proxy's
-float64 (``precision``) and new quantizers on proxy tensors (``quantize``)."""
+"""What the proxy of every family builds on, below the families: the proxy's quantizer ``FixedPointQuantizer`` (public
+as ``hgq.proxy.FixedPointQuantizer``; its spec and hls4ml handler are the quantize family's), the proxy's float64
+(``precision``) and new quantizers on proxy tensors (``quantize``). The cost model, the saturation pass and the proxy
+read them too. A family's own proxy layer (``UnaryLUT``, ``Einsum``, ``BatchNormalization``, ``Softmax``) lives in
+its package under ``hgq.families``; ``hgq.proxy`` re-exports them all."""
 
-from .einsum import Einsum
 from .fixed_point_quantizer import FixedPointQuantizer
 
-__all__ = ["Einsum", "FixedPointQuantizer"]
+__all__ = ["FixedPointQuantizer"]

@@ -2,7 +2,8 @@
 does). A family with a package of its own (``hgq.families.softmax``, ``hgq.families.quantize``,
 ``hgq.families.activation``, ``hgq.families.kernel``,
 ``hgq.families.normalization``,
-``hgq.families.merge``) registers its specs
+``hgq.families.merge``,
+``hgq.families.einsum``) registers its specs
 by being defined, and is imported through the layer package that re-exports its H-layer (``hgq.layers``)."""
 
-from . import attention, einsum, passthrough  # noqa: F401
+from . import attention, passthrough  # noqa: F401

@@ -1,14 +1,14 @@
 """Specs of the einsum of two activations: ``HEinsum`` and the proxy's ``Einsum`` layer."""
 
-from ..layers.einsum import HEinsum
-from ..families.kernel.einsum_geometry import spell_out
-from ..proxy_layers.einsum import Einsum
-from ..proxy_layers.precision import refuse_wide_accumulator
-from ..proxy_layers.quantize import quantize_output
-from ..quantizer.intervals import einsum_kif
-from ..quantizer.types import union_kif
-from ..families.costs import product_costs
-from ..families.registry import LayerSpec, OwnTypes, input_shapes, register
+from ...proxy_layers.precision import refuse_wide_accumulator
+from ...proxy_layers.quantize import quantize_output
+from ...quantizer.intervals import einsum_kif
+from ...quantizer.types import union_kif
+from ..costs import product_costs
+from ..kernel.einsum_geometry import spell_out
+from ..registry import LayerSpec, OwnTypes, input_shapes, register
+from .layer import HEinsum
+from .proxy import Einsum
 
 
 @register(Einsum)

@@ -3,8 +3,8 @@
 import keras
 from keras import ops
 
-from ..families.hlayer import HLayer
-from ..families.kernel.einsum_geometry import spell_out
+from ..hlayer import HLayer
+from ..kernel.einsum_geometry import spell_out
 
 
 @keras.saving.register_keras_serializable(package="hgq")
