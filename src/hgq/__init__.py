@@ -28,7 +28,7 @@ from .backend import import_keras  # noqa: E402
 import_keras()  # a missing backend fails here, with the extra to install
 
 from . import callbacks  # noqa: E402
-from .specs import builtin as _builtin_specs  # noqa: E402, F401  (registers every layer type's spec)
+from . import layers  # noqa: E402, F401  (imports every layer family: registers every spec and hls4ml handler)
 from .calibration import reset_minmax, trace_minmax
 from .callbacks import (BetaScheduler, CalibratedBOPs, FreeBOPs, LogRampBeta, ParetoFront, PiecewiseBeta,
                         ResetMinMax)

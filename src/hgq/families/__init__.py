@@ -1,7 +1,10 @@
-"""What every layer family builds on, and the families that live in one package of their own.
+"""What every layer family builds on, and the families, one package each.
 
 This package's modules: ``hlayer`` (``HLayer`` and the protocols of a layer's types), ``registry`` (``LayerSpec``,
 ``register``, ``spec_of``: what the engines ask), the words a spec answers in (``kernel_view``, ``costs``,
 ``estimates``) and ``hls4ml_handlers`` (the registry of hls4ml handlers of the proxy's own layers). Its
-subpackages are families, each holding its H-layer, proxy layer, specs, tables and hls4ml handler (``softmax``);
-see docs/architecture.md."""
+subpackages are the families, each holding its layers, its proxy layer if any, its specs (those of the float Keras
+layers it quantizes included) and its hls4ml handler if any, registered by being defined: ``kernel``,
+``normalization``, ``activation``, ``softmax``, ``merge``, ``einsum``, ``attention``, ``passthrough``, ``quantize``.
+A family may import another one-way (the kernel family's geometries, the softmax family's ``HSoftmax``), never in a
+cycle; ``hgq.layers`` imports them all. See docs/architecture.md."""

@@ -1,15 +1,18 @@
-"""H-layers (trainable heterogeneous quantization)."""
+"""H-layers (trainable heterogeneous quantization) and P-layers (quantized values moved without cost).
+
+Each layer lives in the package of its family under ``hgq.families`` (with its specs, its proxy layer and its hls4ml
+handler); this package re-exports them. Importing it imports every family, which registers every spec."""
 
 from ..families.activation import HActivation
-from .attention import HMultiHeadAttention
+from ..families.attention import HMultiHeadAttention
+from ..families.einsum import HEinsum
 from ..families.hlayer import HLayer
 from ..families.kernel import (HConv1D, HConv1DBatchNorm, HConv2D, HConv2DBatchNorm, HDense, HDenseBatchNorm,
-                              HEinsumDense, HEinsumDenseBatchNorm)
-from ..families.einsum import HEinsum
+                               HEinsumDense, HEinsumDenseBatchNorm)
 from ..families.merge import HAdd, HMaximum, HMinimum, HMultiply, HSubtract
 from ..families.normalization import HBatchNormalization
-from .passthrough import (PAveragePooling1D, PAveragePooling2D, PConcatenate, PFlatten, PMaxPooling1D,
-                          PMaxPooling2D, PReshape)
+from ..families.passthrough import (PAveragePooling1D, PAveragePooling2D, PConcatenate, PFlatten, PMaxPooling1D,
+                                    PMaxPooling2D, PReshape)
 from ..families.quantize import HQuantize, Signature
 from ..families.softmax import HSoftmax
 

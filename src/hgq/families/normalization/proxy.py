@@ -13,8 +13,8 @@ class BatchNormalization(keras.layers.BatchNormalization):
     ``BatchNormalization``): square root and division only, which IEEE arithmetic rounds correctly on every device.
     Keras' own layer promotes its input with float32 by rules that turn float64 into float32 on every backend but
     TensorFlow (Keras 3.15), so a float64 proxy holding it would compute in float32 on JAX. hls4ml reads this layer
-    with its handler of the plain layer (registered for it by ``hgq.proxy.hls_handlers``); its config and weights
-    are the plain layer's.
+    with its handler of the plain layer (registered for it by this family's ``hls_handler``); its config and
+    weights are the plain layer's.
     """
 
     def call(self, inputs, training=None, mask=None):

@@ -124,7 +124,7 @@ class HBatchNormalizationSpec(OwnTypes, BatchNormalizationSpec):
     view = HScaleView
 
     def convert(self, layer, x, ctx):
-        """A float64 ``BatchNormalization`` (``hgq.proxy_layers.BatchNormalization``: Keras' layer computing hls4ml's
+        """A float64 ``BatchNormalization`` (``hgq.proxy.BatchNormalization``: Keras' layer computing hls4ml's
         formula in float64 on every backend) that computes exactly ``x * s + o``, then the output quantizer.
 
         Its weights are ``gamma = s``, ``beta = o`` (the quantized scale and offset, the offset carrying the half

@@ -13,9 +13,9 @@ import keras
 import numpy as np
 from keras import ops
 
-from ..quantizer.quantizer import ExactDType
-from ..families.hlayer import QuantizedOutput, ReadsInputTypes
-from ..families.kernel.geometry import output_size_and_padding
+from ...quantizer.quantizer import ExactDType
+from ..hlayer import QuantizedOutput, ReadsInputTypes
+from ..kernel.geometry import output_size_and_padding
 
 #: Placeholder for the integer and fractional bits of an element that is always zero, so that it never
 #: widens the type of a window it shares with non-zero elements.

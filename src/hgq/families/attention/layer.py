@@ -5,11 +5,11 @@ import math
 import keras
 from keras import ops
 
-from ..quantizer import config as qconfig
-from ..families.hlayer import HLayer
-from ..families.einsum.layer import HEinsum
-from ..families.kernel.einsum_dense import HEinsumDense
-from ..families.softmax.layer import WIDTH_ARGUMENTS, HSoftmax, check_widths
+from ...quantizer import config as qconfig
+from ..einsum.layer import HEinsum
+from ..hlayer import HLayer
+from ..kernel.einsum_dense import HEinsumDense
+from ..softmax.layer import WIDTH_ARGUMENTS, HSoftmax, check_widths
 
 #: The parts of an attention layer, in the order of its computation.
 PARTS = ("query", "key", "value", "scores", "softmax", "context", "output")

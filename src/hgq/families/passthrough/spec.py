@@ -13,13 +13,13 @@ import keras
 import numpy as np
 from keras import ops
 
-from ..families.kernel.geometry import windows
-from ..layers.passthrough import (PAveragePooling1D, PAveragePooling2D, PConcatenate, PFlatten, PMaxPooling1D,
-                                  PMaxPooling2D, PReshape)
-from ..proxy_layers.precision import PROXY_DTYPE
-from ..quantizer.types import as_numpy, fewest_fractional_bits
-from ..families import estimates
-from ..families.registry import LayerSpec, register
+from ...proxy_layers.precision import PROXY_DTYPE
+from ...quantizer.types import as_numpy, fewest_fractional_bits
+from .. import estimates
+from ..kernel.geometry import windows
+from ..registry import LayerSpec, register
+from .layers import (PAveragePooling1D, PAveragePooling2D, PConcatenate, PFlatten, PMaxPooling1D, PMaxPooling2D,
+                     PReshape)
 
 _POOLINGS = (keras.layers.MaxPooling1D, keras.layers.MaxPooling2D, keras.layers.AveragePooling1D,
              keras.layers.AveragePooling2D)

@@ -6,10 +6,10 @@ import math
 
 import keras
 
-from ..layers.attention import HMultiHeadAttention
-from ..families.kernel.copy import copy_weight
-from ..families.costs import LayerCosts
-from ..families.registry import LayerSpec, OwnTypes, UnsupportedLayerError, register, spec_of
+from ..costs import LayerCosts
+from ..kernel.copy import copy_weight
+from ..registry import LayerSpec, OwnTypes, UnsupportedLayerError, register, spec_of
+from .layer import HMultiHeadAttention
 
 #: Keras' names of the projections (the last part of their weights' paths), by ``HMultiHeadAttention`` part.
 _KERAS_PROJECTIONS = {"query": "query", "key": "key", "value": "value", "output": "attention_output"}
