@@ -29,6 +29,7 @@ import_keras()  # a missing backend fails here, with the extra to install
 
 from . import callbacks  # noqa: E402
 from . import layers  # noqa: E402, F401  (imports every layer family: registers every spec and hls4ml handler)
+from . import specs  # noqa: E402, F401  (the spec API, as hgq.specs)
 from .calibration import reset_minmax, trace_minmax
 from .callbacks import (BetaScheduler, CalibratedBOPs, FreeBOPs, LogRampBeta, ParetoFront, PiecewiseBeta,
                         ResetMinMax)
