@@ -13,7 +13,8 @@ from hgq.profiling import profile
 from hgq.proxy import FixedPointQuantizer, UnaryLUT
 from hgq.proxy_layers.precision import PROXY_DTYPE
 from hgq.qkeras import converters as qkeras_converters
-from hgq.specs import LayerSpec, UnsupportedLayerError, find_spec, register, spec_of
+from hgq.specs import (CostRule, LayerSpec, ProxyRule, TypeRule, UnsupportedLayerError, find_spec, register,
+                       spec_of)
 from hgq.families.kernel.spec import ConvSpec, DenseSpec, HConvSpec, HDenseSpec, HKernelSpecMixin
 
 
@@ -54,6 +55,20 @@ class DoublerSpec(LayerSpec):
 
     def convert(self, layer, x, ctx):
         return keras.layers.Rescaling(2.0, name=layer.name, dtype=PROXY_DTYPE)(x)
+
+
+class Halver(keras.layers.Layer):
+    def call(self, x):
+        return 0.5 * x
+
+
+@register(Halver)
+class HalverSpec(TypeRule, CostRule):
+    """A spec that plays two roles only: its types and costs are known, it has no proxy."""
+
+    def output_kif(self, layer, input_kifs):
+        k, i, f = input_kifs[0]
+        return k, i - 1, f + 1
 
 
 def doubler_model(layer_cls=Doubler):
@@ -106,6 +121,18 @@ def test_a_layer_without_a_spec_is_refused_by_name(who):
             hgq.to_proxy_model(model)
     with pytest.raises(UnsupportedLayerError, match="layer 'u' of type Unknown"):
         spec_of(Unknown(name="u"), "who")
+
+
+def test_a_spec_plays_only_the_roles_it_derives_from():
+    model, x = doubler_model(Halver)
+    hgq.trace_minmax(model, x)
+    q, half = profile(model).records[1:]  # the cost model asks the type and cost roles
+    assert (half.bops, half.params) == (0.0, 0) and half.act_bits_mean == q.act_bits_mean
+    assert find_spec(Halver, TypeRule) is find_spec(Halver) and find_spec(Halver, ProxyRule) is None
+    match = (r"to_proxy_model: layer 'twice' of type Halver is not supported \(hgq has a spec without the "
+             r"ProxyRule role for it\)")
+    with pytest.raises(UnsupportedLayerError, match=match):
+        hgq.to_proxy_model(model)
 
 
 @pytest.mark.once

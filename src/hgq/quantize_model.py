@@ -8,7 +8,7 @@ import keras
 from . import graph
 from .layers import HQuantize
 from .model_kind import FLOAT, model_kind
-from .families.registry import LayerSpec, find_spec, registered_types
+from .families.registry import QuantizeRule, find_spec, registered_types
 
 OPTION_KEYS = ("beta", "kq_conf", "paq_conf")
 
@@ -32,7 +32,8 @@ class QuantizeOptions:
 def quantizable_types():
     """The Keras layer types ``quantize_model`` maps, by name (those whose spec gives ``quantized``)."""
     return sorted(cls.__name__ for cls in registered_types()
-                  if cls.__module__.startswith("keras.") and type(find_spec(cls)).quantized is not LayerSpec.quantized)
+                  if cls.__module__.startswith("keras.")
+                  and type(find_spec(cls, QuantizeRule)).quantized is not QuantizeRule.quantized)
 
 
 def _fused_batchnorms(model):
@@ -45,7 +46,7 @@ def _fused_batchnorms(model):
     fused = {}
     for _, layer in graph.flat_layers(model):
         following = consumers.get(id(layer), [])
-        spec = find_spec(layer)
+        spec = find_spec(layer, QuantizeRule)
         if spec is None or len(following) != 1 or not spec.fuses_batchnorm(layer):
             continue
         bn, rank = following[0], len(graph.output_shapes(layer)[0])
@@ -96,7 +97,7 @@ def quantize_model(model, beta=0.0, kq_conf=None, paq_conf=None, input_conf=None
     def quantize(layer, *args, **kwargs):
         if id(layer) in absorbed:
             return args[0]  # the kernel layer before it normalizes
-        spec = find_spec(layer)
+        spec = find_spec(layer, QuantizeRule)
         options = QuantizeOptions(beta, kq_conf, paq_conf, fused.get(id(layer)))
         options = dataclasses.replace(options, **(layers or {}).get(layer.name, {}))
         outputs = None if spec is None else spec.quantized(layer, args, kwargs, options)

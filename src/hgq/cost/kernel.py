@@ -6,12 +6,12 @@ import numpy as np
 from .. import graph
 from ..proxy_layers.fixed_point_quantizer import FixedPointQuantizer
 from ..quantizer.types import as_numpy
-from ..families.registry import find_spec
+from ..families.registry import CostRule, find_spec
 
 
 def kernel_views(layer):
     """The kernels of ``layer`` as its spec gives them (``[]`` for a layer that does not multiply)."""
-    spec = find_spec(layer)
+    spec = find_spec(layer, CostRule)
     return [] if spec is None else spec.kernels(layer)
 
 
@@ -42,5 +42,5 @@ def parallel_factors(model):
     for layer in graph.layers_of_type(model, FixedPointQuantizer):
         for name, cfg in layer.overrides.get("layers", {}).items():
             overrides[name] = int(cfg.get("parallelization_factor", 1))
-    return {layer.name: overrides.get(layer.name, find_spec(layer).parallel_factor(layer))
+    return {layer.name: overrides.get(layer.name, find_spec(layer, CostRule).parallel_factor(layer))
             for _, layer in graph.flat_layers(model) if any(v.reuses_multipliers for v in kernel_views(layer))}

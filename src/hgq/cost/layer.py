@@ -7,7 +7,7 @@ defines every field.
 """
 
 from ..families import estimates
-from ..families.registry import spec_of
+from ..families.registry import CostRule, spec_of
 
 
 def layer_costs(layer, input_kifs, parallel_factor=1, dsp_min_bits=estimates.DSP_MIN_BITS):
@@ -23,4 +23,4 @@ def layer_costs(layer, input_kifs, parallel_factor=1, dsp_min_bits=estimates.DSP
     Raises:
         hgq.specs.UnsupportedLayerError: for a layer whose type hgq does not know.
     """
-    return spec_of(layer, "layer_costs").costs(layer, input_kifs, parallel_factor, dsp_min_bits)
+    return spec_of(layer, "layer_costs", CostRule).costs(layer, input_kifs, parallel_factor, dsp_min_bits)

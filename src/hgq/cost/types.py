@@ -3,7 +3,7 @@ float64, each shaped ``(1, *features)``)."""
 
 import numpy as np
 
-from ..families.registry import spec_of
+from ..families.registry import TypeRule, spec_of
 
 
 def output_kif(layer, input_kifs, output_shape):
@@ -18,7 +18,7 @@ def output_kif(layer, input_kifs, output_shape):
     Raises:
         hgq.specs.UnsupportedLayerError: for a layer whose type hgq does not know.
     """
-    kif = spec_of(layer, "output_kif").output_kif(layer, input_kifs)
+    kif = spec_of(layer, "output_kif", TypeRule).output_kif(layer, input_kifs)
     if kif is None:
         return None
     return tuple(np.broadcast_to(np.asarray(a, np.float64), (1, *output_shape)) for a in kif)

@@ -10,7 +10,7 @@ from .. import graph
 from ..cost import kernel_views, weight_bops
 from ..families.kernel.mixin import QuantizedKernelMixin
 from ..quantizer.types import as_numpy
-from ..specs import find_spec
+from ..specs import PruningRule, find_spec
 from .config import SUPPORTED_STRUCTURES
 
 
@@ -115,7 +115,7 @@ def kernel_args(layer):
     if view is None:
         return {}
     return {"multiplications": view.multiplications(), "output_positions": view.output_positions(),
-            "macs": view.macs(), "pruning_structures": tuple(find_spec(layer).pruning_structures)}
+            "macs": view.macs(), "pruning_structures": tuple(find_spec(layer, PruningRule).pruning_structures)}
 
 
 def hgq_bit_attributes(layer):

@@ -17,7 +17,7 @@ from ..cost import estimates, iter_hlayers, layer_costs, output_kif, parallel_fa
 from ..data import input_arrays
 from ..model_kind import model_kind
 from ..quantizer.types import union_kif
-from ..families.registry import require_specs
+from ..families.registry import CostRule, require_specs
 
 #: Version of the BOPs counting rules (``docs/bops.md``) that the report applies.
 RULES_VERSION = 1
@@ -141,7 +141,7 @@ def profile(model, data=None, dsp_min_bits=estimates.DSP_MIN_BITS):
     """
     if not isinstance(model, keras.Model) or not model.built:
         raise ValueError("profile: expected a built keras.Model")
-    require_specs(model, "profile")  # a layer type hgq does not know is refused by name, before any work
+    require_specs(model, "profile", CostRule)  # a layer type hgq does not know is refused by name, before any work
     if data is not None:
         arrays = input_arrays(model, data, "profile")
         if iter_hlayers(model):

@@ -13,7 +13,7 @@ from .. import graph
 from ..cost.kernel import kernel_views
 from ..outputs import OutputFolder
 from ..proxy_layers.fixed_point_quantizer import FixedPointQuantizer
-from ..families.registry import spec_of
+from ..families.registry import Hls4mlRule, spec_of
 from .hls_handlers import register_hls4ml_handlers
 
 #: hls4ml strategies we export to (lower-case names; hls4ml also reads them so).
@@ -53,7 +53,7 @@ def check_strategy(proxy, strategy="latency", reuse_factor=1, io_type="io_parall
             raise ValueError("strategy distributed_arithmetic needs da4ml: pip install 'da4ml>=0.5.2,<0.6' "
                              "(or the 'da' extra of hgq-keras)") from None
     for _, layer in graph.flat_layers(proxy):
-        spec = spec_of(layer, "convert_to_hls4ml")
+        spec = spec_of(layer, "convert_to_hls4ml", Hls4mlRule)
         refusal = spec.hls4ml_refusal(layer)
         if refusal is not None:
             raise ValueError(f"hls4ml cannot build layer {layer.name!r} ({type(layer).__name__}): {refusal}")

@@ -6,7 +6,7 @@ import keras
 from .. import graph
 from ..layers import HLayer
 from ..proxy_layers.precision import PROXY_DTYPE, require_exact_float64
-from ..families.registry import require_specs, spec_of
+from ..families.registry import ProxyRule, require_specs, spec_of
 from .context import Context
 from .saturation import narrow_to_input_precision
 
@@ -44,7 +44,7 @@ def to_proxy_model(model, aggressive=True, unary_lut_max_table_size=1024):
     if not isinstance(model, keras.Model) or not model.built:
         raise ValueError("to_proxy_model: expected a built keras.Model")
     require_exact_float64("to_proxy_model")
-    require_specs(model, "to_proxy_model")
+    require_specs(model, "to_proxy_model", ProxyRule)
     if not graph.layers_of_type(model, HLayer):
         raise ValueError(f"to_proxy_model: model {model.name!r} contains no hgq layer")
     graph.check_no_shared_layers(model)
@@ -55,7 +55,7 @@ def to_proxy_model(model, aggressive=True, unary_lut_max_table_size=1024):
     def convert(layer, *args, **kwargs):
         # the tensor(s) of the call: one argument as it was given (a tensor or a list), else all, keyword ones after
         tensors = [*args, *(v for v in kwargs.values() if isinstance(v, keras.KerasTensor))]
-        return spec_of(layer, ctx.caller).convert(layer, tensors[0] if len(tensors) == 1 else tensors, ctx)
+        return spec_of(layer, ctx.caller, ProxyRule).convert(layer, tensors[0] if len(tensors) == 1 else tensors, ctx)
 
     outputs = graph.run(model, inputs, convert)
     proxy = keras.Model(inputs, keras.tree.flatten(outputs), name=f"{model.name}_proxy")

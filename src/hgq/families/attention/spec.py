@@ -8,7 +8,8 @@ import keras
 
 from ..costs import LayerCosts
 from ..kernel.copy import copy_weight
-from ..registry import LayerSpec, OwnTypes, UnsupportedLayerError, register, spec_of
+from ..registry import (CostRule, LayerSpec, OwnTypes, ProxyRule, UnsupportedLayerError, register,
+                        spec_of)
 from .layer import HMultiHeadAttention
 
 #: Keras' names of the projections (the last part of their weights' paths), by ``HMultiHeadAttention`` part.
@@ -26,10 +27,10 @@ class HMultiHeadAttentionSpec(OwnTypes, LayerSpec):
     io_stream = False
 
     def kernels(self, layer):
-        return [view for part in layer.parts() for view in spec_of(part, "kernels").kernels(part)]
+        return [view for part in layer.parts() for view in spec_of(part, "kernels", CostRule).kernels(part)]
 
     def costs(self, layer, input_kifs, parallel_factor, dsp_min_bits):
-        parts = {part: spec_of(part, "layer_costs").costs(part, part.input_types(), 1, dsp_min_bits)
+        parts = {part: spec_of(part, "layer_costs", CostRule).costs(part, part.input_types(), 1, dsp_min_bits)
                  for part in layer.parts()}
         total = {}
         for field in dataclasses.fields(LayerCosts):
@@ -49,7 +50,7 @@ class HMultiHeadAttentionSpec(OwnTypes, LayerSpec):
 
         def convert(name, x):
             part = layer.part(name)
-            return spec_of(part, ctx.caller).convert(part, x, ctx)
+            return spec_of(part, ctx.caller, ProxyRule).convert(part, x, ctx)
 
         q, k, v = convert("query", query), convert("key", key), convert("value", value)
         weights = convert("softmax", convert("scores", [q, k]))

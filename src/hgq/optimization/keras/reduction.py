@@ -10,7 +10,7 @@ import numpy as np
 
 from ... import graph
 from ...cost import kernel_views
-from ...specs import find_spec, spec_of
+from ...specs import PruningRule, find_spec, spec_of
 
 
 def check_rebuildable(model, who):
@@ -35,7 +35,7 @@ def _consumers(model):
 
 def _units_key(layer):
     """The config key of the layer's output units when its spec has a kernel and one (``None``: not reducible)."""
-    spec = find_spec(layer)
+    spec = find_spec(layer, PruningRule)
     return spec.output_units_key if spec is not None and kernel_views(layer) else None
 
 
@@ -47,7 +47,7 @@ def reducible_layers(model):
     outputs = {graph.producer_of(t).name for t in model.outputs}
 
     def passes_channels(layer):
-        spec = find_spec(layer)
+        spec = find_spec(layer, PruningRule)
         return spec is not None and spec.is_channelwise(layer) or isinstance(layer, keras.layers.Flatten)
 
     def feeds_kernels_only(layer):
@@ -63,7 +63,7 @@ def _kept_channels(model, reducible):
     """``{layer name: (kept input indices, kept output indices)}`` (``None``: all kept)."""
     kept = {}
     for layer in model.layers:
-        spec = spec_of(layer, "reduce_model")
+        spec = spec_of(layer, "reduce_model", PruningRule)
         producers = graph.input_layers(layer)
         keep_in = kept[producers[0].name][1] if len(producers) == 1 and producers[0].name in kept else None
         keep_out = keep_in
