@@ -1,6 +1,8 @@
 """Every layer through the common checks of ``layer_base``: config, .keras file, weight counts, symbolic and eager
 shapes; for H- and P-layers one training step (float32 and mixed_bfloat16), proxy equality and hls4ml
-bit-exactness; for the proxy layers hls4ml bit-exactness. Shapes are small: one hls4ml project per layer.
+bit-exactness; for the proxy layers hls4ml bit-exactness. Shapes are small; the hls4ml checks of every class are
+compiled side by side, one project per io type and strategy (``bitexact.layer_project``). A new layer type adds its
+entry here; what is special to its family goes in the family's module (``test_merges.py``, ``test_softmax.py``, ...).
 
 Weight counts: an output quantizer has its widths (trainable) and min/max records (not trainable), a kernel
 quantizer its widths only; every H-layer has a non-trainable ``beta``; P-layers and ``Signature`` have none."""
@@ -13,8 +15,9 @@ from hgq.layers import (HActivation, HAdd, HBatchNormalization, HConv1D, HConv1D
                         HConv2DBatchNorm, HDense, HDenseBatchNorm, HEinsumDense, HEinsumDenseBatchNorm, HLayer,
                         HQuantize, PAveragePooling1D, PAveragePooling2D, PConcatenate, PFlatten, PMaxPooling1D,
                         PMaxPooling2D, PReshape, Signature)
-from hgq.layers import HMaximum, HMinimum, HMultiply, HSubtract
-from hgq.proxy import BatchNormalization, FixedPointQuantizer, UnaryLUT
+from hgq.layers import HEinsum, HMaximum, HMinimum, HMultiHeadAttention, HMultiply, HSoftmax, HSubtract
+from hgq.families.softmax.layer import table_types
+from hgq.proxy import BatchNormalization, Einsum, FixedPointQuantizer, Softmax, UnaryLUT
 from hgq.proxy_layers.quantize import apply_quantizer
 from hgq.quantizer.types import all_values, minimal_kif, union_kif
 
@@ -269,15 +272,81 @@ class TestBatchNormalization(ProxyLayerTest):
         return apply_quantizer(y, (1, 12, 6), "TRN", "WRAP", "out_q")
 
 
+# --------------------------------------------------------------------------------- the attention era
+
+
+class TestHEinsum(LayerTest):
+    """The product of two quantized branches of different types: the producer and an HEinsumDense of it."""
+
+    layer_cls = HEinsum
+    strategies = NO_RESOURCE
+    kwargs = {"equation": "abc,adc->abd", "beta": 1e-5}
+    input_shape = (3, 4)
+    expected_weights, expected_trainable_weights, expected_non_trainable_weights = 4, 1, 3  # paq; min, max, beta
+
+    def connect(self, layer, inp):
+        h = HQuantize(paq_conf={"init_bw": 4}, name="producer")(inp)
+        return layer([h, HEinsumDense("abc,cd->abd", (3, 4), bias_axes="d", name="branch")(h)])
+
+
+class TestHSoftmax(LayerTest):
+    layer_cls = HSoftmax
+    kwargs = {"norm_bits": 6, "sum_bits": 8, "beta": 1e-5}
+    input_shape = (5,)
+    # paq widths; paq min, max, beta, the exp and inverse tables
+    expected_weights, expected_trainable_weights, expected_non_trainable_weights = 6, 1, 5
+
+
+class TestHMultiHeadAttention(LayerTest):
+    layer_cls = HMultiHeadAttention
+    strategies = NO_RESOURCE
+    kwargs = {"num_heads": 2, "key_dim": 3, "beta": 1e-5}
+    input_shape = (4, 6)
+    # four projections (kernel, bias, kq widths, paq widths; paq min, max, beta), scores and context (paq widths;
+    # min, max, beta), the softmax (the same and its two tables), its own beta
+    expected_weights = 4 * 7 + 2 * 4 + 6 + 1
+    expected_trainable_weights = 4 * 4 + 2 * 1 + 1
+    expected_non_trainable_weights = 4 * 3 + 2 * 3 + 5 + 1
+
+    def connect(self, layer, inp):
+        h = HQuantize(paq_conf={"init_bw": 4}, name="producer")(inp)
+        return layer(h, h)
+
+
+class TestEinsum(ProxyLayerTest):
+    """Input -> two quantizers of different types -> this einsum -> a quantizer."""
+
+    layer_cls = Einsum
+    kwargs = {"equation": "abc,adc->abd"}
+    input_shape = (3, 4)
+    expected_weights = 0
+
+    def connect(self, layer, inp):
+        a = apply_quantizer(inp, (1, 6, 3), "RND", "WRAP", "a_q")
+        b = apply_quantizer(inp, ([[0, 1, 1, 0]], [[4, 5, 3, 6]], [[2, 2, 1, 4]]), "TRN", "WRAP", "b_q")
+        return apply_quantizer(layer([a, b]), (1, 14, 7), "TRN", "WRAP", "out_q")
+
+
+class TestSoftmax(ProxyLayerTest):
+    """Input -> a quantizer (the scores) -> this softmax (stable, tables of 2^6 and 2^8 entries) -> a quantizer."""
+
+    layer_cls = Softmax
+    kwargs = {"tables": table_types("stable", 5, 10, 10, 8, 6, 4, None).get_config(), "axis": -1}
+    input_shape = (5,)
+    expected_weights, expected_non_trainable_weights = 2, 2  # the exp and inverse tables
+
+    def connect(self, layer, inp):
+        scores = apply_quantizer(inp, (1, 8, 4), "RND", "SAT", "scores_q")
+        return apply_quantizer(layer(scores), (0, 9, 1), "RND", "SAT", "out_q")
+
+
 @pytest.mark.once
 def test_every_layer_class_has_an_entry():
     """Each class of ``hgq.layers`` (but the abstract ``HLayer``) and each proxy layer (the layer classes of
-    ``hgq.proxy``) has a test class here or in ``test_layers_attention.py``."""
+    ``hgq.proxy``) has a test class here."""
     import hgq.proxy
-    import test_layers_attention
 
-    entries = [*globals().values(), *vars(test_layers_attention).values()]
-    tested = {entry.layer_cls for entry in entries
+    tested = {entry.layer_cls for entry in globals().values()
               if isinstance(entry, type) and issubclass(entry, LayerChecks) and entry.layer_cls is not None}
     wanted = ({getattr(hgq.layers, name) for name in hgq.layers.__all__} - {HLayer}
               | {cls for cls in map(vars(hgq.proxy).get, hgq.proxy.__all__)
