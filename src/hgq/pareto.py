@@ -10,8 +10,9 @@ import time
 import keras
 import numpy as np
 
+from .beta import BetaScheduler, LogRampBeta
 from .calibration import trace_minmax
-from .callbacks import BetaScheduler, LogRampBeta, ParetoFront
+from .front import ParetoFront
 from .model_kind import FLOAT, H_MODEL, model_kind
 from .outputs import OutputFolder
 from .proxy import to_proxy_model
