@@ -12,19 +12,13 @@ class name. ``keras2_handler`` goes straight to that Keras-2 handler: the same f
 
 import numpy as np
 
+from ..function_table import FunctionTable
+
 #: ``{proxy layer class: handler}``, in registration order.
-HANDLERS = {}
+HANDLERS = FunctionTable()
 
-
-def hls4ml_handler(*classes):
-    """Decorator: register the decorated function as hls4ml's Keras-3 handler of ``classes``."""
-
-    def register(handler):
-        for cls in classes:
-            HANDLERS[cls] = handler
-        return handler
-
-    return register
+#: Decorator: register the decorated function as hls4ml's Keras-3 handler of the given proxy layer classes.
+hls4ml_handler = HANDLERS.file
 
 
 def handler_key(cls):

@@ -12,6 +12,7 @@ import keras
 import numpy as np
 
 from ..families.activation.layer import EXACT_ACTIVATIONS
+from ..function_table import FunctionTable
 from ..proxy.context import Context
 from ..proxy_layers.precision import PROXY_DTYPE
 from ..proxy_layers.quantize import apply_quantizer
@@ -19,7 +20,7 @@ from .quantizers import QuantizedRelu, parse_quantizer
 
 __all__ = ["QKerasContext", "SavedLayer", "convert", "register"]
 
-_CONVERTERS = {}
+_CONVERTERS = FunctionTable()  # Keras 2 class name -> converter
 
 
 @dataclass(frozen=True)
@@ -50,13 +51,8 @@ class QKerasContext(Context):
         return tensor
 
 
-def register(*class_names):
-    """Register the decorated converter under each Keras 2 class name."""
-    def decorate(fn):
-        for name in class_names:
-            _CONVERTERS[name] = fn
-        return fn
-    return decorate
+#: Decorator: register the decorated converter under each of the given Keras 2 class names.
+register = _CONVERTERS.file
 
 
 def convert(layer, inputs, ctx):
