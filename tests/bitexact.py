@@ -79,6 +79,14 @@ def check_bit_exact(proxy, x, hls_model, model=None, scales=(3.0,), min_samples=
     return _model_inputs(x_all)
 
 
+def with_proxy(build, aggressive=True):
+    """``(model, proxy, x)`` of ``build()``'s ``(model, x)``: a case as ``SideBySide.add`` takes it."""
+    from hgq import to_proxy_model
+
+    model, x = build()
+    return model, to_proxy_model(model, aggressive=aggressive), x
+
+
 def fingerprint(proxy):
     """A digest of everything that decides a proxy's hls4ml project: its config and every weight."""
     digest = hashlib.sha256(proxy.to_json().encode())

@@ -20,7 +20,7 @@ from hgq.proxy import convert_to_hls4ml
 from hgq.quantizer.types import kbi_from_kif, kif_from_kbi
 from hgq.specs import find_spec
 
-from bitexact import SideBySide, check_bit_exact
+from bitexact import SideBySide, check_bit_exact, with_proxy
 from conftest import on_grid, regression_data
 
 #: Declared input types, hls4ml's (keep_negative, bits, integers) per element: a = [fixed<3,1>, ufixed<4,2>],
@@ -247,12 +247,6 @@ def residual_model(epochs=2):
         model.fit(x, y, epochs=epochs, batch_size=128, verbose=0)
     hgq.trace_minmax(model, x)
     return model, x
-
-
-def with_proxy(build, aggressive=True):
-    """``(model, proxy, x)`` of ``build()``'s model and data."""
-    model, x = build()
-    return model, hgq.to_proxy_model(model, aggressive=aggressive), x
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ from hgq.layers import (HDense, HQuantize, PAveragePooling1D, PAveragePooling2D,
                         PMaxPooling1D, PMaxPooling2D, PReshape, Signature)
 from hgq.proxy import FixedPointQuantizer
 
-from bitexact import SideBySide, check_bit_exact
+from bitexact import SideBySide, check_bit_exact, with_proxy
 from conftest import on_grid
 from test_passthrough import kif_of
 
@@ -95,12 +95,6 @@ def pooling_parallel():
 @pytest.fixture(scope="module")
 def concat():
     return trained_concat()
-
-
-def with_proxy(build, aggressive=True):
-    """``(model, proxy, x)`` of ``build()``'s model and data."""
-    model, x = build()
-    return model, hgq.to_proxy_model(model, aggressive=aggressive), x
 
 
 #: the hls4ml cases: name -> (io type, builder)
