@@ -2,7 +2,11 @@
 ``KERAS_BACKEND``, chosen before Keras is imported):
 
     python backend_flow.py save DIR    # train and calibrate an H-model; write model.keras, proxy.keras, x.npy, y.npy
-    python backend_flow.py load DIR    # load both files, rebuild the proxy, predict x; print a JSON result
+    python backend_flow.py load DIR    # load both files, rebuild the proxy, predict x
+    python backend_flow.py load DIR1 save DIR2    # several steps in one process, in order
+
+It prints one JSON line: a list with each step's result and the backend. ``save`` and ``load`` are also called in
+the test's own process (TensorFlow).
 
 ``y.npy`` holds the saving side's proxy outputs on ``x`` (the calibration data and three times it, which
 overflows); the loading side compares its outputs with them exactly.
@@ -48,6 +52,7 @@ def load(directory):
 if __name__ == "__main__":
     import keras
 
-    action, directory = sys.argv[1:3]
-    result = {"save": save, "load": load}[action](directory)
-    print(json.dumps({"backend": keras.backend.backend(), **result}))
+    steps = sys.argv[1:]
+    actions = {"save": save, "load": load}
+    print(json.dumps([{"backend": keras.backend.backend(), **actions[action](directory)}
+                      for action, directory in zip(steps[::2], steps[1::2])]))

@@ -1,8 +1,11 @@
-"""``hgq export`` and ``hgq verify`` as a user runs them (subprocesses): files written, exit codes, bit-exactness,
-no chatter; ``hgq --help`` fast and without TensorFlow. Strategies on a CNN through the Python API."""
+"""``hgq export`` and ``hgq verify``: files written, exit codes, bit-exactness, no chatter. The commands run in this
+process (``hgq_cli.main``, output captured at the file descriptors, where hls4ml's, da4ml's and g++'s lines would
+land), except what only a fresh process shows: ``hgq --help`` fast and without TensorFlow, and the installed ``hgq``
+script verifying with TensorFlow's start-up lines hidden. Strategies on a CNN through the Python API."""
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -12,6 +15,7 @@ import numpy as np
 import pytest
 
 from conftest import trained_mlp
+from hgq_cli import main
 
 pytestmark = pytest.mark.once  # the command line; the library on JAX is covered by the other modules
 
@@ -27,6 +31,15 @@ HGQ = Path(sys.executable).with_name("hgq")
 def hgq(*args):
     """Run ``hgq ARGS`` as a user does; return the completed process (output as text)."""
     return subprocess.run([str(HGQ), *map(str, args)], capture_output=True, text=True, timeout=300)
+
+
+def run(capfd, *args):
+    """Run ``hgq ARGS`` in this process (``hgq_cli.main``); return it as a completed process: the exit code and what
+    Python and C++ wrote to stdout and stderr meanwhile."""
+    args = [*map(str, args)]
+    code = main(args)
+    out, err = capfd.readouterr()
+    return subprocess.CompletedProcess(["hgq", *args], code, out, err)
 
 
 def no_chatter(proc):
@@ -56,29 +69,53 @@ def test_help_is_fast_and_imports_no_tensorflow():
     assert out.split() == ["False", "False"]
 
 
-STRATEGIES = [("latency", []), ("resource", ["--reuse-factor", "4"]), ("distributed_arithmetic", [])]
+STRATEGIES = {"latency": [], "resource": ["--reuse-factor", "4"], "distributed_arithmetic": []}
+
+
+@pytest.fixture(scope="module")
+def exported(files, tmp_path_factory):
+    """``exported(strategy, capfd)``: ``(folder, proc)`` of ``hgq export`` of the MLP (calibrated on ``--data``) with
+    that strategy into ``folder``, run once per module: the first test asking for it runs it (its ``capfd`` takes
+    the output), later ones share its project (tests marked ``xdist_group("cli_export")``)."""
+    done = {}
+
+    def export(strategy, capfd):
+        if strategy not in done:
+            out = tmp_path_factory.mktemp(f"export_{strategy}") / "out"
+            done[strategy] = out, run(capfd, "export", files / "mlp.keras", "-o", out, "--data", files / "x.npy",
+                                      "--strategy", strategy, *STRATEGIES[strategy])
+        return done[strategy]
+
+    return export
 
 
 @pytest.mark.hls4ml
-@pytest.mark.parametrize("strategy, extra", STRATEGIES)
-def test_export_then_verify_its_project_and_a_qkeras_file_each_strategy(files, strategy, extra, tmp_path):
+@pytest.mark.xdist_group("cli_export")
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_export_then_verify_its_project_each_strategy(files, exported, capfd, strategy):
     """``hgq export`` of an H-model (calibrated on ``--data``), then ``hgq verify`` of the exported proxy against the
-    exported hls4ml project (compiled there), and of a QKeras file, with each strategy."""
-    out = tmp_path / "out"
-    proc = hgq("export", files / "mlp.keras", "-o", out, "--data", files / "x.npy", "--strategy", strategy, *extra)
+    exported hls4ml project (compiled there), with each strategy."""
+    out, proc = exported(strategy, capfd)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     no_chatter(proc)
     assert (out / "proxy.keras").is_file() and (out / "hls4ml_prj" / "firmware").is_dir()
     assert "BOPs:" in proc.stdout and "dense1" in proc.stdout and str(out / "proxy.keras") in proc.stdout
     assert f"strategy {strategy}" in proc.stdout
     assert "writing the hls4ml project" in proc.stderr and " s] " in proc.stderr
-    proc = hgq("verify", out / "proxy.keras", "--data", files / "x.npy", "--project", out / "hls4ml_prj",
+    proc = run(capfd, "verify", out / "proxy.keras", "--data", files / "x.npy", "--project", out / "hls4ml_prj",
                "--format", "json")
     assert proc.returncode == 0, proc.stdout + proc.stderr
+    no_chatter(proc)
     result = json.loads(proc.stdout)
     assert result["ok"] and result["exact_fraction"] == [1.0] and result["n_samples"] == 400
-    proc = hgq("verify", FIXTURES / "mlp.h5", "--data", FIXTURES / "mlp_X.npy", "--strategy", strategy, *extra,
-               "-o", tmp_path / "v")
+
+
+@pytest.mark.hls4ml
+def test_verify_a_qkeras_file_with_the_resource_strategy(capfd, tmp_path):
+    """The QKeras fixtures with the latency strategy: ``test_qkeras.py::test_fixture_bit_exact``; with distributed
+    arithmetic: ``test_installed_hgq_verifies_a_qkeras_file_quietly``."""
+    proc = run(capfd, "verify", FIXTURES / "mlp.h5", "--data", FIXTURES / "mlp_X.npy", "--strategy", "resource",
+               *STRATEGIES["resource"], "-o", tmp_path / "v")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     no_chatter(proc)
     assert "100.00% of 2000 samples bit-exact" in proc.stdout
@@ -86,25 +123,42 @@ def test_export_then_verify_its_project_and_a_qkeras_file_each_strategy(files, s
 
 
 @pytest.mark.hls4ml
-def test_verify_an_h_model_calibrates_it_on_the_data(files):
-    proc = hgq("verify", files / "mlp.keras", "--data", files / "x.npy")
+def test_installed_hgq_verifies_a_qkeras_file_quietly(tmp_path):
+    """The ``hgq`` script, in a fresh process as a user runs it: TensorFlow's start-up lines (written once, at
+    import) hidden like hls4ml's, da4ml's and g++'s; exit code 0 when bit-exact. The QKeras MLP with power-of-two
+    kernel scales (``auto_po2``): distributed arithmetic compiles it in under half the plain MLP's time."""
+    proc = hgq("verify", FIXTURES / "mlp_auto_po2.h5", "--data", FIXTURES / "mlp_auto_po2_X.npy", "--strategy",
+               "distributed_arithmetic", "-o", tmp_path / "v")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    no_chatter(proc)
+    assert "100.00% of 2000 samples bit-exact" in proc.stdout
+    assert (tmp_path / "v" / "hls4ml_prj" / "firmware").is_dir()
+
+
+@pytest.mark.hls4ml
+def test_verify_an_h_model_calibrates_it_on_the_data(files, capfd):
+    proc = run(capfd, "verify", files / "mlp.keras", "--data", files / "x.npy")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     no_chatter(proc)
     assert "output 0 (out_q): 100.00% of 400 samples bit-exact" in proc.stdout
 
 
 @pytest.mark.hls4ml
-def test_broken_proxy_fails_and_names_the_layer(files, tmp_path):
+@pytest.mark.xdist_group("cli_export")
+def test_broken_proxy_fails_and_names_the_layer(files, exported, capfd, tmp_path):
     import keras
 
-    out = tmp_path / "out"
-    assert hgq("export", files / "mlp.keras", "-o", out, "--data", files / "x.npy").returncode == 0
+    out, proc = exported("latency", capfd)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
     proxy = keras.models.load_model(out / "proxy.keras")
     q = proxy.get_layer("out_q")
     k, b, i = q.kbi()
     q.set_kbi(k, b + 1, i)  # one more fractional bit than the exported project computes
     proxy.save(tmp_path / "broken.keras")
-    proc = hgq("verify", tmp_path / "broken.keras", "--data", files / "x.npy", "--project", out / "hls4ml_prj")
+    # a copy: compiled here under its own path, not the library already loaded from the shared project
+    shutil.copytree(out / "hls4ml_prj", tmp_path / "hls4ml_prj")
+    proc = run(capfd, "verify", tmp_path / "broken.keras", "--data", files / "x.npy", "--project",
+               tmp_path / "hls4ml_prj")
     assert proc.returncode == 1
     assert "NOT bit-exact" in proc.stdout and "output 0 (out_q) sample" in proc.stdout
     assert "ap_fixed<" in proc.stdout or "ap_ufixed<" in proc.stdout

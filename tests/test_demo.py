@@ -58,7 +58,7 @@ def test_demo_rejects_unknown_model():
 
 def test_commands_handle_the_transformer(tmp_path, capsys):
     """``hgq export``, ``verify`` (of the exported project) and ``profile`` on the demo's transformer saved to a file
-    (in this process: ``test_cli_export.py`` runs the commands as subprocesses)."""
+    (in this process, like most of ``test_cli_export.py``)."""
     import keras
     import numpy as np
 

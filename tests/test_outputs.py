@@ -90,11 +90,11 @@ def test_fit_pareto_never_deletes_a_user_file_and_replaces_only_its_own_front(tm
     assert intact(user) and designs(result.path) == sorted(os.path.basename(p["path"]) for p in result.points)
     again = small_front(tmp_path / "mixed", overwrite=True)  # the first front is replaced, the user file stays
     assert intact(user) and designs(again.path) == sorted(os.path.basename(p["path"]) for p in again.points)
-    first = small_front(tmp_path / "own")
-    second = small_front(tmp_path / "own")  # a folder holding only a front of hgq's: taken without overwrite
-    assert sorted(os.listdir(second.path)) == sorted(
-        [os.path.basename(p["path"]) for p in second.points] + ["front.csv", "front.png", RECORD])
-    assert first.path == second.path
+    os.remove(user)
+    last = small_front(tmp_path / "mixed")  # a folder holding only a front of hgq's: taken without overwrite
+    assert sorted(os.listdir(last.path)) == sorted(
+        [os.path.basename(p["path"]) for p in last.points] + ["front.csv", "front.png", RECORD])
+    assert again.path == last.path
 
 
 @pytest.mark.once

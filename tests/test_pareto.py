@@ -12,7 +12,7 @@ import hgq
 from hgq.outputs import RECORD
 from hgq.proxy.hls import proxy_predict
 
-from bitexact import check_bit_exact
+from bitexact import SideBySide, check_bit_exact
 
 
 def classification(n=1200, n_in=12, classes=4, seed=0):
@@ -64,12 +64,20 @@ def test_the_front_holds_non_dominated_calibrated_designs_with_their_proxy_metri
 
 
 @pytest.mark.hls4ml
-def test_every_design_on_the_front_is_bit_exact_with_hls4ml(short_run, hls4ml_projects):
+def test_every_design_on_the_front_is_bit_exact_with_hls4ml(short_run, tmp_path):
+    """The designs compiled side by side as one hls4ml project (``bitexact.SideBySide``), each checked alone."""
     x, _, result = short_run
+    projects = SideBySide(tmp_path)
+
+    def design(path):
+        model = keras.models.load_model(path)
+        return model, hgq.to_proxy_model(model), x
+
     for p in result.points:
-        model = keras.models.load_model(p["path"])
-        proxy = hgq.to_proxy_model(model)
-        check_bit_exact(proxy, x, hls4ml_projects(proxy), model=model, scales=(4.0,))
+        projects.add(p["path"], lambda path=p["path"]: design(path))
+    for p in result.points:
+        model, proxy, _, part = projects(p["path"])
+        check_bit_exact(proxy, x, part, model=model, scales=(4.0,))
 
 
 def test_log_ramp_beta():
@@ -109,9 +117,9 @@ def test_refusals(tmp_path):
 
 
 @pytest.mark.once  # the command line; fit_pareto on both backends is covered above
-def test_command_line_front_then_verify_a_design(tmp_path):
-    from test_cli_export import hgq as run_hgq
-    from test_cli_export import no_chatter
+def test_command_line_front_then_verify_a_design(tmp_path, capfd):
+    """``hgq pareto`` then ``hgq verify`` of a design it kept, in this process (``test_cli_export.run``)."""
+    from test_cli_export import no_chatter, run
 
     keras.utils.set_random_seed(2)
     x, y = classification(n=600)
@@ -119,18 +127,18 @@ def test_command_line_front_then_verify_a_design(tmp_path):
     for name, array in (("x", x[:500]), ("y", y[:500]), ("xv", x[500:]), ("yv", y[500:])):
         np.save(tmp_path / f"{name}.npy", array)
     files = ["--data", tmp_path / "x.npy", "--labels", tmp_path / "y.npy", "--validation-data", tmp_path / "xv.npy"]
-    done = run_hgq("pareto", tmp_path / "float.keras", *files, "--validation-labels", tmp_path / "yv.npy",
-                   "-o", tmp_path / "front", "--epochs", 3, "--learning-rate", 0.01)
+    done = run(capfd, "pareto", tmp_path / "float.keras", *files, "--validation-labels", tmp_path / "yv.npy",
+               "-o", tmp_path / "front", "--epochs", 3, "--learning-rate", 0.01)
     assert done.returncode == 0, done.stderr
     no_chatter(done)
     assert "epoch=2 (3/3)" in done.stderr and "front.png" in done.stdout
     designs = sorted((tmp_path / "front").glob("*.keras"))
     assert designs and (tmp_path / "front" / "front.csv").is_file()
     assert all(design.name in done.stdout for design in designs)
-    verified = run_hgq("verify", designs[0], "--data", tmp_path / "x.npy")
+    verified = run(capfd, "verify", designs[0], "--data", tmp_path / "x.npy")
     assert verified.returncode == 0 and "bit-exact" in verified.stdout, verified.stdout + verified.stderr
-    wrong = run_hgq("pareto", tmp_path / "float.keras", *files, "--validation-labels", tmp_path / "y.npy",
-                    "-o", tmp_path / "front2")
+    wrong = run(capfd, "pareto", tmp_path / "float.keras", *files, "--validation-labels", tmp_path / "y.npy",
+                "-o", tmp_path / "front2")
     assert wrong.returncode == 1
     assert wrong.stderr.strip().splitlines() == [
         "error: --validation-data and --validation-labels hold 100 and 500 samples; they must be as many"]
