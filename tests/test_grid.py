@@ -14,7 +14,7 @@ import hgq
 from hgq.layers import (HActivation, HAdd, HConv1DBatchNorm, HConv2D, HConv2DBatchNorm, HDense, HDenseBatchNorm,
                         HQuantize, PAveragePooling2D, PConcatenate, PFlatten, PMaxPooling2D, PReshape)
 
-from bitexact import SideBySide, check_bit_exact
+from bitexact import SideBySide, check_bit_exact, with_proxy
 
 # the backend-independent grid: run once; the worker that compiles the module's shared projects runs every cell
 pytestmark = [pytest.mark.hls4ml, pytest.mark.once, pytest.mark.xdist_group("test_grid")]
@@ -47,7 +47,7 @@ def streamable_model():
     return keras.Model(inp, HDense(3, beta=1e-5)(HDense(8, activation="relu", beta=1e-5)(x)))
 
 
-def trained(build, rnd_strategy, paq_extra=None, cover_factor=1.0):
+def trained(build, rnd_strategy, paq_extra=None):
     keras.utils.set_random_seed(0)
     hgq.set_default_kq_conf({"init_bw": 4})  # the grid is about output rounding: weights are exported as values
     hgq.set_default_paq_conf({"rnd_strategy": rnd_strategy, "init_bw": 4, **(paq_extra or {})})
@@ -57,7 +57,7 @@ def trained(build, rnd_strategy, paq_extra=None, cover_factor=1.0):
     model = build()
     model.compile(keras.optimizers.Adam(3e-3), "mse")
     model.fit(x, y, epochs=2, batch_size=64, verbose=0)
-    hgq.trace_minmax(model, x, cover_factor=cover_factor)
+    hgq.trace_minmax(model, x)
     return model, x
 
 
@@ -66,29 +66,33 @@ AGGRESSIVE = [True, False]
 CELLS = {"io_parallel": (every_layer_model, None), "io_stream": (streamable_model, {"skip_dims": "all"})}
 
 
-def grid_cell(io_type, rnd_strategy, aggressive):
-    """``(model, proxy, x)`` of one cell: its model trained and calibrated, its proxy."""
+def trained_cell(io_type, rnd_strategy):
+    """The trained and calibrated ``(model, x)`` of an io type's cells with this rounding. ``aggressive`` (WRAP or
+    SAT) only chooses how it is exported: the ``grid_projects`` fixture trains it once for both."""
     build, paq_extra = CELLS[io_type]
-    model, x = trained(build, rnd_strategy, paq_extra)
-    return model, hgq.to_proxy_model(model, aggressive=aggressive), x
+    return trained(build, rnd_strategy, paq_extra)
 
 
-def cover_factor_case():
-    """Ranges shrunk below the data (``cover_factor=0.5``)."""
-    model, x = trained(every_layer_model, "auto", cover_factor=0.5)
-    return model, hgq.to_proxy_model(model), x
+def cover_factor_case(models):
+    """Ranges shrunk below the data (``cover_factor=0.5``): a copy of the io_parallel "auto" cell's model (trained
+    as ``trained(every_layer_model, "auto")`` would train it), calibrated anew."""
+    model, x = models("io_parallel", "auto")
+    copy = keras.models.clone_model(model)
+    copy.set_weights(model.get_weights())
+    hgq.trace_minmax(copy, x, cover_factor=0.5)
+    return copy, hgq.to_proxy_model(copy), x
 
 
 @pytest.fixture(scope="module")
 def grid_projects(tmp_path_factory):
     """Every cell of the grid (and the cover-factor case), side by side: one hls4ml project per io type."""
-    projects = SideBySide(tmp_path_factory.mktemp("grid"))
+    projects, models = SideBySide(tmp_path_factory.mktemp("grid")), functools.cache(trained_cell)
     for io_type in CELLS:
         for rnd_strategy in ROUNDINGS:
             for aggressive in AGGRESSIVE:
-                projects.add((io_type, rnd_strategy, aggressive),
-                             functools.partial(grid_cell, io_type, rnd_strategy, aggressive), io_type)
-    projects.add("cover_factor", cover_factor_case, "io_parallel")
+                cell = functools.partial(with_proxy, functools.partial(models, io_type, rnd_strategy), aggressive)
+                projects.add((io_type, rnd_strategy, aggressive), cell, io_type)
+    projects.add("cover_factor", functools.partial(cover_factor_case, models), "io_parallel")
     return projects
 
 
