@@ -1,6 +1,8 @@
 """H-models pruned by the optimization loop stay bit-exact with hls4ml, pruned weights cost no BOPs, and BOPs
 pruning holds its budget in the BOPs that ``trace_minmax`` measures (kept weights do not widen)."""
 
+import functools
+
 import keras
 import numpy as np
 import pytest
@@ -14,7 +16,7 @@ from hgq.optimization.objectives import ParameterEstimator
 from hgq.optimization.objectives.bops import BOPsEstimator
 from hgq.optimization.scheduler import PolynomialScheduler
 
-from bitexact import check_bit_exact, compile_hls4ml
+from bitexact import SideBySide, check_bit_exact
 
 # whole pruning runs: the masks, objectives and layers they rely on are tested on every backend elsewhere
 pytestmark = pytest.mark.once
@@ -65,17 +67,35 @@ def test_held_widths_never_grow(digits_and_model):
     assert layer.kernel.constraint is kernel_constraint and layer.kq.fbits.constraint is f_constraint
 
 
-@pytest.mark.parametrize("objective", [ParameterEstimator, BOPsEstimator])
-def test_pruned_h_model_is_bit_exact(digits_and_model, objective, tmp_path):
-    x, y, model, bops_before = digits_and_model
-    # widths held: smaller steps keep the metric within the issue's 0.95 (3 steps suffice for parameters)
-    steps, rtol = (5, 0.95) if objective is BOPsEstimator else (3, 0.9)
+def pruned_case(digits_and_model, objective):
+    """``(pruned, proxy, x)``: the trained model pruned to half its parameters or BOPs, calibrated, its proxy."""
+    x, y, model, _ = digits_and_model
+    # widths held: smaller steps keep the metric within the issue's 0.95 (2 steps suffice for parameters)
+    steps, rtol = (5, 0.95) if objective is BOPsEstimator else (2, 0.9)
     keras.utils.set_random_seed(1)
     pruned = optimize_model(model, get_attributes_from_keras_model(model), objective,
                             PolynomialScheduler(steps, final_sparsity=0.5), x[:1200], y[:1200], x[1200:1500],
                             y[1200:1500], 64, 6, keras.optimizers.Adam(3e-3), LOSS, "accuracy", True, rtol, tuner=None,
                             hold_bit_widths=objective is BOPsEstimator)
-    bops_after = hgq.trace_minmax(pruned, x[:1200])
+    hgq.trace_minmax(pruned, x[:1200])
+    return pruned, hgq.to_proxy_model(pruned), x[:1000]
+
+
+@pytest.fixture(scope="module")
+def pruned_projects(digits_and_model, tmp_path_factory):
+    """Both pruned models' proxies, compiled side by side as one hls4ml project."""
+    projects = SideBySide(tmp_path_factory.mktemp("test_optimization_hmodel"))
+    for objective in (ParameterEstimator, BOPsEstimator):
+        projects.add(objective, functools.partial(pruned_case, digits_and_model, objective))
+    return projects
+
+
+@pytest.mark.xdist_group("test_optimization_hmodel")  # the worker that compiles the shared project checks both
+@pytest.mark.parametrize("objective", [ParameterEstimator, BOPsEstimator])
+def test_pruned_h_model_is_bit_exact(digits_and_model, pruned_projects, objective):
+    x, y, model, bops_before = digits_and_model
+    pruned, proxy, x_check, part = pruned_projects(objective)
+    bops_after = hgq.total_bops(pruned)  # as calibrated on x[:1200]
     last = [s for s in pruned.optimization_history if s.accepted][-1]
     assert last.target == pytest.approx(0.5)
     for layer in pruned.layers[1:]:
@@ -89,8 +109,7 @@ def test_pruned_h_model_is_bit_exact(digits_and_model, objective, tmp_path):
         accuracy = [m.evaluate(x[1500:], y[1500:], verbose=0)[1] for m in (model, pruned)]
         assert accuracy[1] >= 0.95 * accuracy[0]
     assert bops_after < bops_before
-    proxy = hgq.to_proxy_model(pruned)
-    check_bit_exact(proxy, x[:1000], compile_hls4ml(proxy, tmp_path / "prj"), model=pruned, scales=(2.5, 4.0))
+    check_bit_exact(proxy, x_check, part, model=pruned, scales=(2.5, 4.0))
 
 
 def test_holding_widths_needs_an_objective_of_bit_widths(digits_and_model):
