@@ -43,10 +43,17 @@ def mlp():
                              keras.layers.Dense(32, activation="relu"), keras.layers.Dense(10, activation="softmax")])
 
 
+@pytest.fixture(scope="module")
+def trained_mlp(digits):
+    """``mlp()`` trained on the digits, shared by the tests that prune it (the loop leaves its input model as it is,
+    which ``test_unstructured_mlp`` checks)."""
+    return trained(mlp(), digits)
+
+
 def run(model, digits, objective, attributes=None, hls_config=None, **kwargs):
     shape = (-1, *model.input_shape[1:])
     xt, yt, xv, yv = digits[0].reshape(shape), digits[1], digits[2].reshape(shape), digits[3]
-    args = (objective, PolynomialScheduler(5, final_sparsity=0.5), xt, yt, xv, yv, 64, 4,
+    args = (objective, PolynomialScheduler(3, final_sparsity=0.5), xt, yt, xv, yv, 64, 4,
             keras.optimizers.Adam(3e-3), LOSS, "accuracy", True, 0.975)
     kwargs.setdefault("tuner", None)
     if hls_config is not None:
@@ -58,8 +65,8 @@ def accuracy(model, digits):
     return model.evaluate(digits[4].reshape((-1, *model.input_shape[1:])), digits[5], verbose=0)[1]
 
 
-def test_unstructured_mlp(digits, capsys):
-    base = trained(mlp(), digits)
+def test_unstructured_mlp(digits, trained_mlp, capsys):
+    base = trained_mlp
     weights_before = [w.copy() for w in base.get_weights()]
     pruned = run(base, digits, ParameterEstimator, verbose=True)
     kernels = [layer.kernel.numpy() for layer in pruned.layers]
@@ -94,10 +101,10 @@ def multipliers(model, reuse_factor):
                for layer in model.layers if hasattr(layer, "kernel"))
 
 
-def test_dsp_resource_strategy(digits):
+def test_dsp_resource_strategy(digits, trained_mlp):
     from hls4ml.utils import config_from_keras_model
 
-    base = trained(mlp(), digits)
+    base = trained_mlp
     config = config_from_keras_model(base, granularity="name", default_reuse_factor=4, backend="Vitis")
     config["IOType"] = "io_parallel"
     config["Model"]["Strategy"] = "Resource"
