@@ -117,19 +117,19 @@ def test_what_hls4ml_cannot_build_is_refused_by_name(tmp_path):
 @pytest.mark.parametrize("objective", ["parameters", "bops"])
 def test_pruned_by_the_optimization(objective):
     """An HEinsumDense is pruned weight by weight (its spec's structure), by parameters or by BOPs, and its pruned
-    weights cost no BOPs."""
+    weights cost no BOPs. One step, straight to half (the loop's schedules: tests/test_optimization_loop.py)."""
     from hgq.optimization.attributes import get_attributes_from_keras_model
     from hgq.optimization.keras import optimize_model
     from hgq.optimization.objectives import ParameterEstimator
     from hgq.optimization.objectives.bops import BOPsEstimator
-    from hgq.optimization.scheduler import PolynomialScheduler
+    from hgq.optimization.scheduler import ConstantScheduler
 
     model, layer, x = einsum_model(*EQUATIONS[0])
     bops = layer.bops()
     y = np.random.default_rng(1).normal(size=(len(x), *model.output_shape[1:])).astype("float32")
     attributes = get_attributes_from_keras_model(model)
     estimator = ParameterEstimator if objective == "parameters" else BOPsEstimator
-    pruned = optimize_model(model, attributes, estimator, PolynomialScheduler(2, final_sparsity=0.5), x, y, x, y,
+    pruned = optimize_model(model, attributes, estimator, ConstantScheduler(0.5, 0.5, 0.5), x, y, x, y,
                             batch_size=128, epochs=2, optimizer=keras.optimizers.Adam(1e-3), loss_fn="mse",
                             validation_metric=keras.metrics.MeanSquaredError(), increasing=False, rtol=0.5,
                             tuner=None)
@@ -139,5 +139,5 @@ def test_pruned_by_the_optimization(objective):
     assert np.all(hgq.cost.weight_bops(pruned_layer)[kernel == 0] == 0)
     if objective == "parameters":
         assert np.mean(kernel == 0) >= 0.3
-    else:  # half the BOPs (the widest weights first): measured 0.45x
+    else:  # half the BOPs (the widest weights first): measured 0.48x
         assert pruned_layer.bops() <= 0.6 * bops

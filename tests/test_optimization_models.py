@@ -18,7 +18,7 @@ from hgq.optimization.keras.utils import get_model_gradients, get_model_sparsity
 from hgq.optimization.keras.widths import KernelRange, hold_widths, release_widths
 from hgq.optimization.objectives import BOPsEstimator, ParameterEstimator
 from hgq.optimization.objectives.gpu_objectives import GPUFLOPEstimator
-from hgq.optimization.scheduler import PolynomialScheduler
+from hgq.optimization.scheduler import ConstantScheduler, PolynomialScheduler
 from hgq.specs import UnsupportedLayerError
 
 
@@ -38,11 +38,12 @@ def nested(hidden=keras.layers.Dense):
 
 
 def prune(model, objective=ParameterEstimator, epochs=2, **kwargs):
+    """One step, straight to half the objective (the loop's schedules: tests/test_optimization_loop.py)."""
     x, y = data()
     keras.utils.set_random_seed(0)
     loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
     return optimize_model(model, get_attributes_from_keras_model(model), objective,
-                          PolynomialScheduler(2, final_sparsity=0.5), x, y, x, y, 32, epochs, "adam", loss,
+                          ConstantScheduler(0.5, 0.5, 0.5), x, y, x, y, 32, epochs, "adam", loss,
                           "accuracy", True, 0.5, **kwargs)
 
 
