@@ -10,9 +10,8 @@ import pytest
 
 import hgq
 from hgq.layers import HDense, HQuantize
-from hgq.optimization import keras as loop
 from hgq.optimization.attributes import get_attributes_from_keras_model
-from hgq.optimization.keras import optimize_model
+from hgq.optimization.keras import loop, optimize_model
 from hgq.optimization.keras.regularizers import DenseRegularizer
 from hgq.optimization.keras.utils import get_model_gradients, get_model_sparsity
 from hgq.optimization.keras.widths import KernelRange, hold_widths, release_widths
