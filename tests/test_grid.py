@@ -1,6 +1,7 @@
 """The bit-exactness grid of issue 3: every exportable layer x rnd_strategy x aggressive through real hls4ml.
 
-One model holds every layer type; the grid's cells are compiled side by side, one hls4ml project per io type
+One model holds every exportable H- and P-layer type (``test_every_layer_type_is_in_the_grid`` checks that it does;
+``Signature`` declares the types of on-grid inputs and has its own checks); the grid's cells are compiled side by side, one hls4ml project per io type
 (``bitexact.SideBySide``, the ``grid_projects`` fixture).
 """
 
@@ -11,8 +12,10 @@ import numpy as np
 import pytest
 
 import hgq
-from hgq.layers import (HActivation, HAdd, HConv1DBatchNorm, HConv2D, HConv2DBatchNorm, HDense, HDenseBatchNorm,
-                        HQuantize, PAveragePooling2D, PConcatenate, PFlatten, PMaxPooling2D, PReshape)
+from hgq.layers import (HActivation, HAdd, HBatchNormalization, HConv1D, HConv1DBatchNorm, HConv2D, HConv2DBatchNorm,
+                        HDense, HDenseBatchNorm, HEinsumDenseBatchNorm, HMaximum, HMinimum, HMultiHeadAttention,
+                        HMultiply, HQuantize, HSoftmax, HSubtract, PAveragePooling1D, PAveragePooling2D, PConcatenate,
+                        PFlatten, PMaxPooling1D, PMaxPooling2D, PReshape)
 
 from bitexact import SideBySide, check_bit_exact, with_proxy
 
@@ -23,8 +26,10 @@ ROUNDINGS = ["standard_round", "floor", "auto"]
 
 
 def every_layer_model():
-    """(8, 8, 2) input through HConv2D, HConv2DBatchNorm, both poolings, HConv1DBatchNorm, HDenseBatchNorm,
-    HDense, a lookup-table HActivation, HAdd, PConcatenate, PReshape and PFlatten."""
+    """(8, 8, 2) input through every exportable H- and P-layer type: HConv2D, HConv2DBatchNorm, both 2-D poolings,
+    HConv1DBatchNorm, HDenseBatchNorm, HDense, a lookup-table HActivation, HAdd, PConcatenate, PReshape, PFlatten;
+    and, on 4 tokens, HEinsumDenseBatchNorm, HMultiHeadAttention (HEinsumDense, HEinsum, HSoftmax),
+    HBatchNormalization, HConv1D, both 1-D poolings, HMaximum, HMinimum, HSubtract, HMultiply; an HSoftmax head."""
     inp = keras.Input((8, 8, 2))
     q = HQuantize(paq_conf={"init_bw": 4})(inp)
     c1 = HConv2D(4, 3, padding="same", activation="relu", beta=1e-5)(q)
@@ -33,9 +38,15 @@ def every_layer_model():
     flat2 = PFlatten()(PAveragePooling2D(2)(c2))                                  # (4,)
     seq = PReshape((16, 4))(PFlatten()(p1))
     flat1 = PFlatten()(HConv1DBatchNorm(3, 3, strides=2, activation="relu", beta=1e-5)(seq))  # (7 * 3,)
-    d1 = HDenseBatchNorm(8, activation="relu", beta=1e-5)(PConcatenate()([flat2, flat1]))
+    tokens = HEinsumDenseBatchNorm("abc,cd->abd", (4, 6), bias_axes="d", beta=1e-5)(PReshape((4, 4))(PFlatten()(c2)))
+    tokens = HBatchNormalization(beta=1e-5)(HMultiHeadAttention(2, 3, beta=1e-5)(tokens, tokens))  # (4, 6)
+    c3 = HConv1D(3, 3, beta=1e-5)(tokens)                                          # (2, 3)
+    high, mean = PFlatten()(PMaxPooling1D(2)(c3)), PFlatten()(PAveragePooling1D(2)(c3))  # (3,) each
+    spread = HSubtract()([HMaximum()([high, mean]), HMinimum()([high, mean])])
+    mixed = HMultiply()([spread, mean])                                              # (3,)
+    d1 = HDenseBatchNorm(8, activation="relu", beta=1e-5)(PConcatenate()([flat2, flat1, mixed]))
     summed = HAdd()([HActivation("tanh", paq_conf={"init_bw": 3})(d1), HDense(8, beta=1e-5)(d1)])
-    return keras.Model(inp, HDense(3, beta=1e-5)(summed))
+    return keras.Model(inp, HSoftmax(beta=1e-5)(HDense(3, beta=1e-5)(summed)))
 
 
 def streamable_model():
@@ -119,3 +130,15 @@ def test_cover_factor_below_one_proxy_still_equals_hls4ml(grid_projects):
     y_proxy = proxy.predict(x, verbose=0)
     assert not np.array_equal(y_proxy, model.predict(x, verbose=0))
     check_bit_exact(proxy, x, part, scales=())
+
+
+def test_every_layer_type_is_in_the_grid():
+    """Every H- and P-layer class of ``hgq.layers`` (but the abstract ``HLayer`` and ``Signature``) is in the
+    io_parallel grid's model, its parts included."""
+    import hgq.layers
+
+    model = every_layer_model()
+    present = {type(layer) for layer in model.layers}
+    present |= {type(part) for layer in model.layers for part in getattr(layer, "parts", lambda: [])()}
+    wanted = {getattr(hgq.layers, name) for name in hgq.layers.__all__} - {hgq.layers.HLayer, hgq.layers.Signature}
+    assert sorted(cls.__name__ for cls in wanted - present) == []

@@ -13,7 +13,7 @@ import pytest
 import hgq
 from hgq.layers import (HDense, HQuantize, PAveragePooling1D, PAveragePooling2D, PConcatenate, PFlatten,
                         PMaxPooling1D, PMaxPooling2D, PReshape, Signature)
-from hgq.proxy import FixedPointQuantizer
+from hgq.proxy import FixedPointQuantizer, convert_to_hls4ml
 
 from bitexact import SideBySide, check_bit_exact, with_proxy
 from conftest import on_grid
@@ -169,3 +169,21 @@ def test_average_pooling_same_padding_io_parallel_bit_exact(passthrough_projects
     f = kif_of(model.get_layer("ap"))[2][0, :, :, 0]
     assert np.array_equal(f, [[5, 5, 4], [5, 5, 4], [5, 5, 4], [4, 4, 3]])
     check_bit_exact(proxy, x, part, model=model, scales=(3.0,))
+
+
+def test_three_input_concatenate_exports_as_a_chain_and_a_plain_one_is_refused(tmp_path):
+    """hls4ml's Concatenate takes two inputs (three crash it with a bare AssertionError): a PConcatenate of three is
+    exported as a chain of two-input ones with the same values; a proxy of one three-input Concatenate is refused by
+    name. (Bit-exact through hls4ml in the grid's every-layer model.)"""
+    x = np.random.default_rng(0).normal(size=(64, 3)).astype("float32")
+    inp = keras.Input((3,))
+    parts = [HQuantize(paq_conf={"init_bw": n + 2}, name=f"q{n}")(inp) for n in range(3)]
+    model = keras.Model(inp, PConcatenate(name="cat")(parts))
+    hgq.trace_minmax(model, x)
+    proxy = hgq.to_proxy_model(model)
+    assert [type(proxy.get_layer(n)).__name__ for n in ("cat", "cat_1")] == ["Concatenate", "Concatenate"]
+    assert np.array_equal(proxy.predict(x, verbose=0), model.predict(x, verbose=0))
+    plain = keras.Model(proxy.inputs, keras.layers.Concatenate(name="cat3")([proxy.get_layer(f"q{n}").output
+                                                                             for n in range(3)]))
+    with pytest.raises(ValueError, match="layer 'cat3'.*it has 3 inputs, and hls4ml's Concatenate takes two"):
+        convert_to_hls4ml(plain, tmp_path / "prj")

@@ -13,6 +13,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from ... import graph
 from ...proxy_layers.precision import PROXY_DTYPE
 from ...quantizer.types import as_numpy, fewest_fractional_bits
 from .. import estimates
@@ -90,6 +91,11 @@ class ConcatenateSpec(MovesValues):
     def rule(self, layer, input_kifs):
         return tuple(np.concatenate([kif[n] for kif in input_kifs], axis=layer.axis) for n in range(3))
 
+    def hls4ml_refusal(self, layer):
+        n = len(graph.input_shapes(layer))
+        return None if n == 2 else (f"it has {n} inputs, and hls4ml's Concatenate takes two: chain two-input "
+                                    "Concatenate layers (to_proxy_model exports a PConcatenate so)")
+
 
 @register(*_POOLINGS)
 class PoolingSpec(MovesValues):
@@ -134,3 +140,16 @@ class PLayerSpec(MovesValues):
         cfg = layer.get_config()
         cfg["dtype"] = PROXY_DTYPE
         return PLAIN_LAYERS[next(cls for cls in type(layer).__mro__ if cls in PLAIN_LAYERS)].from_config(cfg)(x)
+
+
+@register(PConcatenate)
+class PConcatenateSpec(PLayerSpec):
+    def convert(self, layer, inputs, ctx):
+        """More than two inputs become a chain of two-input ``Concatenate`` layers (hls4ml's takes two), named
+        ``<name>``, ``<name>_1``, ...: the same values in the same order."""
+        cfg = {**layer.get_config(), "dtype": PROXY_DTYPE}
+        y = inputs[0]
+        for n, t in enumerate(inputs[1:]):
+            y = keras.layers.Concatenate.from_config({**cfg, "name": layer.name if n == 0 else f"{layer.name}_{n}"})(
+                [y, t])
+        return y
