@@ -10,6 +10,7 @@ import keras
 import numpy as np
 
 from ... import graph
+from ...proxy_layers.chain import two_input_chain
 from ...proxy_layers.precision import PROXY_DTYPE, refuse_wide_accumulator
 from ...proxy_layers.quantize import quantize_output
 from ...quantizer.intervals import bounds, einsum_kif, kif_of_interval
@@ -151,10 +152,7 @@ class HMergeSpec(OwnTypes, Reduction):
         ``<name>_1``, ...; then the output quantizer."""
         layer.quantized_input_layers()  # every input must be quantized (names the layers otherwise)
         plain = next(cls for cls in PLAIN_MERGES if isinstance(layer, cls))
-        tensors = list(inputs)
-        y = tensors[0]
-        for n, t in enumerate(tensors[1:]):
-            y = plain(name=layer.name if n == 0 else f"{layer.name}_{n}", dtype=PROXY_DTYPE)([y, t])
+        y = two_input_chain(lambda name: plain(name=name, dtype=PROXY_DTYPE), layer.name, list(inputs))
         return quantize_output(layer, y, ctx)
 
 

@@ -14,6 +14,7 @@ import numpy as np
 from keras import ops
 
 from ... import graph
+from ...proxy_layers.chain import two_input_chain
 from ...proxy_layers.precision import PROXY_DTYPE
 from ...quantizer.types import as_numpy, fewest_fractional_bits
 from .. import estimates
@@ -148,8 +149,5 @@ class PConcatenateSpec(PLayerSpec):
         """More than two inputs become a chain of two-input ``Concatenate`` layers (hls4ml's takes two), named
         ``<name>``, ``<name>_1``, ...: the same values in the same order."""
         cfg = {**layer.get_config(), "dtype": PROXY_DTYPE}
-        y = inputs[0]
-        for n, t in enumerate(inputs[1:]):
-            y = keras.layers.Concatenate.from_config({**cfg, "name": layer.name if n == 0 else f"{layer.name}_{n}"})(
-                [y, t])
-        return y
+        return two_input_chain(lambda name: keras.layers.Concatenate.from_config({**cfg, "name": name}), layer.name,
+                               list(inputs))
