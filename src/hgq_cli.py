@@ -13,7 +13,7 @@ import os
 import sys
 
 STRATEGIES = ("latency", "resource", "distributed_arithmetic")  # hgq.proxy.hls.STRATEGIES, without its imports
-DEMO_MODELS = ("cnn", "mlp", "transformer")
+DEMO_MODELS = ("cnn", "mixer", "mlp", "transformer")
 
 
 def _positive_int(text):

@@ -51,6 +51,27 @@ def test_transformer_demo_is_bit_exact_and_learns(capsys):
     assert accuracy > 0.5  # ten classes: chance is 0.1 (10 epochs reach about 0.8; 60, the default, 0.94)
 
 
+def test_mixer_demo_is_bit_exact_and_learns_and_profiles(tmp_path, capsys):
+    """The MLP-mixer (``PPermute``, ``PGlobalAveragePooling1D``) end to end, and ``hgq profile`` on it."""
+    import keras
+    import numpy as np
+
+    result = demo.run(model="mixer", epochs=10, verbose=False)
+    assert result["bit_exact_fraction"] == 1.0 and result["hls4ml_accuracy"] == result["proxy_accuracy"]
+    assert result["proxy_accuracy"] > 0.5  # ten classes: chance is 0.1 (60 epochs, the default, reach about 0.94)
+    x_train, _, y_train, _ = demo.digits()
+    model = demo.build_mixer_model(1e-4)
+    demo.train(model, x_train.reshape(-1, 8, 8), y_train, epochs=1, verbose=False)
+    model.save(tmp_path / "mixer.keras")
+    np.save(tmp_path / "x.npy", x_train.reshape(-1, 8, 8)[:400])
+    assert hgq_cli.main(["profile", str(tmp_path / "mixer.keras"), "--data", str(tmp_path / "x.npy"), "--format",
+                         "json"]) == 0
+    records = {r["name"]: r for r in json.loads(capsys.readouterr().out)["records"]}
+    assert records["pool"]["type"] == "PGlobalAveragePooling1D" and records["to_channels"]["type"] == "PPermute"
+    assert records["token_mixing"]["bops"] > 0
+    assert isinstance(keras.models.load_model(tmp_path / "mixer.keras").get_layer("pool"), demo.PGlobalAveragePooling1D)
+
+
 def test_demo_rejects_unknown_model():
     with pytest.raises(ValueError, match="model must be one of"):
         demo.run(model="rnn", verbose=False)

@@ -13,8 +13,9 @@ import pytest
 
 from hgq.layers import (HActivation, HAdd, HBatchNormalization, HConv1D, HConv1DBatchNorm, HConv2D,
                         HConv2DBatchNorm, HDense, HDenseBatchNorm, HEinsumDense, HEinsumDenseBatchNorm, HLayer,
-                        HQuantize, PAveragePooling1D, PAveragePooling2D, PConcatenate, PFlatten, PMaxPooling1D,
-                        PMaxPooling2D, PReshape, Signature)
+                        HQuantize, PAveragePooling1D, PAveragePooling2D, PConcatenate, PFlatten,
+                        PGlobalAveragePooling1D, PGlobalAveragePooling2D, PGlobalMaxPooling1D, PGlobalMaxPooling2D,
+                        PMaxPooling1D, PMaxPooling2D, PPermute, PReshape, Signature)
 from hgq.layers import HEinsum, HMaximum, HMinimum, HMultiHeadAttention, HMultiply, HSoftmax, HSubtract
 from hgq.families.softmax.layer import table_types
 from hgq.proxy import BatchNormalization, Einsum, FixedPointQuantizer, Softmax, UnaryLUT
@@ -194,6 +195,16 @@ TestPMaxPooling1D = pooling_test(PMaxPooling1D, (7, 2), pool_size=2, strides=1)
 TestPMaxPooling2D = pooling_test(PMaxPooling2D, (4, 4, 2), pool_size=2)
 TestPAveragePooling1D = pooling_test(PAveragePooling1D, (8, 2), pool_size=4)
 TestPAveragePooling2D = pooling_test(PAveragePooling2D, (5, 4, 2), pool_size=2, padding="same")
+TestPGlobalMaxPooling1D = pooling_test(PGlobalMaxPooling1D, (5, 3))
+TestPGlobalMaxPooling2D = pooling_test(PGlobalMaxPooling2D, (3, 2, 2), keepdims=True)
+TestPGlobalAveragePooling1D = pooling_test(PGlobalAveragePooling1D, (8, 3))
+TestPGlobalAveragePooling2D = pooling_test(PGlobalAveragePooling2D, (2, 4, 3))
+
+
+class TestPPermute(PLayerTest):
+    layer_cls = PPermute
+    kwargs = {"dims": (2, 1)}
+    input_shape = (4, 3)
 
 
 class TestSignature(PLayerTest):

@@ -12,7 +12,8 @@ import pytest
 
 import hgq
 from hgq.layers import (HDense, HQuantize, PAveragePooling1D, PAveragePooling2D, PConcatenate, PFlatten,
-                        PMaxPooling1D, PMaxPooling2D, PReshape, Signature)
+                        PGlobalAveragePooling2D, PGlobalMaxPooling1D, PMaxPooling1D, PMaxPooling2D, PPermute, PReshape,
+                        Signature)
 from hgq.proxy import FixedPointQuantizer, convert_to_hls4ml
 
 from bitexact import SideBySide, check_bit_exact, with_proxy
@@ -65,6 +66,25 @@ def concat_model():
     return model, x
 
 
+def global_pooling_model(io_type):
+    """(4, 4, 2) -> PGlobalAveragePooling2D and (8, 3) -> PPermute -> PGlobalMaxPooling1D, concatenated -> HDense,
+    trained one epoch with beta > 0 and calibrated (homogeneous quantizers for io_stream)."""
+    keras.utils.set_random_seed(2)
+    paq = {"skip_dims": "all"} if io_type == "io_stream" else {}
+    rng = np.random.default_rng(2)
+    x = [rng.normal(size=(1000, 4, 4, 2)).astype("float32"), rng.normal(size=(1000, 8, 3)).astype("float32")]
+    y = np.stack([x[0].mean(axis=(1, 2, 3)), x[1].max(axis=(1, 2))], axis=1)
+    image, particles = keras.Input((4, 4, 2)), keras.Input((8, 3))
+    a = PGlobalAveragePooling2D(name="gap")(HQuantize(paq_conf={**paq, "init_bw": 4}, name="qa")(image))
+    m = PPermute((2, 1), name="perm")(HQuantize(paq_conf={**paq, "init_bw": 4}, name="qm")(particles))
+    m = PGlobalMaxPooling1D(name="gmp")(m)
+    model = keras.Model([image, particles], HDense(2, beta=1e-5, paq_conf=paq, name="d")(PConcatenate()([a, m])))
+    model.compile(keras.optimizers.Adam(3e-3), "mse")
+    model.fit(x, y, epochs=1, batch_size=128, verbose=0)
+    hgq.trace_minmax(model, x)
+    return model, x
+
+
 @functools.lru_cache(maxsize=None)
 def trained_pooling_parallel():
     return pooling_model("io_parallel")
@@ -104,6 +124,9 @@ HLS_CASES = {
     "pooling-stream": ("io_stream", functools.partial(with_proxy, functools.partial(pooling_model, "io_stream"))),
     "concat": ("io_parallel", functools.partial(with_proxy, trained_concat)),
     "average-same": ("io_parallel", functools.partial(with_proxy, average_pooling_same_model)),
+    "global-parallel": ("io_parallel", functools.partial(with_proxy, functools.partial(global_pooling_model,
+                                                                                         "io_parallel"))),
+    "global-stream": ("io_stream", functools.partial(with_proxy, functools.partial(global_pooling_model, "io_stream"))),
 }
 
 
@@ -168,6 +191,16 @@ def test_average_pooling_same_padding_io_parallel_bit_exact(passthrough_projects
     model, proxy, x, part = passthrough_projects("average-same", "io_parallel")
     f = kif_of(model.get_layer("ap"))[2][0, :, :, 0]
     assert np.array_equal(f, [[5, 5, 4], [5, 5, 4], [5, 5, 4], [4, 4, 3]])
+    check_bit_exact(proxy, x, part, model=model, scales=(3.0,))
+
+
+@pytest.mark.hls4ml
+@pytest.mark.xdist_group("test_passthrough_models")
+@pytest.mark.parametrize("io_type", ["io_parallel", "io_stream"])
+def test_global_pooling_and_permute_bit_exact(io_type, passthrough_projects):
+    model, proxy, x, part = passthrough_projects(f"global-{io_type[3:]}", io_type)
+    assert type(proxy.get_layer("perm")).__name__ == "Permute"
+    assert [type(proxy.get_layer(n)).__name__ for n in ("gap_pool", "gap")] == ["GlobalAveragePooling2D", "Reshape"]
     check_bit_exact(proxy, x, part, model=model, scales=(3.0,))
 
 

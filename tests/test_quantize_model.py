@@ -1,5 +1,5 @@
-"""quantize_model: float Keras models (MLP, CNN with batch normalizations, a transformer) become H-models with their
-weights, computing what the float model computes when the bit widths are wide, trainable, and bit-exact with hls4ml
+"""quantize_model: float Keras models (MLP, CNN with batch normalizations, a transformer, an MLP-mixer, a deep-sets
+model, a CNN ending in global average pooling) become H-models with their weights, computing what the float model computes when the bit widths are wide, trainable, and bit-exact with hls4ml
 once trained and calibrated; what it cannot map is refused by name."""
 
 import keras
@@ -56,6 +56,35 @@ def transformer():
     return keras.Model(x, keras.layers.Dense(5, name="head")(y), name="transformer")
 
 
+def mixer():
+    """A particle-style MLP-mixer: token mixing through ``Permute``, channel mixing, global average pooling."""
+    x = keras.Input((8, 6))
+    t = keras.layers.Permute((2, 1), name="tokens")(x)
+    t = keras.layers.EinsumDense("abc,cd->abd", (6, 8), bias_axes="d", activation="relu", name="token_mix")(t)
+    y = keras.layers.Permute((2, 1), name="channels")(t)
+    y = keras.layers.EinsumDense("abc,cd->abd", (8, 6), bias_axes="d", activation="relu", name="channel_mix")(y)
+    y = keras.layers.GlobalAveragePooling1D(name="pool")(y)
+    return keras.Model(x, keras.layers.Dense(5, name="head")(y), name="mixer")
+
+
+def deep_sets():
+    """Per-particle features, a permutation-invariant maximum, a head on it."""
+    x = keras.Input((6, 3))
+    y = keras.layers.EinsumDense("abc,cd->abd", (6, 8), bias_axes="d", activation="relu", name="phi")(x)
+    y = keras.layers.GlobalMaxPooling1D(name="pool")(y)
+    return keras.Model(x, keras.layers.Dense(5, name="rho")(y), name="deep_sets")
+
+
+def cnn_gap():
+    """A CNN ending in global average pooling over a 4x4 feature map, and global max pooling kept 2-D."""
+    x = keras.Input((5, 5, 2))
+    y = keras.layers.Conv2D(4, 2, activation="relu", name="conv")(x)
+    a = keras.layers.GlobalAveragePooling2D(name="gap")(y)
+    m = keras.layers.Flatten(name="flat")(keras.layers.GlobalMaxPooling2D(keepdims=True, name="gmp")(y))
+    y = keras.layers.Concatenate(name="both")([a, m])
+    return keras.Model(x, keras.layers.Dense(5, name="head")(y), name="cnn_gap")
+
+
 def data(shape, n=1000, seed=1):
     return np.random.default_rng(seed).normal(size=(n, *shape)).astype("float32")
 
@@ -68,7 +97,11 @@ def data(shape, n=1000, seed=1):
            "head_activation": hl.HActivation}),
     (transformer, {"embed": hl.HEinsumDense, "mha": hl.HMultiHeadAttention, "residual": hl.HAdd,
                    "pool": hl.PMaxPooling1D, "flat": hl.PFlatten, "head": hl.HDense}),
-], ids=["mlp", "cnn", "transformer"])
+    (mixer, {"tokens": hl.PPermute, "token_mix": hl.HEinsumDense, "channels": hl.PPermute,
+             "pool": hl.PGlobalAveragePooling1D}),
+    (deep_sets, {"phi": hl.HEinsumDense, "pool": hl.PGlobalMaxPooling1D, "rho": hl.HDense}),
+    (cnn_gap, {"gap": hl.PGlobalAveragePooling2D, "gmp": hl.PGlobalMaxPooling2D, "both": hl.PConcatenate}),
+], ids=["mlp", "cnn", "transformer", "mixer", "deep_sets", "cnn_gap"])
 def test_maps_layers_and_computes_what_the_float_model_computes(build, types):
     keras.utils.set_random_seed(0)
     model = build()
@@ -78,14 +111,14 @@ def test_maps_layers_and_computes_what_the_float_model_computes(build, types):
     layers = {layer.name: layer for layer in h.layers}
     assert {name: type(layers[name]) for name in types} == types
     assert not {"drop", "conv_bn", "dense2_bn"} & set(layers) and type(h.layers[1]) is hl.HQuantize
-    if "dense2" in layers:
+    if model.name == "mlp":
         assert np.array_equal(layers["dense2"].moving_mean, model.get_layer("dense2_bn").moving_mean)
         assert np.array_equal(layers["head"].kernel, model.get_layer("head").kernel)
-    elif "conv" in layers:
+    elif model.name == "cnn":
         assert np.array_equal(layers["conv"].kernel, model.get_layer("conv").kernel)
         assert np.array_equal(layers["conv"].moving_variance, model.get_layer("conv_bn").moving_variance)
         assert np.array_equal(layers["hidden_bn"].moving_mean, model.get_layer("hidden_bn").moving_mean)
-    else:
+    elif model.name == "transformer":
         float_mha, h_mha = model.get_layer("mha"), layers["mha"]
         assert np.array_equal(h_mha.part("output").kernel, float_mha.weights[6])
         assert np.array_equal(h_mha.part("key").bias, float_mha.weights[3])
@@ -93,7 +126,7 @@ def test_maps_layers_and_computes_what_the_float_model_computes(build, types):
     np.testing.assert_allclose(h.predict(x[:200], verbose=0), model.predict(x[:200], verbose=0), atol=0.05)
 
 
-BUILDS = [mlp, cnn, transformer]
+BUILDS = [mlp, cnn, transformer, mixer, deep_sets, cnn_gap]
 
 
 def trained_case(build, bops):
@@ -121,7 +154,7 @@ def projects(tmp_path_factory):
 
 @pytest.mark.hls4ml
 @pytest.mark.xdist_group("test_quantize_model")  # the worker that compiles the shared project checks every model
-@pytest.mark.parametrize("build", BUILDS, ids=["mlp", "cnn", "transformer"])
+@pytest.mark.parametrize("build", BUILDS, ids=[b.__name__ for b in BUILDS])
 def test_trained_and_calibrated_is_bit_exact_with_hls4ml(build, projects):
     h, proxy, x, part = projects(build)
     assert projects.bops[build] > 0
@@ -142,6 +175,9 @@ def test_options_reach_the_layers():
 
 
 def test_refusals():
+    image = keras.Input((3, 3, 2))
+    with pytest.raises(ValueError, match=r"'gap': it averages 9 positions .*not a power of two"):
+        hgq.quantize_model(keras.Model(image, keras.layers.GlobalAveragePooling2D(name="gap")(image)))
     x = keras.Input((4, 6))
     norm = keras.Model(x, keras.layers.LayerNormalization(name="norm")(x))
     with pytest.raises(ValueError, match=r"layer 'norm' of type LayerNormalization cannot be quantized; "

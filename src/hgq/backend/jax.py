@@ -80,3 +80,33 @@ FEW_INPUT_CHANNELS = 8
 
 def conv_input_gradient_by_matmul(channels):
     return channels < FEW_INPUT_CHANNELS
+
+
+def inference(model):
+    import jax
+
+    @jax.jit
+    def run(trainable, non_trainable, x):
+        return model.stateless_call(trainable, non_trainable, x, training=False)
+
+    def call(x):
+        y, non_trainable = run([v.value for v in model.trainable_variables],
+                               [v.value for v in model.non_trainable_variables], x)
+        for variable, value in zip(model.non_trainable_variables, non_trainable):
+            variable.assign(value)
+        return y
+
+    return call
+
+
+def evaluate(fn, variables):
+    import jax
+    import keras
+
+    variables = list(variables)
+
+    def run(values):
+        with keras.StatelessScope(state_mapping=list(zip(variables, values))):
+            return fn()
+
+    return jax.jit(run)([v.value for v in variables])

@@ -5,7 +5,9 @@ import numpy as np
 
 from .generic import (  # noqa: F401  (as any backend)
     conv_input_gradient_by_matmul,
+    evaluate,
     float64_is_exact,
+    inference,
     max_over_replicas,
     min_over_replicas,
 )

@@ -1,8 +1,8 @@
 """End-to-end demo: train an H-model on scikit-learn's digits, export it and check hls4ml bit for bit.
 
 Run it with ``hgq demo`` or ``python -m hgq demo`` (an MLP on the 64 pixels), ``hgq demo --model cnn`` (an ``HConv2D``
-model on the 8x8x1 images) or ``hgq demo --model transformer`` (attention over the 8 rows as tokens); ``run()``
-returns the numbers it prints.
+model on the 8x8x1 images), ``hgq demo --model transformer`` (attention over the 8 rows as tokens) or ``hgq demo
+--model mixer`` (an MLP-mixer over the 8 rows as tokens); ``run()`` returns the numbers it prints.
 """
 
 import contextlib
@@ -14,8 +14,8 @@ import keras
 import numpy as np
 
 from ..calibration import trace_minmax
-from ..layers import (HAdd, HConv2D, HDense, HEinsumDense, HMultiHeadAttention, HQuantize, PFlatten, PMaxPooling1D,
-                      PMaxPooling2D)
+from ..layers import (HAdd, HConv2D, HDense, HEinsumDense, HMultiHeadAttention, HQuantize, PFlatten,
+                      PGlobalAveragePooling1D, PMaxPooling1D, PMaxPooling2D, PPermute)
 from ..outputs import OutputFolder
 from ..proxy import convert_to_hls4ml, hls4ml_predict, proxy_predict, to_proxy_model
 from ..proxy.hls import quiet
@@ -71,9 +71,28 @@ def build_transformer_model(beta):
     return keras.Model(tokens, HDense(10, name="head", **common)(x), name="digits_hgq_transformer")
 
 
+def build_mixer_model(beta):
+    """A particle-style MLP-mixer on the 8 rows of each image as 8 tokens of 8 pixels: an HEinsumDense embedding per
+    row (16 features), token mixing (PPermute, an HEinsumDense across the 8 tokens, PPermute back, a residual HAdd),
+    channel mixing (an HEinsumDense across the 16 features, a residual HAdd), global average pooling over the
+    tokens, an HDense(10) head (logits)."""
+    paq_conf = {"init_bw": 6}
+    common = dict(beta=beta, paq_conf=paq_conf)
+    tokens = keras.Input((8, 8))
+    x = HQuantize(paq_conf=paq_conf)(tokens)
+    x = HEinsumDense("abc,bcd->abd", (8, 16), bias_axes="bd", activation="relu", name="embedding", **common)(x)
+    mixed = PPermute((2, 1), name="to_channels")(x)                                       # (16 features, 8 tokens)
+    mixed = HEinsumDense("abc,cd->abd", (16, 8), bias_axes="d", activation="relu", name="token_mixing", **common)(mixed)
+    x = HAdd(name="residual1", paq_conf=paq_conf)([x, PPermute((2, 1), name="to_tokens")(mixed)])
+    mixed = HEinsumDense("abc,cd->abd", (8, 16), bias_axes="d", activation="relu", name="channel_mixing", **common)(x)
+    x = HAdd(name="residual2", paq_conf=paq_conf)([x, mixed])
+    x = PGlobalAveragePooling1D(name="pool")(x)
+    return keras.Model(tokens, HDense(10, name="head", **common)(x), name="digits_hgq_mixer")
+
+
 # model name -> (builder taking beta, shape of one input sample)
 MODELS = {"mlp": (build_model, (64,)), "cnn": (build_cnn_model, (8, 8, 1)),
-          "transformer": (build_transformer_model, (8, 8))}
+          "transformer": (build_transformer_model, (8, 8)), "mixer": (build_mixer_model, (8, 8))}
 
 
 def train(model, x_train, y_train, epochs, verbose):
@@ -139,7 +158,7 @@ def run(epochs=DEFAULT_EPOCHS, beta=DEFAULT_BETA, output_dir=None, seed=0, verbo
         verbose: show Keras's progress bar and print the summary.
         show_tools: show hls4ml's and the compiler's messages.
         model: ``"mlp"`` (dense layers on the 64 pixels), ``"cnn"`` (``HConv2D`` on the 8x8x1 images) or
-            ``"transformer"`` (attention over the 8 rows of 8 pixels).
+            ``"transformer"`` (attention over the 8 rows of 8 pixels) or ``"mixer"`` (an MLP-mixer over them).
 
     Returns:
         dict with ``proxy_accuracy``, ``hls4ml_accuracy``, ``bops``, ``bit_exact_fraction``, ``n_test``,

@@ -1,6 +1,9 @@
 """BOPs (bit operations) of H-models, the hardware-cost estimate that training minimizes, and each layer's
 ``beta``, its weight in the loss."""
 
+from keras import ops
+
+from ..backend import evaluate
 from ..graph import layers_of_type
 from ..families.hlayer import HLayer
 
@@ -12,7 +15,9 @@ def iter_hlayers(model):
 
 def layer_bops(model):
     """Exact BOPs of each H-layer, as ``{layer name: BOPs}``."""
-    return {layer.name: layer.bops() for layer in iter_hlayers(model)}
+    layers = iter_hlayers(model)
+    values = evaluate(lambda: [layer.compute_bops("float64") for layer in layers], model.variables)
+    return {layer.name: float(ops.convert_to_numpy(v)) for layer, v in zip(layers, values)}
 
 
 def total_bops(model):

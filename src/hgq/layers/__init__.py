@@ -11,13 +11,15 @@ from ..families.kernel import (HConv1D, HConv1DBatchNorm, HConv2D, HConv2DBatchN
                                HEinsumDense, HEinsumDenseBatchNorm)
 from ..families.merge import HAdd, HMaximum, HMinimum, HMultiply, HSubtract
 from ..families.normalization import HBatchNormalization
-from ..families.passthrough import (PAveragePooling1D, PAveragePooling2D, PConcatenate, PFlatten, PMaxPooling1D,
-                                    PMaxPooling2D, PReshape)
+from ..families.passthrough import (PAveragePooling1D, PAveragePooling2D, PConcatenate, PFlatten,
+                                    PGlobalAveragePooling1D, PGlobalAveragePooling2D, PGlobalMaxPooling1D,
+                                    PGlobalMaxPooling2D, PMaxPooling1D, PMaxPooling2D, PPermute, PReshape)
 from ..families.quantize import HQuantize, Signature
 from ..families.softmax import HSoftmax
 
 __all__ = ["HActivation", "HAdd", "HBatchNormalization", "HConv1D", "HConv1DBatchNorm", "HConv2D", "HConv2DBatchNorm",
            "HDense", "HDenseBatchNorm", "HEinsum", "HEinsumDense", "HEinsumDenseBatchNorm", "HLayer", "HMaximum",
            "HMinimum", "HMultiHeadAttention", "HMultiply", "HQuantize", "HSoftmax", "HSubtract",
-           "PAveragePooling1D", "PAveragePooling2D", "PConcatenate", "PFlatten", "PMaxPooling1D", "PMaxPooling2D",
-           "PReshape", "Signature"]
+           "PAveragePooling1D", "PAveragePooling2D", "PConcatenate", "PFlatten", "PGlobalAveragePooling1D",
+           "PGlobalAveragePooling2D", "PGlobalMaxPooling1D", "PGlobalMaxPooling2D", "PMaxPooling1D", "PMaxPooling2D",
+           "PPermute", "PReshape", "Signature"]

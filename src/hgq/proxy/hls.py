@@ -145,16 +145,22 @@ def proxy_predict(proxy, x, batch_size=1024):
     """The outputs of ``proxy`` on ``x`` (an array, or a list of arrays for several inputs), computed in float64: one
     array, or a list for several outputs, as ``proxy.predict`` gives them. Keras' ``predict`` casts float64 inputs
     to float32 (Keras 3.15), which can move an input across a quantizer's rounding boundary; this calls the model on
-    batches instead, so that the proxy sees exactly what hls4ml's C simulation sees."""
+    batches instead, so that the proxy sees exactly what hls4ml's C simulation sees. Every batch has the same size
+    (the last one is filled up with its own samples, whose outputs are dropped): one compiled program on JAX."""
     import keras
 
+    from ..backend import inference
+
     arrays = [np.ascontiguousarray(a, dtype=np.float64) for a in (x if isinstance(x, (list, tuple)) else [x])]
+    n = len(arrays[0])
+    size = min(batch_size, n)
+    run = inference(proxy)
     batches = []
-    for start in range(0, len(arrays[0]), batch_size):
-        batch = [a[start:start + batch_size] for a in arrays]
-        y = proxy(keras.tree.pack_sequence_as(proxy.input, batch), training=False)  # the model's input structure
+    for start in range(0, n, size):
+        batch = [np.take(a, np.arange(start, start + size), axis=0, mode="wrap") for a in arrays]
+        y = run(keras.tree.pack_sequence_as(proxy.input, batch))  # the model's input structure
         batches.append([np.asarray(keras.ops.convert_to_numpy(t), np.float64) for t in keras.tree.flatten(y)])
-    outputs = [np.concatenate(parts) for parts in zip(*batches)]
+    outputs = [np.concatenate(parts)[:n] for parts in zip(*batches)]
     return outputs if len(outputs) > 1 else outputs[0]
 
 

@@ -1,7 +1,7 @@
 """P-layers: Keras layers that move quantized values without arithmetic cost, carrying their bit widths.
 
-``PFlatten``, ``PReshape``, ``PConcatenate``, ``PMaxPooling1D/2D`` and ``PAveragePooling1D/2D`` subclass the
-Keras layer of the same name and report the fixed-point type of their output (``output_kif``), computed from
+``PFlatten``, ``PReshape``, ``PPermute``, ``PConcatenate``, ``PMaxPooling1D/2D``, ``PAveragePooling1D/2D``,
+``PGlobalMaxPooling1D/2D`` and ``PGlobalAveragePooling1D/2D`` subclass the Keras layer of the same name and report the fixed-point type of their output (``output_kif``), computed from
 the types of their inputs, so that an H-layer after them counts its BOPs from the right input widths. They
 have no quantizer, no ``beta`` and no BOPs; they need a quantized input (an H-layer, ``Signature`` or another
 P-layer before them).
@@ -131,6 +131,46 @@ class _PAveragePooling(_PoolingKif):
         return k, i, ops.where(nonzero, f + self._log2_area, f)
 
 
+def _spatial_axes(data_format, rank):
+    """The spatial axes of a tensor of ``rank`` (batch axis included) in ``data_format``."""
+    return tuple(range(1, rank - 1)) if data_format == "channels_last" else tuple(range(2, rank))
+
+
+class _PGlobalPooling:
+    """Global pooling: each channel's type is the union of its types over every position."""
+
+    def _global_union(self, kif):
+        axes = _spatial_axes(self.data_format, len(kif[0].shape))
+        pooled = (ops.max(a, axis=axes, keepdims=self.keepdims) for a in _neutralize_zero_width(*kif))
+        return _restore_zero_width(*pooled)
+
+    def output_kif_from(self, input_kifs):
+        return self._global_union(input_kifs[0])
+
+
+class _PGlobalAveragePooling(_PGlobalPooling):
+    """A global average is a sum divided by the number ``N`` of positions, exact in fixed point only when ``N`` is a
+    power of two: the type is then ``(k, i, f + log2 N)`` of the channel's union type."""
+
+    def build(self, input_shape):
+        spatial = [input_shape[a] for a in _spatial_axes(self.data_format, len(input_shape))]
+        if any(s is None for s in spatial):
+            raise ValueError(f"{type(self).__name__} {self.name!r} needs a fixed spatial input shape (got "
+                             f"{tuple(input_shape[1:])}) to check that it averages a power-of-two number of values")
+        count = math.prod(int(s) for s in spatial)
+        if not _is_pow2(count):
+            raise ValueError(f"{type(self).__name__} {self.name!r}: it averages {count} positions (input shape "
+                             f"{tuple(input_shape[1:])}), not a power of two; hls4ml divides by {count} and truncates, "
+                             "which no fixed-point type holds exactly. Give it a power-of-two number of positions "
+                             "(e.g. pad or crop the feature map), or use PGlobalMaxPooling")
+        self._log2_count = float(np.log2(count))
+        super().build(input_shape)
+
+    def output_kif_from(self, input_kifs):
+        k, i, f = self._global_union(input_kifs[0])
+        return k, i, ops.where((k + i + f) > 0, f + self._log2_count, f)
+
+
 def _serializable(cls):
     return keras.saving.register_keras_serializable(package="hgq")(cls)
 
@@ -145,6 +185,12 @@ class PFlatten(PassThroughLayer, keras.layers.Flatten):
 class PReshape(PassThroughLayer, keras.layers.Reshape):
     """``keras.layers.Reshape`` that carries the bit widths: its output type is its input type, reshaped.
     Costs nothing."""
+
+
+@_serializable
+class PPermute(PassThroughLayer, keras.layers.Permute):
+    """``keras.layers.Permute`` that carries the bit widths: its output type is its input type, permuted the same
+    way. Costs nothing."""
 
 
 @_serializable
@@ -183,4 +229,31 @@ class PAveragePooling2D(_PAveragePooling, PassThroughLayer, keras.layers.Average
     With ``padding='same'`` Keras (and hls4ml) divide an edge pool by the number of real elements in it, so
     every such count must be a power of two as well. A pool that breaks this raises ``ValueError`` when the
     layer is built. Costs no BOPs (the division by a power of two is a shift).
+    """
+
+
+@_serializable
+class PGlobalMaxPooling1D(_PGlobalPooling, PassThroughLayer, keras.layers.GlobalMaxPooling1D):
+    """``keras.layers.GlobalMaxPooling1D`` that carries the bit widths (see ``PGlobalMaxPooling2D``)."""
+
+
+@_serializable
+class PGlobalMaxPooling2D(_PGlobalPooling, PassThroughLayer, keras.layers.GlobalMaxPooling2D):
+    """``keras.layers.GlobalMaxPooling2D`` that carries the bit widths: each channel's type is the union of its
+    types over every position (element-wise maximum of ``k``, ``i``, ``f``). Costs nothing."""
+
+
+@_serializable
+class PGlobalAveragePooling1D(_PGlobalAveragePooling, PassThroughLayer, keras.layers.GlobalAveragePooling1D):
+    """``keras.layers.GlobalAveragePooling1D`` that carries the bit widths (see ``PGlobalAveragePooling2D``)."""
+
+
+@_serializable
+class PGlobalAveragePooling2D(_PGlobalAveragePooling, PassThroughLayer, keras.layers.GlobalAveragePooling2D):
+    """``keras.layers.GlobalAveragePooling2D`` that carries the bit widths.
+
+    The mean of ``N`` positions is their sum divided by ``N``, exact in fixed point only when ``N`` is a power of
+    two; each channel's type is then ``(k, i, f + log2 N)`` of the union of its types. hls4ml divides by any other
+    ``N`` and truncates, which no fixed-point type holds: such an input shape raises ``ValueError`` when the layer is
+    built. Costs no BOPs (the division by a power of two is a shift).
     """

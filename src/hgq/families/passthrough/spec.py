@@ -1,6 +1,6 @@
-"""Specs of the layers that move values without multiplying: the P-layers (``PFlatten``, ``PReshape``,
-``PConcatenate``, ``PMaxPooling*``, ``PAveragePooling*``), the plain Keras layers they export to, global pooling and
-``Dropout`` (the identity at inference).
+"""Specs of the layers that move values without multiplying: the P-layers (``PFlatten``, ``PReshape``, ``PPermute``,
+``PConcatenate``, ``PMaxPooling*``, ``PAveragePooling*``, ``PGlobalMaxPooling*``, ``PGlobalAveragePooling*``), the plain
+Keras layers they export to and ``Dropout`` (the identity at inference).
 
 A P-layer's types follow its own rule (``output_kif_from``: the types training counts BOPs with). A plain layer's
 follow hls4ml's bit-exact pass: a pooling window's type is the element-wise maximum of its elements' types, a zero or
@@ -20,21 +20,32 @@ from ...quantizer.types import as_numpy, fewest_fractional_bits
 from .. import estimates
 from ..kernel.geometry import windows
 from ..registry import LayerSpec, register
-from .layers import (PAveragePooling1D, PAveragePooling2D, PConcatenate, PFlatten, PMaxPooling1D, PMaxPooling2D,
-                     PReshape)
+from .layers import (PAveragePooling1D, PAveragePooling2D, PConcatenate, PFlatten, PGlobalAveragePooling1D,
+                     PGlobalAveragePooling2D, PGlobalMaxPooling1D, PGlobalMaxPooling2D, PMaxPooling1D, PMaxPooling2D,
+                     PPermute, PReshape)
 
 _POOLINGS = (keras.layers.MaxPooling1D, keras.layers.MaxPooling2D, keras.layers.AveragePooling1D,
              keras.layers.AveragePooling2D)
+_GLOBAL_POOLINGS = (keras.layers.GlobalMaxPooling1D, keras.layers.GlobalMaxPooling2D,
+                    keras.layers.GlobalAveragePooling1D, keras.layers.GlobalAveragePooling2D)
+_GLOBAL_POOLINGS_1D = (keras.layers.GlobalMaxPooling1D, keras.layers.GlobalAveragePooling1D)
 _AVERAGES = (keras.layers.AveragePooling1D, keras.layers.AveragePooling2D, keras.layers.GlobalAveragePooling1D,
              keras.layers.GlobalAveragePooling2D)
 
 
 #: Each P-layer and the plain Keras layer it is (its Keras base class): what the proxy holds in its place.
 PLAIN_LAYERS = {cls: next(c for c in cls.__mro__ if c.__module__.startswith("keras."))
-                for cls in (PFlatten, PReshape, PConcatenate, PMaxPooling1D, PMaxPooling2D, PAveragePooling1D,
-                            PAveragePooling2D)}
+                for cls in (PFlatten, PReshape, PPermute, PConcatenate, PMaxPooling1D, PMaxPooling2D,
+                            PAveragePooling1D, PAveragePooling2D, PGlobalMaxPooling1D, PGlobalMaxPooling2D,
+                            PGlobalAveragePooling1D, PGlobalAveragePooling2D)}
 #: The P-layer of each plain Keras layer (what ``quantize_model`` makes of it).
 P_LAYERS = {plain: p_layer for p_layer, plain in PLAIN_LAYERS.items()}
+
+
+def plain_copy(layer, **config):
+    """The plain Keras layer that the P-layer ``layer`` is, with its config (``config`` overriding), in float64."""
+    plain = PLAIN_LAYERS[next(cls for cls in type(layer).__mro__ if cls in PLAIN_LAYERS)]
+    return plain.from_config({**layer.get_config(), "dtype": PROXY_DTYPE, **config})
 
 
 def quantized_p_layer(layer, args, kwargs, options):
@@ -82,6 +93,17 @@ class ReshapeSpec(MovesValues):
         return tuple(np.reshape(a, shape) for a in input_kifs[0])
 
 
+@register(keras.layers.Permute)
+class PermuteSpec(MovesValues):
+    quantized = staticmethod(quantized_p_layer)
+
+    def is_channelwise(self, layer):
+        return False
+
+    def rule(self, layer, input_kifs):
+        return tuple(np.transpose(a, (0, *layer.dims)) for a in input_kifs[0])
+
+
 @register(keras.layers.Concatenate)
 class ConcatenateSpec(MovesValues):
     quantized = staticmethod(quantized_p_layer)
@@ -112,17 +134,30 @@ class PoolingSpec(MovesValues):
         return k, i, f
 
 
-@register(keras.layers.GlobalMaxPooling1D, keras.layers.GlobalMaxPooling2D, keras.layers.GlobalAveragePooling1D,
-          keras.layers.GlobalAveragePooling2D)
+def _global_pooling_positions(layer, input_kifs):
+    """The number of positions a global pooling reduces, from its input's types (shaped ``(1, *features)``)."""
+    shape = input_kifs[0][0].shape
+    return math.prod(shape[1:-1] if layer.data_format == "channels_last" else shape[2:])
+
+
+def _global_pooling_latency(layer, input_kifs):
+    return estimates.reduction_latency(_global_pooling_positions(layer, input_kifs)) if input_kifs[0] else 0
+
+
+@register(*_GLOBAL_POOLINGS)
 class GlobalPoolingSpec(MovesValues):
+    quantized = staticmethod(quantized_p_layer)
+
     def rule(self, layer, input_kifs):
-        k, i, f = (np.max(np.asarray(a).reshape(1, -1, a.shape[-1]), axis=1) for a in input_kifs[0])
+        axes = tuple(range(1, input_kifs[0][0].ndim - 1)) if layer.data_format == "channels_last" else \
+            tuple(range(2, input_kifs[0][0].ndim))
+        k, i, f = (np.max(np.asarray(a), axis=axes, keepdims=layer.keepdims) for a in input_kifs[0])
         if isinstance(layer, _AVERAGES):
-            f = f + fewest_fractional_bits(1.0 / math.prod(input_kifs[0][0].shape[1:-1]))
+            f = f + fewest_fractional_bits(1.0 / _global_pooling_positions(layer, input_kifs))
         return k, i, f
 
     def latency(self, layer, input_kifs):
-        return estimates.reduction_latency(math.prod(input_kifs[0][0].shape[1:-1])) if input_kifs[0] else 0
+        return _global_pooling_latency(layer, input_kifs)
 
 
 @register(*PLAIN_LAYERS)
@@ -131,16 +166,31 @@ class PLayerSpec(MovesValues):
     concatenating and max pooling change no value; an average over a power-of-two pool is exact in float64)."""
 
     def is_channelwise(self, layer):
-        return isinstance(layer, _POOLINGS)
+        return isinstance(layer, _POOLINGS + _GLOBAL_POOLINGS)
 
     def rule(self, layer, input_kifs):
         tensors = [tuple(ops.convert_to_tensor(np.asarray(a, np.float32)) for a in kif) for kif in input_kifs]
         return tuple(as_numpy(a) for a in layer.output_kif_from(tensors))
 
     def convert(self, layer, x, ctx):
-        cfg = layer.get_config()
-        cfg["dtype"] = PROXY_DTYPE
-        return PLAIN_LAYERS[next(cls for cls in type(layer).__mro__ if cls in PLAIN_LAYERS)].from_config(cfg)(x)
+        return plain_copy(layer)(x)
+
+
+@register(PGlobalMaxPooling1D, PGlobalMaxPooling2D, PGlobalAveragePooling1D, PGlobalAveragePooling2D)
+class PGlobalPoolingSpec(PLayerSpec):
+    def latency(self, layer, input_kifs):
+        return _global_pooling_latency(layer, input_kifs)
+
+    def convert(self, layer, x, ctx):
+        """A 1-D pooling without ``keepdims`` exports as it is. ``keepdims=True`` and 2-D poolings become the pooling
+        without ``keepdims`` (named ``<name>_pool``) and a ``Reshape`` to the layer's output shape: hls4ml's global
+        pooling writes one value per channel, and its bit-exact pass gives a 2-D one's types a spurious leading axis
+        (which a following ``Concatenate`` cannot join). The same values in the same order."""
+        if not layer.keepdims and isinstance(layer, _GLOBAL_POOLINGS_1D):
+            return super().convert(layer, x, ctx)
+        pooled = plain_copy(layer, keepdims=False, name=f"{layer.name}_pool")(x)
+        return keras.layers.Reshape(layer.compute_output_shape(x.shape)[1:], name=layer.name, dtype=PROXY_DTYPE)(
+            pooled)
 
 
 @register(PConcatenate)
@@ -148,6 +198,4 @@ class PConcatenateSpec(PLayerSpec):
     def convert(self, layer, inputs, ctx):
         """More than two inputs become a chain of two-input ``Concatenate`` layers (hls4ml's takes two), named
         ``<name>``, ``<name>_1``, ...: the same values in the same order."""
-        cfg = {**layer.get_config(), "dtype": PROXY_DTYPE}
-        return two_input_chain(lambda name: keras.layers.Concatenate.from_config({**cfg, "name": name}), layer.name,
-                               list(inputs))
+        return two_input_chain(lambda name: plain_copy(layer, name=name), layer.name, list(inputs))
