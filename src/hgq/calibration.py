@@ -49,7 +49,7 @@ def trace_minmax(model, data, batch_size=1024, cover_factor=1.0, verbose=False):
     for q in quantizers:
         q.calibrating = True
     try:
-        run = inference(model)
+        run = inference(model, "calibration")
         for start in range(0, n, size):
             # every batch of one size (one compiled program on JAX): the last one is filled up with samples
             # already seen, which leave the recorded ranges as they are

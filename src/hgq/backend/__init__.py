@@ -9,10 +9,10 @@ on every backend. Everything else in hgq is written with ``keras.ops`` only.
 - ``conv_input_gradient_by_matmul(channels)``: whether an H-convolution with that many input channels computes
   its input's gradient as a matmul and col2im (``hgq.families.kernel.conv_gradient.conv_input_gradient``) instead
   of the backend's transposed convolution.
-- ``inference(model)``: ``model``'s forward pass in inference mode as a function of its inputs, compiled as a whole
-  where the backend would otherwise compile every operation on its own (JAX), with the variables the pass assigns
-  (calibration records) written back.
-- ``evaluate(fn, variables)``: ``fn()``, a computation on Keras variables, as one compiled program on JAX.
+- ``inference(model, purpose)``: ``model``'s forward pass in inference mode as a function of its inputs, compiled as a
+  whole where the backend would otherwise compile every operation on its own (JAX), with the variables the pass
+  assigns (calibration records) written back.
+- ``evaluate(model, purpose, fn)``: ``fn()``, a computation on ``model``'s variables, as one compiled program on JAX.
 
 Each backend has its module here (``tensorflow.py``, ``jax.py``, ``torch.py``); a backend without one gets the behaviour of a
 single device with exact float64 (``generic.py``).
@@ -76,14 +76,17 @@ def conv_input_gradient_by_matmul(channels):
     return _impl().conv_input_gradient_by_matmul(channels)
 
 
-def inference(model):
-    """``model(x, training=False)`` as a function of ``x``; on JAX one compiled program per input shape instead of an
-    XLA compilation for each operation of an eager call. Variables the pass assigns (min/max records while
-    calibrating) are assigned as in an eager call."""
-    return _impl().inference(model)
+def inference(model, purpose):
+    """``model(x, training=False)`` as a function of ``x``. On JAX one compiled program instead of an XLA compilation
+    for each operation of an eager call: compiled once per model and ``purpose`` (like Keras' predict function) and
+    per input shape, so Python-level settings read while tracing (a quantizer's ``calibrating``) must be the same at
+    every call for one purpose. Variables the pass assigns (min/max records while calibrating) are assigned as in an
+    eager call."""
+    return _impl().inference(model, purpose)
 
 
-def evaluate(fn, variables):
-    """``fn()``, a computation that reads ``variables`` (Keras variables) and returns tensors; on JAX one compiled
-    program instead of an XLA compilation for each of its operations."""
-    return _impl().evaluate(fn, variables)
+def evaluate(model, purpose, fn):
+    """``fn()``, a computation that reads ``model``'s variables and returns tensors. On JAX one compiled program
+    instead of an XLA compilation for each of its operations, compiled once per model and ``purpose`` and run on the
+    variables' current values."""
+    return _impl().evaluate(model, purpose, fn)

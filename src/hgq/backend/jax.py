@@ -12,6 +12,8 @@ does each device see its own shard, under a bound axis name; there they take ``l
 device records.
 """
 
+import weakref
+
 
 def _bound_batch_axis():
     """The name of the data-parallel batch axis (Keras' distribution's, ``"batch"`` without one) when it is bound
@@ -82,12 +84,28 @@ def conv_input_gradient_by_matmul(channels):
     return channels < FEW_INPUT_CHANNELS
 
 
-def inference(model):
+#: model -> {purpose: (ids of the variables it was compiled for, compiled function)}: compiled once per model and
+#: purpose, like Keras' predict function; dropped with the model.
+_COMPILED = weakref.WeakKeyDictionary()
+
+
+def _compiled(model, purpose, variables, compile_):
+    ids = tuple(id(v) for v in variables)
+    per_model = _COMPILED.setdefault(model, {})
+    if purpose not in per_model or per_model[purpose][0] != ids:
+        per_model[purpose] = ids, compile_()
+    return per_model[purpose][1]
+
+
+def inference(model, purpose):
     import jax
 
-    @jax.jit
-    def run(trainable, non_trainable, x):
-        return model.stateless_call(trainable, non_trainable, x, training=False)
+    def compile_():
+        owner = weakref.ref(model)  # the compiled function must not keep the model alive
+        return jax.jit(lambda trainable, non_trainable, x: owner().stateless_call(trainable, non_trainable, x,
+                                                                                    training=False))
+
+    run = _compiled(model, purpose, model.variables, compile_)
 
     def call(x):
         y, non_trainable = run([v.value for v in model.trainable_variables],
@@ -99,14 +117,16 @@ def inference(model):
     return call
 
 
-def evaluate(fn, variables):
+def evaluate(model, purpose, fn):
     import jax
     import keras
 
-    variables = list(variables)
+    variables = list(model.variables)
 
-    def run(values):
-        with keras.StatelessScope(state_mapping=list(zip(variables, values))):
-            return fn()
+    def compile_():
+        def run(values):
+            with keras.StatelessScope(state_mapping=list(zip(variables, values))):
+                return fn()
+        return jax.jit(run)
 
-    return jax.jit(run)([v.value for v in variables])
+    return _compiled(model, purpose, variables, compile_)([v.value for v in variables])

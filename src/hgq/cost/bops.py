@@ -16,7 +16,7 @@ def iter_hlayers(model):
 def layer_bops(model):
     """Exact BOPs of each H-layer, as ``{layer name: BOPs}``."""
     layers = iter_hlayers(model)
-    values = evaluate(lambda: [layer.compute_bops("float64") for layer in layers], model.variables)
+    values = evaluate(model, "layer_bops", lambda: [layer.compute_bops("float64") for layer in layers])
     return {layer.name: float(ops.convert_to_numpy(v)) for layer, v in zip(layers, values)}
 
 

@@ -154,7 +154,7 @@ def proxy_predict(proxy, x, batch_size=1024):
     arrays = [np.ascontiguousarray(a, dtype=np.float64) for a in (x if isinstance(x, (list, tuple)) else [x])]
     n = len(arrays[0])
     size = min(batch_size, n)
-    run = inference(proxy)
+    run = inference(proxy, "proxy_predict")
     batches = []
     for start in range(0, n, size):
         batch = [np.take(a, np.arange(start, start + size), axis=0, mode="wrap") for a in arrays]
