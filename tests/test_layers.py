@@ -16,6 +16,7 @@ from hgq.layers import (HActivation, HAdd, HBatchNormalization, HConv1D, HConv1D
                         HQuantize, PAveragePooling1D, PAveragePooling2D, PConcatenate, PFlatten,
                         PGlobalAveragePooling1D, PGlobalAveragePooling2D, PGlobalMaxPooling1D, PGlobalMaxPooling2D,
                         PMaxPooling1D, PMaxPooling2D, PPermute, PReshape, Signature)
+from hgq.layers import PCropping1D, PCropping2D, PUpSampling1D, PUpSampling2D, PZeroPadding1D, PZeroPadding2D
 from hgq.layers import HEinsum, HMaximum, HMinimum, HMultiHeadAttention, HMultiply, HSoftmax, HSubtract
 from hgq.families.softmax.layer import table_types
 from hgq.proxy import BatchNormalization, Einsum, FixedPointQuantizer, Softmax, UnaryLUT
@@ -199,6 +200,14 @@ TestPGlobalMaxPooling1D = pooling_test(PGlobalMaxPooling1D, (5, 3))
 TestPGlobalMaxPooling2D = pooling_test(PGlobalMaxPooling2D, (3, 2, 2), keepdims=True)
 TestPGlobalAveragePooling1D = pooling_test(PGlobalAveragePooling1D, (8, 3))
 TestPGlobalAveragePooling2D = pooling_test(PGlobalAveragePooling2D, (2, 4, 3))
+
+
+TestPZeroPadding1D = pooling_test(PZeroPadding1D, (5, 2), padding=(1, 2))
+TestPZeroPadding2D = pooling_test(PZeroPadding2D, (3, 2, 2), padding=((1, 0), (2, 1)))
+TestPCropping1D = pooling_test(PCropping1D, (6, 2), cropping=(2, 1))
+TestPCropping2D = pooling_test(PCropping2D, (4, 5, 2), cropping=((1, 0), (1, 2)))
+TestPUpSampling1D = pooling_test(PUpSampling1D, (3, 2), size=2)
+TestPUpSampling2D = pooling_test(PUpSampling2D, (2, 3, 2), size=(2, 1))
 
 
 class TestPPermute(PLayerTest):

@@ -14,6 +14,7 @@ import hgq
 from hgq.layers import (HDense, HQuantize, PAveragePooling1D, PAveragePooling2D, PConcatenate, PFlatten,
                         PGlobalAveragePooling2D, PGlobalMaxPooling1D, PMaxPooling1D, PMaxPooling2D, PPermute, PReshape,
                         Signature)
+from hgq.layers import PCropping2D, PUpSampling2D, PZeroPadding2D
 from hgq.proxy import FixedPointQuantizer, convert_to_hls4ml
 
 from bitexact import SideBySide, check_bit_exact, with_proxy
@@ -67,7 +68,8 @@ def concat_model():
 
 
 def global_pooling_model(io_type):
-    """(4, 4, 2) -> PGlobalAveragePooling2D and (8, 3) -> PPermute -> PGlobalMaxPooling1D, concatenated -> HDense,
+    """(4, 4, 2) -> PGlobalAveragePooling2D, (8, 3) -> PPermute -> PGlobalMaxPooling1D, and the (4, 4, 2) padded,
+    cropped, upsampled and flattened, concatenated -> HDense,
     trained one epoch with beta > 0 and calibrated (homogeneous quantizers for io_stream)."""
     keras.utils.set_random_seed(2)
     paq = {"skip_dims": "all"} if io_type == "io_stream" else {}
@@ -75,10 +77,13 @@ def global_pooling_model(io_type):
     x = [rng.normal(size=(1000, 4, 4, 2)).astype("float32"), rng.normal(size=(1000, 8, 3)).astype("float32")]
     y = np.stack([x[0].mean(axis=(1, 2, 3)), x[1].max(axis=(1, 2))], axis=1)
     image, particles = keras.Input((4, 4, 2)), keras.Input((8, 3))
-    a = PGlobalAveragePooling2D(name="gap")(HQuantize(paq_conf={**paq, "init_bw": 4}, name="qa")(image))
-    m = PPermute((2, 1), name="perm")(HQuantize(paq_conf={**paq, "init_bw": 4}, name="qm")(particles))
+    qa = HQuantize(paq_conf={**paq, "init_bw": 4}, name="qa")(image)
+    a = PGlobalAveragePooling2D(name="gap")(qa)
+    m = PPermute((2, 1), name="permute")(HQuantize(paq_conf={**paq, "init_bw": 4}, name="qm")(particles))
     m = PGlobalMaxPooling1D(name="gmp")(m)
-    model = keras.Model([image, particles], HDense(2, beta=1e-5, paq_conf=paq, name="d")(PConcatenate()([a, m])))
+    moved = PZeroPadding2D(((1, 0), (0, 1)), name="pad")(qa)
+    moved = PFlatten()(PUpSampling2D(2, name="up")(PCropping2D(((0, 1), (1, 0)), name="crop")(moved)))
+    model = keras.Model([image, particles], HDense(2, beta=1e-5, paq_conf=paq, name="d")(PConcatenate()([a, m, moved])))
     model.compile(keras.optimizers.Adam(3e-3), "mse")
     model.fit(x, y, epochs=1, batch_size=128, verbose=0)
     hgq.trace_minmax(model, x)
@@ -197,11 +202,23 @@ def test_average_pooling_same_padding_io_parallel_bit_exact(passthrough_projects
 @pytest.mark.hls4ml
 @pytest.mark.xdist_group("test_passthrough_models")
 @pytest.mark.parametrize("io_type", ["io_parallel", "io_stream"])
-def test_global_pooling_and_permute_bit_exact(io_type, passthrough_projects):
+def test_global_pooling_permute_padding_cropping_upsampling_bit_exact(io_type, passthrough_projects):
     model, proxy, x, part = passthrough_projects(f"global-{io_type[3:]}", io_type)
-    assert type(proxy.get_layer("perm")).__name__ == "Permute"
+    assert type(proxy.get_layer("permute")).__name__ == "Permute"
     assert [type(proxy.get_layer(n)).__name__ for n in ("gap_pool", "gap")] == ["GlobalAveragePooling2D", "Reshape"]
+    assert [type(proxy.get_layer(n)).__name__ for n in ("pad", "crop", "up")] == ["ZeroPadding2D", "Cropping2D",
+                                                                                  "UpSampling2D"]
     check_bit_exact(proxy, x, part, model=model, scales=(3.0,))
+
+
+def test_a_permute_named_perm_is_refused_by_name(tmp_path):
+    """hls4ml overwrites its Transpose's ``perm`` attribute with the output of a layer named ``perm`` and fails with a
+    ``TypeError``: the export says so instead."""
+    inp = keras.Input((4, 3))
+    model = keras.Model(inp, HDense(2, name="d")(PFlatten()(PPermute((2, 1), name="perm")(HQuantize(name="q")(inp)))))
+    hgq.trace_minmax(model, np.random.default_rng(0).normal(size=(64, 4, 3)))
+    with pytest.raises(ValueError, match=r"layer 'perm'.*rename the layer"):
+        convert_to_hls4ml(hgq.to_proxy_model(model), tmp_path / "prj")
 
 
 def test_three_input_concatenate_exports_as_a_chain_and_a_plain_one_is_refused(tmp_path):

@@ -85,6 +85,16 @@ def cnn_gap():
     return keras.Model(x, keras.layers.Dense(5, name="head")(y), name="cnn_gap")
 
 
+def conv1d_resampling():
+    """A 1-D conv net with zero padding, cropping and upsampling."""
+    x = keras.Input((8, 2))
+    y = keras.layers.ZeroPadding1D(1, name="pad")(x)
+    y = keras.layers.Conv1D(4, 3, activation="relu", name="conv")(y)
+    y = keras.layers.UpSampling1D(2, name="up")(keras.layers.Cropping1D((1, 2), name="crop")(y))
+    return keras.Model(x, keras.layers.Dense(5, name="head")(keras.layers.Flatten(name="flat")(y)),
+                       name="conv1d_resampling")
+
+
 def data(shape, n=1000, seed=1):
     return np.random.default_rng(seed).normal(size=(n, *shape)).astype("float32")
 
@@ -101,7 +111,9 @@ def data(shape, n=1000, seed=1):
              "pool": hl.PGlobalAveragePooling1D}),
     (deep_sets, {"phi": hl.HEinsumDense, "pool": hl.PGlobalMaxPooling1D, "rho": hl.HDense}),
     (cnn_gap, {"gap": hl.PGlobalAveragePooling2D, "gmp": hl.PGlobalMaxPooling2D, "both": hl.PConcatenate}),
-], ids=["mlp", "cnn", "transformer", "mixer", "deep_sets", "cnn_gap"])
+    (conv1d_resampling, {"pad": hl.PZeroPadding1D, "conv": hl.HConv1D, "crop": hl.PCropping1D,
+                         "up": hl.PUpSampling1D}),
+], ids=["mlp", "cnn", "transformer", "mixer", "deep_sets", "cnn_gap", "conv1d_resampling"])
 def test_maps_layers_and_computes_what_the_float_model_computes(build, types):
     keras.utils.set_random_seed(0)
     model = build()
@@ -126,7 +138,7 @@ def test_maps_layers_and_computes_what_the_float_model_computes(build, types):
     np.testing.assert_allclose(h.predict(x[:200], verbose=0), model.predict(x[:200], verbose=0), atol=0.05)
 
 
-BUILDS = [mlp, cnn, transformer, mixer, deep_sets, cnn_gap]
+BUILDS = [mlp, cnn, transformer, mixer, deep_sets, cnn_gap, conv1d_resampling]
 
 
 def trained_case(build, bops):
@@ -178,6 +190,8 @@ def test_refusals():
     image = keras.Input((3, 3, 2))
     with pytest.raises(ValueError, match=r"'gap': it averages 9 positions .*not a power of two"):
         hgq.quantize_model(keras.Model(image, keras.layers.GlobalAveragePooling2D(name="gap")(image)))
+    with pytest.raises(ValueError, match=r"'up': interpolation='bilinear'; only 'nearest'"):
+        hgq.quantize_model(keras.Model(image, keras.layers.UpSampling2D(interpolation="bilinear", name="up")(image)))
     x = keras.Input((4, 6))
     norm = keras.Model(x, keras.layers.LayerNormalization(name="norm")(x))
     with pytest.raises(ValueError, match=r"layer 'norm' of type LayerNormalization cannot be quantized; "

@@ -1,6 +1,6 @@
-"""The registry of hls4ml Keras-3 handlers for hgq's own proxy layer classes: a family registers the handler of its
-proxy layer where it defines it (``@hls4ml_handler(ProxyLayer)``), and ``hgq.proxy.register_hls4ml_handlers`` hands
-every registered one to hls4ml. A handler is ``handler(layer, in_tensors, out_tensors) -> config`` (the dict
+"""The registries of what hgq hands hls4ml: Keras-3 handlers for layer classes of the proxy, and type rules for
+hls4ml's bit-exact pass. A family registers the handler of its proxy layer where it defines it
+(``@hls4ml_handler(ProxyLayer)``), and ``hgq.proxy.register_hls4ml_handlers`` hands every registered one to hls4ml. A handler is ``handler(layer, in_tensors, out_tensors) -> config`` (the dict
 hls4ml's ``KerasV3LayerHandler.handle`` returns); it imports hls4ml itself, when called.
 
 A proxy layer that hls4ml knows under the same class name from Keras 2 (``FixedPointQuantizer``, ``UnaryLUT``,
@@ -19,6 +19,14 @@ HANDLERS = FunctionTable()
 
 #: Decorator: register the decorated function as hls4ml's Keras-3 handler of the given proxy layer classes.
 hls4ml_handler = HANDLERS.file
+
+
+#: ``{name of an hls4ml layer class: rule}``: the type rule (``rule(node) -> (k, i, f)`` arrays shaped like its output)
+#: of a layer that hls4ml's bit-exact pass has none for (it raises ``NotImplementedError`` on a proxy holding one).
+BIT_EXACT_RULES = FunctionTable()
+
+#: Decorator: register the decorated function as the bit-exact type rule of the named hls4ml layer classes.
+bit_exact_rule = BIT_EXACT_RULES.file
 
 
 def handler_key(cls):

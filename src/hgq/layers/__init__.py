@@ -11,15 +11,17 @@ from ..families.kernel import (HConv1D, HConv1DBatchNorm, HConv2D, HConv2DBatchN
                                HEinsumDense, HEinsumDenseBatchNorm)
 from ..families.merge import HAdd, HMaximum, HMinimum, HMultiply, HSubtract
 from ..families.normalization import HBatchNormalization
-from ..families.passthrough import (PAveragePooling1D, PAveragePooling2D, PConcatenate, PFlatten,
-                                    PGlobalAveragePooling1D, PGlobalAveragePooling2D, PGlobalMaxPooling1D,
-                                    PGlobalMaxPooling2D, PMaxPooling1D, PMaxPooling2D, PPermute, PReshape)
+from ..families.passthrough import (PAveragePooling1D, PAveragePooling2D, PConcatenate, PCropping1D, PCropping2D,
+                                    PFlatten, PGlobalAveragePooling1D, PGlobalAveragePooling2D, PGlobalMaxPooling1D,
+                                    PGlobalMaxPooling2D, PMaxPooling1D, PMaxPooling2D, PPermute, PReshape,
+                                    PUpSampling1D, PUpSampling2D, PZeroPadding1D, PZeroPadding2D)
 from ..families.quantize import HQuantize, Signature
 from ..families.softmax import HSoftmax
 
 __all__ = ["HActivation", "HAdd", "HBatchNormalization", "HConv1D", "HConv1DBatchNorm", "HConv2D", "HConv2DBatchNorm",
            "HDense", "HDenseBatchNorm", "HEinsum", "HEinsumDense", "HEinsumDenseBatchNorm", "HLayer", "HMaximum",
            "HMinimum", "HMultiHeadAttention", "HMultiply", "HQuantize", "HSoftmax", "HSubtract",
-           "PAveragePooling1D", "PAveragePooling2D", "PConcatenate", "PFlatten", "PGlobalAveragePooling1D",
-           "PGlobalAveragePooling2D", "PGlobalMaxPooling1D", "PGlobalMaxPooling2D", "PMaxPooling1D", "PMaxPooling2D",
-           "PPermute", "PReshape", "Signature"]
+           "PAveragePooling1D", "PAveragePooling2D", "PConcatenate", "PCropping1D", "PCropping2D", "PFlatten",
+           "PGlobalAveragePooling1D", "PGlobalAveragePooling2D", "PGlobalMaxPooling1D", "PGlobalMaxPooling2D",
+           "PMaxPooling1D", "PMaxPooling2D", "PPermute", "PReshape", "PUpSampling1D", "PUpSampling2D",
+           "PZeroPadding1D", "PZeroPadding2D", "Signature"]

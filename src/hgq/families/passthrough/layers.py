@@ -1,7 +1,8 @@
 """P-layers: Keras layers that move quantized values without arithmetic cost, carrying their bit widths.
 
 ``PFlatten``, ``PReshape``, ``PPermute``, ``PConcatenate``, ``PMaxPooling1D/2D``, ``PAveragePooling1D/2D``,
-``PGlobalMaxPooling1D/2D`` and ``PGlobalAveragePooling1D/2D`` subclass the Keras layer of the same name and report the fixed-point type of their output (``output_kif``), computed from
+``PGlobalMaxPooling1D/2D``, ``PGlobalAveragePooling1D/2D``, ``PZeroPadding1D/2D``, ``PCropping1D/2D`` and
+``PUpSampling1D/2D`` subclass the Keras layer of the same name and report the fixed-point type of their output (``output_kif``), computed from
 the types of their inputs, so that an H-layer after them counts its BOPs from the right input widths. They
 have no quantizer, no ``beta`` and no BOPs; they need a quantized input (an H-layer, ``Signature`` or another
 P-layer before them).
@@ -257,3 +258,43 @@ class PGlobalAveragePooling2D(_PGlobalAveragePooling, PassThroughLayer, keras.la
     ``N`` and truncates, which no fixed-point type holds: such an input shape raises ``ValueError`` when the layer is
     built. Costs no BOPs (the division by a power of two is a shift).
     """
+
+
+@_serializable
+class PZeroPadding1D(PassThroughLayer, keras.layers.ZeroPadding1D):
+    """``keras.layers.ZeroPadding1D`` that carries the bit widths (see ``PZeroPadding2D``)."""
+
+
+@_serializable
+class PZeroPadding2D(PassThroughLayer, keras.layers.ZeroPadding2D):
+    """``keras.layers.ZeroPadding2D`` that carries the bit widths: the input's types where the values are, zero width
+    where it pads (a zero). Costs nothing."""
+
+
+@_serializable
+class PCropping1D(PassThroughLayer, keras.layers.Cropping1D):
+    """``keras.layers.Cropping1D`` that carries the bit widths (see ``PCropping2D``)."""
+
+
+@_serializable
+class PCropping2D(PassThroughLayer, keras.layers.Cropping2D):
+    """``keras.layers.Cropping2D`` that carries the bit widths: the types of the elements it keeps. Costs nothing."""
+
+
+@_serializable
+class PUpSampling1D(PassThroughLayer, keras.layers.UpSampling1D):
+    """``keras.layers.UpSampling1D`` that carries the bit widths (see ``PUpSampling2D``)."""
+
+
+@_serializable
+class PUpSampling2D(PassThroughLayer, keras.layers.UpSampling2D):
+    """``keras.layers.UpSampling2D`` that carries the bit widths: each copy has its original's type. Costs nothing.
+
+    Only ``interpolation="nearest"`` copies values (hls4ml computes no other); any other raises ``ValueError``.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.interpolation != "nearest":
+            raise ValueError(f"PUpSampling2D {self.name!r}: interpolation={self.interpolation!r}; only 'nearest' "
+                             "copies values (hls4ml's upsampling computes no other). Use interpolation='nearest'")

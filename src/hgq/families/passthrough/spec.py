@@ -1,6 +1,7 @@
 """Specs of the layers that move values without multiplying: the P-layers (``PFlatten``, ``PReshape``, ``PPermute``,
-``PConcatenate``, ``PMaxPooling*``, ``PAveragePooling*``, ``PGlobalMaxPooling*``, ``PGlobalAveragePooling*``), the plain
-Keras layers they export to and ``Dropout`` (the identity at inference).
+``PConcatenate``, ``PMaxPooling*``, ``PAveragePooling*``, ``PGlobalMaxPooling*``, ``PGlobalAveragePooling*``,
+``PZeroPadding*``, ``PCropping*``, ``PUpSampling*``), the plain Keras layers they export to and ``Dropout`` (the identity
+at inference).
 
 A P-layer's types follow its own rule (``output_kif_from``: the types training counts BOPs with). A plain layer's
 follow hls4ml's bit-exact pass: a pooling window's type is the element-wise maximum of its elements' types, a zero or
@@ -20,9 +21,11 @@ from ...quantizer.types import as_numpy, fewest_fractional_bits
 from .. import estimates
 from ..kernel.geometry import windows
 from ..registry import LayerSpec, register
-from .layers import (PAveragePooling1D, PAveragePooling2D, PConcatenate, PFlatten, PGlobalAveragePooling1D,
-                     PGlobalAveragePooling2D, PGlobalMaxPooling1D, PGlobalMaxPooling2D, PMaxPooling1D, PMaxPooling2D,
-                     PPermute, PReshape)
+from .hls_handler import COPYING_LAYERS
+from .layers import (PAveragePooling1D, PAveragePooling2D, PConcatenate, PCropping1D, PCropping2D, PFlatten,
+                     PGlobalAveragePooling1D, PGlobalAveragePooling2D, PGlobalMaxPooling1D, PGlobalMaxPooling2D,
+                     PMaxPooling1D, PMaxPooling2D, PPermute, PReshape, PUpSampling1D, PUpSampling2D, PZeroPadding1D,
+                     PZeroPadding2D)
 
 _POOLINGS = (keras.layers.MaxPooling1D, keras.layers.MaxPooling2D, keras.layers.AveragePooling1D,
              keras.layers.AveragePooling2D)
@@ -37,7 +40,8 @@ _AVERAGES = (keras.layers.AveragePooling1D, keras.layers.AveragePooling2D, keras
 PLAIN_LAYERS = {cls: next(c for c in cls.__mro__ if c.__module__.startswith("keras."))
                 for cls in (PFlatten, PReshape, PPermute, PConcatenate, PMaxPooling1D, PMaxPooling2D,
                             PAveragePooling1D, PAveragePooling2D, PGlobalMaxPooling1D, PGlobalMaxPooling2D,
-                            PGlobalAveragePooling1D, PGlobalAveragePooling2D)}
+                            PGlobalAveragePooling1D, PGlobalAveragePooling2D, PZeroPadding1D, PZeroPadding2D,
+                            PCropping1D, PCropping2D, PUpSampling1D, PUpSampling2D)}
 #: The P-layer of each plain Keras layer (what ``quantize_model`` makes of it).
 P_LAYERS = {plain: p_layer for p_layer, plain in PLAIN_LAYERS.items()}
 
@@ -49,8 +53,9 @@ def plain_copy(layer, **config):
 
 
 def quantized_p_layer(layer, args, kwargs, options):
-    """``quantize_model``'s P-layer of a plain layer: the same config (its types follow from its inputs')."""
-    return P_LAYERS[type(layer)].from_config(layer.get_config())(args[0])
+    """``quantize_model``'s P-layer of a plain layer: the same config (its types follow from its inputs'), built
+    directly so that a config the P-layer refuses raises its own ``ValueError``."""
+    return P_LAYERS[type(layer)](**{**layer.get_config(), "dtype": layer.dtype_policy})(args[0])
 
 
 class MovesValues(LayerSpec):
@@ -102,6 +107,22 @@ class PermuteSpec(MovesValues):
 
     def rule(self, layer, input_kifs):
         return tuple(np.transpose(a, (0, *layer.dims)) for a in input_kifs[0])
+
+    def hls4ml_refusal(self, layer):
+        if layer.name == "perm":
+            return ("hls4ml keeps a layer's output under its name among its attributes, where its Transpose keeps the "
+                    "permutation ('perm'), and then fails with a TypeError: rename the layer")
+        return None
+
+
+@register(*COPYING_LAYERS)
+class CopySpec(MovesValues):
+    """Padding, cropping, upsampling: each output is a copy of an input element (its type) or a zero (no width)."""
+
+    quantized = staticmethod(quantized_p_layer)
+
+    def rule(self, layer, input_kifs):
+        return tuple(as_numpy(layer.call(ops.convert_to_tensor(np.asarray(a, np.float32)))) for a in input_kifs[0])
 
 
 @register(keras.layers.Concatenate)
