@@ -18,6 +18,7 @@ from hgq.layers import (HActivation, HAdd, HBatchNormalization, HConv1D, HConv1D
                         PMaxPooling1D, PMaxPooling2D, PPermute, PReshape, Signature)
 from hgq.layers import PCropping1D, PCropping2D, PUpSampling1D, PUpSampling2D, PZeroPadding1D, PZeroPadding2D
 from hgq.layers import HEinsum, HMaximum, HMinimum, HMultiHeadAttention, HMultiply, HSoftmax, HSubtract
+from hgq.families.activation import ParametricELU, ParametricReLU
 from hgq.families.softmax.layer import table_types
 from hgq.proxy import BatchNormalization, Einsum, FixedPointQuantizer, Softmax, UnaryLUT
 from hgq.proxy_layers.quantize import apply_quantizer
@@ -70,6 +71,17 @@ class TestHActivation(LayerTest):
     layer_cls = HActivation
     kwargs = {"activation": "tanh", "paq_conf": {"init_bw": 5}}  # a lookup table in the proxy
     expected_weights, expected_trainable_weights, expected_non_trainable_weights = 4, 1, 3
+
+
+class TestHActivationParametricReLU(TestHActivation):
+    """Keras' ``ReLU(max_value, negative_slope, threshold)`` as ``quantize_model`` maps it: a table in the proxy."""
+
+    kwargs = {"activation": ParametricReLU(negative_slope=0.25, max_value=2.0, threshold=-0.5),
+              "paq_conf": {"init_bw": 5}}
+
+
+class TestHActivationParametricELU(TestHActivation):
+    kwargs = {"activation": ParametricELU(alpha=0.5), "paq_conf": {"init_bw": 5}}
 
 
 class MergeTest(LayerTest):

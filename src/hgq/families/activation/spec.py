@@ -1,6 +1,7 @@
 """Specs of the activations: ``HActivation`` (exported as an exact Keras activation, a ``UnaryLUT`` table, or
 hls4ml's own function), the plain ``Activation``/``ReLU`` layers and the proxy's ``UnaryLUT``."""
 
+import types
 import warnings
 
 import keras
@@ -12,6 +13,7 @@ from ...proxy_layers.quantize import apply_quantizer, quantize_output
 from ...quantizer.types import all_values, as_numpy, kbi_from_kif, minimal_kif, union_kif
 from ..registry import LayerSpec, OwnTypes, register
 from ..softmax import HSoftmax
+from .functions import ParametricELU, ParametricReLU
 from .layer import EXACT_ACTIVATIONS, HActivation
 from .proxy import UnaryLUT
 
@@ -26,9 +28,11 @@ class Elementwise(LayerSpec):
         return True
 
 
-@register(keras.layers.Activation, keras.layers.ReLU, keras.layers.LeakyReLU)
+@register(keras.layers.Activation, keras.layers.ReLU, keras.layers.LeakyReLU, keras.layers.ELU)
 class ActivationSpec(Elementwise):
-    """hls4ml's rule: ``linear`` keeps the type, ``relu`` drops the sign; any other function's type is unknown."""
+    """hls4ml's rule: ``linear`` keeps the type, ``relu`` drops the sign; any other function's type is unknown.
+    ``quantize_model`` makes an ``HActivation`` of each (a ``ReLU`` with options, a ``LeakyReLU`` and an ``ELU``
+    compute a ``ParametricReLU`` / ``ParametricELU``)."""
 
     def output_kif(self, layer, input_kifs):
         name = _function(layer)
@@ -38,22 +42,29 @@ class ActivationSpec(Elementwise):
         return (np.zeros_like(k) if name == "relu" else k), i, f
 
     def quantized(self, layer, args, kwargs, options):
-        name = _function(layer)
-        if name is None:
-            return None  # a ReLU with options, a LeakyReLU
-        return h_activation(name, layer.name, options)(args[0])
+        return h_activation(_function(layer) or _parametric(layer), layer.name, options)(args[0])
 
 
 def h_activation(function, name, options):
-    """``quantize_model``'s H-layer for the activation ``function`` (a name): ``HSoftmax`` over the last axis for
-    ``softmax``, ``HActivation`` otherwise."""
+    """``quantize_model``'s H-layer for the activation ``function`` (a name or an element-wise callable):
+    ``HSoftmax`` over the last axis for ``softmax``, ``HActivation`` otherwise."""
     if function == "softmax":
         return HSoftmax(axis=-1, name=name, **options.h_kwargs(kernel=False))
     return HActivation(function, name=name, **options.h_kwargs(kernel=False))
 
 
+def _parametric(layer):
+    """The element-wise function of a ``ReLU`` with options, a ``LeakyReLU`` or an ``ELU``."""
+    cfg = layer.get_config()
+    if isinstance(layer, keras.layers.ELU):
+        return ParametricELU(cfg["alpha"])
+    if isinstance(layer, keras.layers.LeakyReLU):
+        return ParametricReLU(negative_slope=cfg["negative_slope"])
+    return ParametricReLU(cfg["negative_slope"], cfg["max_value"], cfg["threshold"])
+
+
 def _function(layer):
-    """The name of a plain activation layer's function (``None`` for a ReLU with options, a LeakyReLU)."""
+    """The name of a plain activation layer's function (``None`` for a ReLU with options, a LeakyReLU, an ELU)."""
     cfg = layer.get_config()
     if isinstance(layer, keras.layers.Activation):
         return cfg["activation"]
@@ -87,7 +98,8 @@ def convert_activation(layer, x, ctx):
     custom function, an error."""
     name = keras.activations.serialize(layer.activation)
     builtin = isinstance(name, str)
-    name = name if builtin else keras.saving.get_registered_name(layer.activation)
+    function = layer.activation if isinstance(layer.activation, types.FunctionType) else type(layer.activation)
+    name = name if builtin else keras.saving.get_registered_name(function)
     if name in EXACT_ACTIVATIONS:
         if name != "linear":
             x = keras.layers.Activation(name, name=layer.name, dtype=PROXY_DTYPE)(x)
