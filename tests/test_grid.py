@@ -17,7 +17,7 @@ from hgq.layers import (HActivation, HAdd, HBatchNormalization, HConv1D, HConv1D
                         HMultiply, HQuantize, HSoftmax, HSubtract, PAveragePooling1D, PAveragePooling2D, PConcatenate,
                         PFlatten, PGlobalAveragePooling1D, PGlobalAveragePooling2D, PGlobalMaxPooling1D,
                         PGlobalMaxPooling2D, PMaxPooling1D, PMaxPooling2D, PPermute, PReshape)
-from hgq.layers import PCropping1D, PCropping2D, PUpSampling1D, PUpSampling2D, PZeroPadding1D, PZeroPadding2D
+from hgq.layers import HAverage, PCropping1D, PCropping2D, PUpSampling1D, PUpSampling2D, PZeroPadding1D, PZeroPadding2D
 
 from bitexact import SideBySide, check_bit_exact, with_proxy
 
@@ -31,7 +31,7 @@ def every_layer_model():
     """(8, 8, 2) input through every exportable H- and P-layer type: HConv2D, HConv2DBatchNorm, both 2-D poolings,
     HConv1DBatchNorm, HDenseBatchNorm, HDense, a lookup-table HActivation, HAdd, PConcatenate, PReshape, PFlatten;
     and, on 4 tokens, HEinsumDenseBatchNorm, HMultiHeadAttention (HEinsumDense, HEinsum, HSoftmax),
-    HBatchNormalization, HConv1D, both 1-D poolings, HMaximum, HMinimum, HSubtract, HMultiply, PPermute, the four
+    HBatchNormalization, HConv1D, both 1-D poolings, HMaximum, HMinimum, HSubtract, HMultiply, HAverage, PPermute, the four
     global poolings, padding, cropping and upsampling; an HSoftmax head."""
     inp = keras.Input((8, 8, 2))
     q = HQuantize(paq_conf={"init_bw": 4})(inp)
@@ -51,7 +51,8 @@ def every_layer_model():
     moved1 = PUpSampling1D(2)(PCropping1D((2, 0))(PZeroPadding1D(1)(c3)))                # (4, 3)
     pooled = [PGlobalAveragePooling2D()(c2), PGlobalMaxPooling2D()(moved2),            # (4,) each
               PGlobalMaxPooling1D()(PPermute((2, 1))(tokens)), PGlobalAveragePooling1D()(moved1)]  # (4,), (3,)
-    d1 = HDenseBatchNorm(8, activation="relu", beta=1e-5)(PConcatenate()([flat2, flat1, mixed, *pooled]))
+    halved = HAverage()([spread, mean])                                              # (3,)
+    d1 = HDenseBatchNorm(8, activation="relu", beta=1e-5)(PConcatenate()([flat2, flat1, mixed, halved, *pooled]))
     summed = HAdd()([HActivation("tanh", paq_conf={"init_bw": 3})(d1), HDense(8, beta=1e-5)(d1)])
     return keras.Model(inp, HSoftmax(beta=1e-5)(HDense(3, beta=1e-5)(summed)))
 

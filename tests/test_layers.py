@@ -17,7 +17,7 @@ from hgq.layers import (HActivation, HAdd, HBatchNormalization, HConv1D, HConv1D
                         PGlobalAveragePooling1D, PGlobalAveragePooling2D, PGlobalMaxPooling1D, PGlobalMaxPooling2D,
                         PMaxPooling1D, PMaxPooling2D, PPermute, PReshape, Signature)
 from hgq.layers import PCropping1D, PCropping2D, PUpSampling1D, PUpSampling2D, PZeroPadding1D, PZeroPadding2D
-from hgq.layers import HEinsum, HMaximum, HMinimum, HMultiHeadAttention, HMultiply, HSoftmax, HSubtract
+from hgq.layers import HAverage, HEinsum, HMaximum, HMinimum, HMultiHeadAttention, HMultiply, HSoftmax, HSubtract
 from hgq.families.activation import ParametricELU, ParametricReLU
 from hgq.families.softmax.layer import table_types
 from hgq.proxy import BatchNormalization, Einsum, FixedPointQuantizer, Softmax, UnaryLUT
@@ -108,6 +108,10 @@ class TestHSubtract(MergeTest):
 class TestHMultiply(MergeTest):
     layer_cls = HMultiply
     kwargs = {"beta": 1e-5}
+
+
+class TestHAverage(MergeTest):
+    layer_cls = HAverage
 
 
 class TestHMaximum(MergeTest):

@@ -96,9 +96,11 @@ def conv1d_resampling():
 
 
 def activations():
-    """Keras' activation layers with options, each after a Dense: what ``HActivation`` tabulates."""
+    """Keras' activation layers with options, each after a Dense (what ``HActivation`` tabulates), and an
+    ``Average``."""
     x = keras.Input((6,))
     y = keras.layers.ReLU(max_value=2.0, name="relu_max")(keras.layers.Dense(8, name="d1")(x))
+    y = keras.layers.Average(name="avg")([y, keras.layers.Dense(8, name="d1b")(y)])
     y = keras.layers.LeakyReLU(0.125, name="leaky")(keras.layers.Dense(8, name="d2")(y))
     y = keras.layers.ELU(0.5, name="elu")(keras.layers.Dense(8, name="d3")(y))
     y = keras.layers.ReLU(negative_slope=0.25, threshold=0.5, name="relu_cut")(keras.layers.Dense(8, name="d4")(y))
@@ -124,7 +126,7 @@ def data(shape, n=1000, seed=1):
     (cnn_gap, {"gap": hl.PGlobalAveragePooling2D, "gmp": hl.PGlobalMaxPooling2D, "both": hl.PConcatenate}),
     (conv1d_resampling, {"pad": hl.PZeroPadding1D, "conv": hl.HConv1D, "crop": hl.PCropping1D,
                          "up": hl.PUpSampling1D}),
-    (activations, {"relu_max": hl.HActivation, "leaky": hl.HActivation, "elu": hl.HActivation,
+    (activations, {"avg": hl.HAverage, "relu_max": hl.HActivation, "leaky": hl.HActivation, "elu": hl.HActivation,
                    "relu_cut": hl.HActivation, "softmax": hl.HSoftmax}),
 ], ids=["mlp", "cnn", "transformer", "mixer", "deep_sets", "cnn_gap", "conv1d_resampling", "activations"])
 def test_maps_layers_and_computes_what_the_float_model_computes(build, types):

@@ -9,7 +9,7 @@ from ..families.einsum import HEinsum
 from ..families.hlayer import HLayer
 from ..families.kernel import (HConv1D, HConv1DBatchNorm, HConv2D, HConv2DBatchNorm, HDense, HDenseBatchNorm,
                                HEinsumDense, HEinsumDenseBatchNorm)
-from ..families.merge import HAdd, HMaximum, HMinimum, HMultiply, HSubtract
+from ..families.merge import HAdd, HAverage, HMaximum, HMinimum, HMultiply, HSubtract
 from ..families.normalization import HBatchNormalization
 from ..families.passthrough import (PAveragePooling1D, PAveragePooling2D, PConcatenate, PCropping1D, PCropping2D,
                                     PFlatten, PGlobalAveragePooling1D, PGlobalAveragePooling2D, PGlobalMaxPooling1D,
@@ -18,7 +18,7 @@ from ..families.passthrough import (PAveragePooling1D, PAveragePooling2D, PConca
 from ..families.quantize import HQuantize, Signature
 from ..families.softmax import HSoftmax
 
-__all__ = ["HActivation", "HAdd", "HBatchNormalization", "HConv1D", "HConv1DBatchNorm", "HConv2D", "HConv2DBatchNorm",
+__all__ = ["HActivation", "HAdd", "HAverage", "HBatchNormalization", "HConv1D", "HConv1DBatchNorm", "HConv2D", "HConv2DBatchNorm",
            "HDense", "HDenseBatchNorm", "HEinsum", "HEinsumDense", "HEinsumDenseBatchNorm", "HLayer", "HMaximum",
            "HMinimum", "HMultiHeadAttention", "HMultiply", "HQuantize", "HSoftmax", "HSubtract",
            "PAveragePooling1D", "PAveragePooling2D", "PConcatenate", "PCropping1D", "PCropping2D", "PFlatten",

@@ -1,5 +1,5 @@
 """The element-wise merges of quantized inputs, each followed by a quantizer: ``HAdd``, ``HSubtract``, ``HMultiply``,
-``HMaximum``, ``HMinimum``, on a common base ``HMerge``."""
+``HMaximum``, ``HMinimum``, ``HAverage``, on a common base ``HMerge``."""
 
 import keras
 from keras import ops
@@ -164,3 +164,29 @@ class HMinimum(HMerge, keras.layers.Minimum):
         paq_conf: output-quantizer options overriding the defaults (see ``get_default_paq_conf``).
         **kwargs: any other ``keras.layers.Minimum`` argument.
     """
+
+
+@keras.saving.register_keras_serializable(package="hgq")
+class HAverage(HMerge, keras.layers.Average):
+    """``keras.layers.Average`` of exactly two inputs of the same shape, ``(a + b) / 2``, followed by an output
+    quantizer (``paq_conf``). 0 BOPs (the halving is a shift); exported to a plain ``Average``, which hls4ml computes
+    exactly in the type of the sum with one more fractional bit.
+
+    hls4ml's ``Average`` takes two inputs; the mean of more is not a chain of two-input means, so other counts raise
+    ``ValueError``.
+
+    Args:
+        beta: accepted for uniformity; HAverage has no BOPs.
+        paq_conf: output-quantizer options overriding the defaults (see ``get_default_paq_conf``).
+        **kwargs: any other ``keras.layers.Average`` argument.
+
+    Example:
+        >>> y = HAverage()([HDense(8)(h), HDense(8)(h)])
+    """
+
+    def build(self, input_shape):
+        if len(input_shape) != 2:
+            raise ValueError(f"HAverage {self.name!r} takes exactly two inputs (hls4ml's Average takes two, and a mean "
+                             f"of more is not a chain of two-input means), got {len(input_shape)}; average two sums "
+                             "instead, e.g. HAverage()([HAdd()([a, b]), HAdd()([c, d])]) for four")
+        super().build(input_shape)

@@ -1,5 +1,6 @@
 """Specs of the element-wise merges: the H-merges (``HAdd``, ``HSubtract``, ``HMultiply``, ``HMaximum``,
-``HMinimum``) and the plain Keras ``Add``, ``Subtract``, ``Multiply``, ``Maximum`` and ``Minimum`` they export to,
+``HMinimum``, ``HAverage``) and the plain Keras ``Add``, ``Subtract``, ``Multiply``, ``Maximum``, ``Minimum`` and
+``Average`` they export to,
 whose output types follow hls4ml's bit-exact rules (``Merge`` in ``hls4ml.model.optimizer.passes.bit_exact``)."""
 
 import dataclasses
@@ -18,7 +19,7 @@ from ...quantizer.types import as_numpy, kbi_from_kif, kif_from_kbi, total_bits
 from .. import estimates
 from ..costs import LayerCosts, product_costs
 from ..registry import LayerSpec, OwnTypes, register
-from .layers import HAdd, HMaximum, HMinimum, HMultiply, HSubtract
+from .layers import HAdd, HAverage, HMaximum, HMinimum, HMultiply, HSubtract
 
 
 def elementwise(ndim):
@@ -66,7 +67,8 @@ class MergeSpec(Reduction):
 
     def quantized(self, layer, args, kwargs, options):
         h_class = {keras.layers.Add: HAdd, keras.layers.Subtract: HSubtract, keras.layers.Multiply: HMultiply,
-                   keras.layers.Maximum: HMaximum, keras.layers.Minimum: HMinimum}[type(layer)]
+                   keras.layers.Maximum: HMaximum, keras.layers.Minimum: HMinimum,
+                   keras.layers.Average: HAverage}[type(layer)]
         return h_class(name=layer.name, **options.h_kwargs(kernel=False))(args[0])
 
     def hls4ml_refusal(self, layer):
@@ -91,6 +93,20 @@ class SubtractSpec(MergeSpec):
     def rule(self, kifs):
         (low_a, high_a, f_a), (low_b, high_b, f_b) = (bounds(kif) for kif in kifs)
         return kif_of_interval(low_a - high_b, high_a - low_b, np.maximum(f_a, f_b))
+
+
+@register(keras.layers.Average)
+class AverageSpec(AddSpec):
+    """hls4ml's rule for two inputs: the sum's type with one more fractional bit and one integer bit less."""
+
+    def rule(self, kifs):
+        k, i, f = super().rule(kifs)
+        return k, i - 1, f + 1
+
+    def hls4ml_refusal(self, layer):
+        n = len(graph.input_shapes(layer))
+        return None if n == 2 else (f"it has {n} inputs, and hls4ml's Average takes two (a mean of more is not a "
+                                    "chain of two-input means)")
 
 
 @register(keras.layers.Maximum, keras.layers.Minimum)
@@ -139,10 +155,10 @@ class MultiplySpec(MergeSpec):
 
 #: The plain Keras merges the H-merges subclass and export to.
 PLAIN_MERGES = (keras.layers.Add, keras.layers.Subtract, keras.layers.Multiply, keras.layers.Maximum,
-                keras.layers.Minimum)
+                keras.layers.Minimum, keras.layers.Average)
 
 
-@register(HAdd, HSubtract, HMaximum, HMinimum)
+@register(HAdd, HSubtract, HMaximum, HMinimum, HAverage)
 class HMergeSpec(OwnTypes, Reduction):
     """An H-merge: its own output types; exported to the plain Keras merge it subclasses, then its output
     quantizer."""
