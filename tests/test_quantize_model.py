@@ -108,6 +108,17 @@ def activations():
                        name="activations")
 
 
+def dots():
+    """``Dot`` over the feature axis of token sequences (a score matrix) and of flat vectors (an inner product)."""
+    x = keras.Input((4, 3))
+    e = keras.layers.EinsumDense("abc,cd->abd", (4, 3), bias_axes="d", name="proj")(x)
+    scores = keras.layers.Flatten(name="flat_s")(keras.layers.Dot((2, 2), name="scores")([x, e]))  # (16,)
+    f = keras.layers.Flatten(name="flat")(x)
+    inner = keras.layers.Dot(1, name="inner")([f, keras.layers.Dense(12, name="lin")(f)])           # (1,)
+    y = keras.layers.Concatenate(name="cat")([scores, inner])
+    return keras.Model(x, keras.layers.Dense(5, name="head")(y), name="dots")
+
+
 def data(shape, n=1000, seed=1):
     return np.random.default_rng(seed).normal(size=(n, *shape)).astype("float32")
 
@@ -128,7 +139,8 @@ def data(shape, n=1000, seed=1):
                          "up": hl.PUpSampling1D}),
     (activations, {"avg": hl.HAverage, "relu_max": hl.HActivation, "leaky": hl.HActivation, "elu": hl.HActivation,
                    "relu_cut": hl.HActivation, "softmax": hl.HSoftmax}),
-], ids=["mlp", "cnn", "transformer", "mixer", "deep_sets", "cnn_gap", "conv1d_resampling", "activations"])
+    (dots, {"scores": hl.HEinsum, "inner": hl.HEinsum, "inner_in0": hl.PReshape}),
+], ids=["mlp", "cnn", "transformer", "mixer", "deep_sets", "cnn_gap", "conv1d_resampling", "activations", "dots"])
 def test_maps_layers_and_computes_what_the_float_model_computes(build, types):
     keras.utils.set_random_seed(0)
     model = build()
@@ -153,7 +165,7 @@ def test_maps_layers_and_computes_what_the_float_model_computes(build, types):
     np.testing.assert_allclose(h.predict(x[:200], verbose=0), model.predict(x[:200], verbose=0), atol=0.05)
 
 
-BUILDS = [mlp, cnn, transformer, mixer, deep_sets, cnn_gap, conv1d_resampling, activations]
+BUILDS = [mlp, cnn, transformer, mixer, deep_sets, cnn_gap, conv1d_resampling, activations, dots]
 
 
 def trained_case(build, bops):
@@ -208,6 +220,8 @@ def test_refusals():
     with pytest.raises(ValueError, match=r"'up': interpolation='bilinear'; only 'nearest'"):
         hgq.quantize_model(keras.Model(image, keras.layers.UpSampling2D(interpolation="bilinear", name="up")(image)))
     x = keras.Input((4, 6))
+    with pytest.raises(ValueError, match=r"Dot 'cos' has normalize=True"):
+        hgq.quantize_model(keras.Model(x, keras.layers.Dot(2, normalize=True, name="cos")([x, x])))
     norm = keras.Model(x, keras.layers.LayerNormalization(name="norm")(x))
     with pytest.raises(ValueError, match=r"layer 'norm' of type LayerNormalization cannot be quantized; "
                                          r"quantize_model maps .*MultiHeadAttention"):

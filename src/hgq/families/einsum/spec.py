@@ -1,11 +1,18 @@
-"""Specs of the einsum of two activations: ``HEinsum`` and the proxy's ``Einsum`` layer."""
+"""Specs of the einsum of two activations: ``HEinsum``, the proxy's ``Einsum`` layer, and the float ``Dot``, which
+``quantize_model`` makes an ``HEinsum``."""
 
+import string
+
+import keras
+
+from ... import graph
 from ...proxy_layers.precision import refuse_wide_accumulator
 from ...proxy_layers.quantize import quantize_output
 from ...quantizer.intervals import einsum_kif
 from ...quantizer.types import union_kif
 from ..costs import product_costs
 from ..kernel.einsum_geometry import spell_out
+from ..passthrough import PReshape
 from ..registry import LayerSpec, OwnTypes, input_shapes, register
 from .layer import HEinsum
 from .proxy import Einsum
@@ -53,3 +60,41 @@ class HEinsumSpec(OwnTypes, EinsumSpec):
         union = union_kif(einsum_kif(self.equation(layer), *layer.input_types()))
         refuse_wide_accumulator(layer, 0 if union is None else sum(union), ctx)
         return quantize_output(layer, Einsum(self.equation(layer), name=layer.name)(list(inputs)), ctx)
+
+
+def dot_equation(layer, rank_a, rank_b):
+    """The einsum equation of Keras' ``Dot(axes)`` on inputs of these ranks (batch axis included), and whether Keras
+    then appends an axis of size 1 (when only the batch axis is left): the first input's other axes, then the
+    second's."""
+    axes = layer.axes if isinstance(layer.axes, (list, tuple)) else (layer.axes, layer.axes)
+    axis_a, axis_b = int(axes[0]) % rank_a, int(axes[1]) % rank_b
+    letters = iter(string.ascii_letters[1:])
+    a = ["a"] + [next(letters) for _ in range(rank_a - 1)]
+    b = ["a"] + [next(letters) for _ in range(rank_b - 1)]
+    b[axis_b] = a[axis_a]
+    out = ["a"] + [c for n, c in enumerate(a) if n not in (0, axis_a)] + [c for n, c in enumerate(b) if n not in (0, axis_b)]
+    return f"{''.join(a)},{''.join(b)}->{''.join(out)}", len(out) == 1
+
+
+@register(keras.layers.Dot)
+class DotSpec(LayerSpec):
+    """Keras' ``Dot``: an einsum of its two inputs; ``quantize_model`` makes it an ``HEinsum``. Where only the batch
+    axis is left (Keras then appends an axis of size 1), each input first gets a leading axis of size 1 (a
+    ``PReshape``) that the einsum keeps: hls4ml cannot type an einsum of one output per sample."""
+
+    def quantized(self, layer, args, kwargs, options):
+        axes = layer.axes if isinstance(layer.axes, (list, tuple)) else (layer.axes, layer.axes)
+        ranks = [len(shape) for shape in graph.input_shapes(layer)]
+        if layer.normalize:
+            raise ValueError(f"quantize_model: Dot {layer.name!r} has normalize=True (it divides by L2 norms, which "
+                             "no fixed-point type holds exactly); normalize the inputs otherwise, or use normalize=False")
+        if any(int(axis) % rank == 0 for axis, rank in zip(axes, ranks)):
+            raise ValueError(f"quantize_model: Dot {layer.name!r} has axes={layer.axes!r}, which sums over the batch "
+                             "axis")
+        equation, expand = dot_equation(layer, *ranks)
+        inputs = list(args[0])
+        if expand:
+            equation = ",".join(f"az{part[1:]}" for part in equation.replace("->", ",").split(","))
+            equation = "->".join(equation.rsplit(",", 1))
+            inputs = [PReshape((1, *t.shape[1:]), name=f"{layer.name}_in{n}")(t) for n, t in enumerate(inputs)]
+        return HEinsum(equation, name=layer.name, **options.h_kwargs(kernel=False))(inputs)
