@@ -1,10 +1,8 @@
 """Calibration: record the value range of every quantized tensor, which fixes integer bits and signs."""
 
-import numpy as np
-
 from .backend import inference
 from .cost import iter_hlayers, total_bops
-from .data import check_values, input_arrays
+from .data import check_values, input_arrays, same_size_batches
 from .families.registry import require_specs
 
 
@@ -43,20 +41,16 @@ def trace_minmax(model, data, batch_size=1024, cover_factor=1.0, verbose=False):
     require_specs(model, "trace_minmax")
     arrays = check_values(model, input_arrays(model, data, "trace_minmax"), "trace_minmax")
     quantizers = all_quantizers(model)
-    n = len(arrays[0])
-    size = min(int(batch_size), n)
     reset_minmax(model)
     for q in quantizers:
         q.calibrating = True
     try:
         run = inference(model, "calibration")
-        for start in range(0, n, size):
-            # every batch of one size (one compiled program on JAX): the last one is filled up with samples
-            # already seen, which leave the recorded ranges as they are
-            batch = [np.take(a, np.arange(start, start + size), axis=0, mode="wrap") for a in arrays]
+        # the samples that fill up the last batch were already seen: they leave the recorded ranges as they are
+        for end, batch in same_size_batches(arrays, batch_size):
             run(batch if len(batch) > 1 else batch[0])
             if verbose:
-                print(f"\rtrace_minmax: {min(start + size, n)}/{n} samples", end="", flush=True)
+                print(f"\rtrace_minmax: {end}/{len(arrays[0])} samples", end="", flush=True)
     finally:
         for q in quantizers:
             q.calibrating = False

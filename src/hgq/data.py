@@ -1,4 +1,5 @@
-"""Input data of a model: one check of the arrays given for its inputs (calibration, cost report, profiling)."""
+"""Input data of a model: one check of the arrays given for its inputs (calibration, cost report, profiling), and
+their batches of one size."""
 
 import numpy as np
 
@@ -45,3 +46,13 @@ def check_values(model, arrays, who):
             raise ValueError(f"{who}: the data for input {tensor.name!r} holds {bad} non-finite value(s) "
                              f"({n_nan} NaN, {bad - n_nan} infinite) out of {array.size}; remove or replace them")
     return arrays
+
+
+def same_size_batches(arrays, batch_size):
+    """``(end, batch)`` for each batch of ``arrays`` (one per input), every batch of ``min(batch_size, n)`` samples:
+    the last is filled up with samples from its own start (one compiled program serves every batch on JAX); ``end``
+    is the number of real samples up to and including it."""
+    n = len(arrays[0])
+    size = min(int(batch_size), n)
+    for start in range(0, n, size):
+        yield min(start + size, n), [np.take(a, np.arange(start, start + size), axis=0, mode="wrap") for a in arrays]

@@ -150,17 +150,15 @@ def proxy_predict(proxy, x, batch_size=1024):
     import keras
 
     from ..backend import inference
+    from ..data import same_size_batches
 
     arrays = [np.ascontiguousarray(a, dtype=np.float64) for a in (x if isinstance(x, (list, tuple)) else [x])]
-    n = len(arrays[0])
-    size = min(batch_size, n)
     run = inference(proxy, "proxy_predict")
     batches = []
-    for start in range(0, n, size):
-        batch = [np.take(a, np.arange(start, start + size), axis=0, mode="wrap") for a in arrays]
+    for _, batch in same_size_batches(arrays, batch_size):
         y = run(keras.tree.pack_sequence_as(proxy.input, batch))  # the model's input structure
         batches.append([np.asarray(keras.ops.convert_to_numpy(t), np.float64) for t in keras.tree.flatten(y)])
-    outputs = [np.concatenate(parts)[:n] for parts in zip(*batches)]
+    outputs = [np.concatenate(parts)[:len(arrays[0])] for parts in zip(*batches)]
     return outputs if len(outputs) > 1 else outputs[0]
 
 

@@ -62,17 +62,23 @@ class HEinsumSpec(OwnTypes, EinsumSpec):
         return quantize_output(layer, Einsum(self.equation(layer), name=layer.name)(list(inputs)), ctx)
 
 
+def dot_axes(layer, rank_a, rank_b):
+    """The axis ``Dot`` sums over in each input, as non-negative indices (batch axis included)."""
+    axes = layer.axes if isinstance(layer.axes, (list, tuple)) else (layer.axes, layer.axes)
+    return int(axes[0]) % rank_a, int(axes[1]) % rank_b
+
+
 def dot_equation(layer, rank_a, rank_b):
     """The einsum equation of Keras' ``Dot(axes)`` on inputs of these ranks (batch axis included), and whether Keras
     then appends an axis of size 1 (when only the batch axis is left): the first input's other axes, then the
     second's."""
-    axes = layer.axes if isinstance(layer.axes, (list, tuple)) else (layer.axes, layer.axes)
-    axis_a, axis_b = int(axes[0]) % rank_a, int(axes[1]) % rank_b
+    axis_a, axis_b = dot_axes(layer, rank_a, rank_b)
     letters = iter(string.ascii_letters[1:])
     a = ["a"] + [next(letters) for _ in range(rank_a - 1)]
     b = ["a"] + [next(letters) for _ in range(rank_b - 1)]
     b[axis_b] = a[axis_a]
-    out = ["a"] + [c for n, c in enumerate(a) if n not in (0, axis_a)] + [c for n, c in enumerate(b) if n not in (0, axis_b)]
+    out = ["a"] + [c for n, c in enumerate(a) if n not in (0, axis_a)]
+    out += [c for n, c in enumerate(b) if n not in (0, axis_b)]
     return f"{''.join(a)},{''.join(b)}->{''.join(out)}", len(out) == 1
 
 
@@ -83,12 +89,11 @@ class DotSpec(LayerSpec):
     ``PReshape``) that the einsum keeps: hls4ml cannot type an einsum of one output per sample."""
 
     def quantized(self, layer, args, kwargs, options):
-        axes = layer.axes if isinstance(layer.axes, (list, tuple)) else (layer.axes, layer.axes)
         ranks = [len(shape) for shape in graph.input_shapes(layer)]
         if layer.normalize:
             raise ValueError(f"quantize_model: Dot {layer.name!r} has normalize=True (it divides by L2 norms, which "
                              "no fixed-point type holds exactly); normalize the inputs otherwise, or use normalize=False")
-        if any(int(axis) % rank == 0 for axis, rank in zip(axes, ranks)):
+        if 0 in dot_axes(layer, *ranks):
             raise ValueError(f"quantize_model: Dot {layer.name!r} has axes={layer.axes!r}, which sums over the batch "
                              "axis")
         equation, expand = dot_equation(layer, *ranks)

@@ -132,7 +132,7 @@ class _PAveragePooling(_PoolingKif):
         return k, i, ops.where(nonzero, f + self._log2_area, f)
 
 
-def _spatial_axes(data_format, rank):
+def spatial_axes(data_format, rank):
     """The spatial axes of a tensor of ``rank`` (batch axis included) in ``data_format``."""
     return tuple(range(1, rank - 1)) if data_format == "channels_last" else tuple(range(2, rank))
 
@@ -141,7 +141,7 @@ class _PGlobalPooling:
     """Global pooling: each channel's type is the union of its types over every position."""
 
     def _global_union(self, kif):
-        axes = _spatial_axes(self.data_format, len(kif[0].shape))
+        axes = spatial_axes(self.data_format, len(kif[0].shape))
         pooled = (ops.max(a, axis=axes, keepdims=self.keepdims) for a in _neutralize_zero_width(*kif))
         return _restore_zero_width(*pooled)
 
@@ -154,7 +154,7 @@ class _PGlobalAveragePooling(_PGlobalPooling):
     power of two: the type is then ``(k, i, f + log2 N)`` of the channel's union type."""
 
     def build(self, input_shape):
-        spatial = [input_shape[a] for a in _spatial_axes(self.data_format, len(input_shape))]
+        spatial = [input_shape[a] for a in spatial_axes(self.data_format, len(input_shape))]
         if any(s is None for s in spatial):
             raise ValueError(f"{type(self).__name__} {self.name!r} needs a fixed spatial input shape (got "
                              f"{tuple(input_shape[1:])}) to check that it averages a power-of-two number of values")

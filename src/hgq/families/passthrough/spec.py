@@ -25,7 +25,7 @@ from .hls_handler import COPYING_LAYERS
 from .layers import (PAveragePooling1D, PAveragePooling2D, PConcatenate, PCropping1D, PCropping2D, PFlatten,
                      PGlobalAveragePooling1D, PGlobalAveragePooling2D, PGlobalMaxPooling1D, PGlobalMaxPooling2D,
                      PMaxPooling1D, PMaxPooling2D, PPermute, PReshape, PUpSampling1D, PUpSampling2D, PZeroPadding1D,
-                     PZeroPadding2D)
+                     PZeroPadding2D, spatial_axes)
 
 _POOLINGS = (keras.layers.MaxPooling1D, keras.layers.MaxPooling2D, keras.layers.AveragePooling1D,
              keras.layers.AveragePooling2D)
@@ -158,7 +158,7 @@ class PoolingSpec(MovesValues):
 def _global_pooling_positions(layer, input_kifs):
     """The number of positions a global pooling reduces, from its input's types (shaped ``(1, *features)``)."""
     shape = input_kifs[0][0].shape
-    return math.prod(shape[1:-1] if layer.data_format == "channels_last" else shape[2:])
+    return math.prod(shape[a] for a in spatial_axes(layer.data_format, len(shape)))
 
 
 def _global_pooling_latency(layer, input_kifs):
@@ -170,8 +170,7 @@ class GlobalPoolingSpec(MovesValues):
     quantized = staticmethod(quantized_p_layer)
 
     def rule(self, layer, input_kifs):
-        axes = tuple(range(1, input_kifs[0][0].ndim - 1)) if layer.data_format == "channels_last" else \
-            tuple(range(2, input_kifs[0][0].ndim))
+        axes = spatial_axes(layer.data_format, input_kifs[0][0].ndim)
         k, i, f = (np.max(np.asarray(a), axis=axes, keepdims=layer.keepdims) for a in input_kifs[0])
         if isinstance(layer, _AVERAGES):
             f = f + fewest_fractional_bits(1.0 / _global_pooling_positions(layer, input_kifs))
