@@ -212,7 +212,8 @@ class SideBySide:
             if case not in self._cases:
                 self._cases[case] = self._builders[case]()
         combined = side_by_side([self._cases[case][1] for case in cases])
-        hls_model = compile_hls4ml(combined, self.root / f"prj{len(self._parts)}", group[0], **dict(group[1]))
+        options = {key: value for key, value in group[1] if key != "project"}  # the label of a separate project
+        hls_model = compile_hls4ml(combined, self.root / f"prj{len(self._parts)}", group[0], **options)
         i = o = 0
         parts, results = [], {}
         for case in cases:
@@ -226,10 +227,11 @@ class SideBySide:
 
 def layer_project(items, root):
     """The ``SideBySide`` projects of the layer tests (``layer_base``): every selected test class's case, under each
-    strategy its test is selected for, one project per io type and strategy."""
+    strategy its test is selected for, one project per io type, strategy and ``project`` label of the class (layers
+    that hls4ml cannot build in one model get different labels)."""
     projects = SideBySide(root)
     for item in items:
         if item.cls is not None and item.originalname == "test_hls4ml_bit_exact":
             projects.add(item.cls, lambda cls=item.cls: cls().proxy_case(), item.cls.io_type,
-                         strategy=item.callspec.params["strategy"])
+                         strategy=item.callspec.params["strategy"], project=item.cls.project)
     return projects

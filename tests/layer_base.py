@@ -28,7 +28,8 @@ H-layers and P-layers (``LayerTest``), besides:
   ``strategies`` (Latency, Resource at reuse factor 1, distributed arithmetic: those hls4ml offers for the layer).
   The proxies of every selected test class are compiled side by side as one hls4ml project per ``io_type`` and
   strategy (``bitexact.SideBySide``, the ``layer_project`` fixture): a layer adds its code to those
-  projects, not compiles to the suite.
+  projects, not compiles to the suite. A class whose layer hls4ml cannot build next to some other (e.g. 1-D and 2-D
+  depthwise convolutions, whose headers share an include guard) names a ``project`` of its own.
 
 By default an ``HQuantize`` precedes the layer; override ``connect`` for layers with several inputs, or none.
 Every quantizer gets random bit widths (1 to 4 fractional bits per element) before calibration, so the widths
@@ -78,6 +79,7 @@ class LayerChecks:
     expected_weights = None
     expected_trainable_weights = None
     expected_non_trainable_weights = None
+    project = None  # hls4ml check: the label of a project of its own (layers hls4ml cannot build together)
 
     def make_layer(self):
         return self.layer_cls(**self.kwargs, name="layer")
@@ -214,7 +216,8 @@ class LayerTest(LayerChecks):
     @pytest.mark.hls4ml
     @pytest.mark.xdist_group("layer_project")  # the worker that compiles the shared project checks every layer
     def test_hls4ml_bit_exact(self, layer_project, strategy):
-        model, proxy, x, part = layer_project(type(self), self.io_type, strategy=strategy)
+        model, proxy, x, part = layer_project(type(self), self.io_type, strategy=strategy,
+                                                  project=self.project)
         check_bit_exact(proxy, x, part, model=model, scales=self.scales)
 
 
@@ -241,7 +244,7 @@ class ProxyLayerTest(LayerChecks):
     @pytest.mark.hls4ml
     @pytest.mark.xdist_group("layer_project")
     def test_hls4ml_bit_exact(self, layer_project, strategy):
-        _, proxy, x, part = layer_project(type(self), self.io_type, strategy=strategy)
+        _, proxy, x, part = layer_project(type(self), self.io_type, strategy=strategy, project=self.project)
         compared = check_bit_exact(proxy, x, part, scales=self.scales)
         first = next(layer for layer in proxy.layers if isinstance(layer, FixedPointQuantizer))
         assert not np.all(representable(first, compared[len(x):])), "the overflow test data did not overflow"

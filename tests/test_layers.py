@@ -12,8 +12,9 @@ import numpy as np
 import pytest
 
 from hgq.layers import (HActivation, HAdd, HBatchNormalization, HConv1D, HConv1DBatchNorm, HConv2D,
-                        HConv2DBatchNorm, HDense, HDenseBatchNorm, HEinsumDense, HEinsumDenseBatchNorm, HLayer,
-                        HQuantize, PAveragePooling1D, PAveragePooling2D, PConcatenate, PFlatten,
+                        HConv2DBatchNorm, HDense, HDenseBatchNorm, HDepthwiseConv1D,
+                        HDepthwiseConv2D, HEinsumDense, HEinsumDenseBatchNorm, HLayer,
+                        HQuantize, HSeparableConv1D, HSeparableConv2D, PAveragePooling1D, PAveragePooling2D, PConcatenate, PFlatten,
                         PGlobalAveragePooling1D, PGlobalAveragePooling2D, PGlobalMaxPooling1D, PGlobalMaxPooling2D,
                         PMaxPooling1D, PMaxPooling2D, PPermute, PReshape, Signature)
 from hgq.layers import PCropping1D, PCropping2D, PUpSampling1D, PUpSampling2D, PZeroPadding1D, PZeroPadding2D
@@ -58,6 +59,41 @@ class TestHConv2D(KernelLayerTest):
     layer_cls = HConv2D
     kwargs = {"filters": 3, "kernel_size": 3, "strides": 2, "activation": "relu", "beta": 1e-5}
     input_shape = (7, 7, 2)
+
+
+class TestHDepthwiseConv1D(KernelLayerTest):
+    strategies = NO_RESOURCE
+    layer_cls = HDepthwiseConv1D
+    kwargs = {"kernel_size": 3, "padding": "same", "parallel_factor": 2, "activation": "relu", "beta": 1e-5}
+    input_shape = (8, 2)
+
+
+class TestHDepthwiseConv2D(KernelLayerTest):
+    strategies = NO_RESOURCE
+    layer_cls = HDepthwiseConv2D
+    project = "2-D depthwise"  # its header's include guard is the 1-D one's (hls4ml 1.3)
+    kwargs = {"kernel_size": 3, "strides": 2, "beta": 1e-5}
+    input_shape = (7, 7, 2)
+
+
+class SeparableConvTest(LayerTest):
+    strategies = NO_RESOURCE
+    # depthwise part (kernel, kq widths, paq widths; paq min, max, beta), pointwise part (the same and a bias), its
+    # own beta
+    expected_weights, expected_trainable_weights, expected_non_trainable_weights = 6 + 7 + 1, 3 + 4, 3 + 3 + 1
+
+
+class TestHSeparableConv1D(SeparableConvTest):
+    layer_cls = HSeparableConv1D
+    kwargs = {"filters": 3, "kernel_size": 3, "padding": "same", "activation": "relu", "beta": 1e-5}
+    input_shape = (8, 2)
+
+
+class TestHSeparableConv2D(SeparableConvTest):
+    layer_cls = HSeparableConv2D
+    kwargs = {"filters": 3, "kernel_size": 2, "strides": 2, "parallel_factor": 3, "beta": 1e-5}
+    input_shape = (6, 6, 2)
+    project = "2-D depthwise"
 
 
 class TestHEinsumDense(KernelLayerTest):

@@ -1,6 +1,6 @@
 """quantize_model: float Keras models (MLP, CNN with batch normalizations, a transformer, an MLP-mixer with deep-sets
-pooling and dot products, a CNN ending in global pooling, a 1-D conv net with padding, cropping and upsampling, the
-Keras activation layers) become H-models with their weights, computing what the float model computes when the bit widths are wide, trainable, and bit-exact with hls4ml
+pooling and dot products, a CNN ending in global pooling, a 1-D conv net with padding, cropping and upsampling, a CNN
+of depthwise, separable and time-distributed layers, the Keras activation layers) become H-models with their weights, computing what the float model computes when the bit widths are wide, trainable, and bit-exact with hls4ml
 once trained and calibrated; what it cannot map is refused by name."""
 
 import keras
@@ -91,6 +91,17 @@ def conv1d_resampling():
                        name="conv1d_resampling")
 
 
+def separable_cnn():
+    """A depthwise and a separable convolution, then rows read as steps: ``TimeDistributed`` Conv1D and Dense."""
+    x = keras.Input((6, 6, 2))
+    y = keras.layers.DepthwiseConv2D(3, padding="same", activation="relu", name="dw")(x)
+    y = keras.layers.SeparableConv2D(4, 3, activation="relu", name="sep")(y)                     # (4, 4, 4)
+    y = keras.layers.TimeDistributed(keras.layers.Conv1D(3, 2, activation="relu"), name="rows")(y)  # (4, 3, 3)
+    y = keras.layers.TimeDistributed(keras.layers.Dense(4), name="cells")(y)
+    return keras.Model(x, keras.layers.Dense(5, name="head")(keras.layers.Flatten(name="flat")(y)),
+                       name="separable_cnn")
+
+
 def activations():
     """Keras' activation layers with options, each after a Dense (what ``HActivation`` tabulates), an ``Average``
     and an inner product of vectors (``Dot``)."""
@@ -123,9 +134,11 @@ def data(shape, n=1000, seed=1):
     (cnn_gap, {"gap": hl.PGlobalAveragePooling2D, "gmp": hl.PGlobalMaxPooling2D, "both": hl.PConcatenate}),
     (conv1d_resampling, {"pad": hl.PZeroPadding1D, "conv": hl.HConv1D, "crop": hl.PCropping1D,
                          "up": hl.PUpSampling1D}),
+    (separable_cnn, {"dw": hl.HDepthwiseConv2D, "sep": hl.HSeparableConv2D, "rows": hl.HConv2D,
+                     "cells": hl.HDense}),
     (activations, {"avg": hl.HAverage, "relu_max": hl.HActivation, "leaky": hl.HActivation, "elu": hl.HActivation,
                    "relu_cut": hl.HActivation, "softmax": hl.HSoftmax, "inner": hl.HEinsum, "inner_in0": hl.PReshape}),
-], ids=["mlp", "cnn", "transformer", "mixer", "cnn_gap", "conv1d_resampling", "activations"])
+], ids=["mlp", "cnn", "transformer", "mixer", "cnn_gap", "conv1d_resampling", "separable_cnn", "activations"])
 def test_maps_layers_and_computes_what_the_float_model_computes(build, types):
     keras.utils.set_random_seed(0)
     model = build()
@@ -142,6 +155,9 @@ def test_maps_layers_and_computes_what_the_float_model_computes(build, types):
         assert np.array_equal(layers["conv"].kernel, model.get_layer("conv").kernel)
         assert np.array_equal(layers["conv"].moving_variance, model.get_layer("conv_bn").moving_variance)
         assert np.array_equal(layers["hidden_bn"].moving_mean, model.get_layer("hidden_bn").moving_mean)
+    elif model.name == "separable_cnn":
+        assert np.array_equal(layers["sep"].part("pointwise").kernel, model.get_layer("sep").pointwise_kernel)
+        assert np.array_equal(layers["rows"].kernel[0], model.get_layer("rows").layer.kernel)
     elif model.name == "transformer":
         float_mha, h_mha = model.get_layer("mha"), layers["mha"]
         assert np.array_equal(h_mha.part("output").kernel, float_mha.weights[6])
@@ -150,7 +166,7 @@ def test_maps_layers_and_computes_what_the_float_model_computes(build, types):
     np.testing.assert_allclose(h.predict(x[:200], verbose=0), model.predict(x[:200], verbose=0), atol=0.05)
 
 
-BUILDS = [mlp, cnn, transformer, mixer, cnn_gap, conv1d_resampling, activations]
+BUILDS = [mlp, cnn, transformer, mixer, cnn_gap, conv1d_resampling, separable_cnn, activations]
 
 
 def trained_case(build, bops):

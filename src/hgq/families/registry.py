@@ -122,6 +122,11 @@ class Hls4mlRule:
         """Why hls4ml cannot build this layer (a sentence naming what to change), or ``None`` when it can."""
         return None
 
+    def hls4ml_header(self, layer):
+        """``(include guard, header)``: an hls4ml C++ header of the layer's firmware whose include guard another
+        header shares, so that the two cannot be in one project; ``None`` for most layers."""
+        return None
+
 
 class QuantizeRule:
     """Role: the H-layer(s) that replace a float layer (``hgq.quantize_model``). The default: it cannot be

@@ -8,7 +8,8 @@ from ..families.attention import HMultiHeadAttention
 from ..families.einsum import HEinsum
 from ..families.hlayer import HLayer
 from ..families.kernel import (HConv1D, HConv1DBatchNorm, HConv2D, HConv2DBatchNorm, HDense, HDenseBatchNorm,
-                               HEinsumDense, HEinsumDenseBatchNorm)
+                               HDepthwiseConv1D, HDepthwiseConv2D, HEinsumDense, HEinsumDenseBatchNorm,
+                               HSeparableConv1D, HSeparableConv2D)
 from ..families.merge import HAdd, HAverage, HMaximum, HMinimum, HMultiply, HSubtract
 from ..families.normalization import HBatchNormalization
 from ..families.passthrough import (PAveragePooling1D, PAveragePooling2D, PConcatenate, PCropping1D, PCropping2D,
@@ -19,8 +20,9 @@ from ..families.quantize import HQuantize, Signature
 from ..families.softmax import HSoftmax
 
 __all__ = ["HActivation", "HAdd", "HAverage", "HBatchNormalization", "HConv1D", "HConv1DBatchNorm", "HConv2D", "HConv2DBatchNorm",
-           "HDense", "HDenseBatchNorm", "HEinsum", "HEinsumDense", "HEinsumDenseBatchNorm", "HLayer", "HMaximum",
-           "HMinimum", "HMultiHeadAttention", "HMultiply", "HQuantize", "HSoftmax", "HSubtract",
+           "HDense", "HDenseBatchNorm", "HDepthwiseConv1D", "HDepthwiseConv2D", "HEinsum", "HEinsumDense", "HEinsumDenseBatchNorm", "HLayer", "HMaximum",
+           "HMinimum", "HMultiHeadAttention", "HMultiply", "HQuantize", "HSeparableConv1D", "HSeparableConv2D",
+           "HSoftmax", "HSubtract",
            "PAveragePooling1D", "PAveragePooling2D", "PConcatenate", "PCropping1D", "PCropping2D", "PFlatten",
            "PGlobalAveragePooling1D", "PGlobalAveragePooling2D", "PGlobalMaxPooling1D", "PGlobalMaxPooling2D",
            "PMaxPooling1D", "PMaxPooling2D", "PPermute", "PReshape", "PUpSampling1D", "PUpSampling2D",

@@ -52,6 +52,7 @@ def check_strategy(proxy, strategy="latency", reuse_factor=1, io_type="io_parall
         except ImportError:
             raise ValueError("strategy distributed_arithmetic needs da4ml: pip install 'da4ml>=0.5.2,<0.6' "
                              "(or the 'da' extra of hgq-keras)") from None
+    _check_headers(proxy)
     for _, layer in graph.flat_layers(proxy):
         spec = spec_of(layer, "convert_to_hls4ml", Hls4mlRule)
         refusal = spec.hls4ml_refusal(layer)
@@ -70,6 +71,22 @@ def check_strategy(proxy, strategy="latency", reuse_factor=1, io_type="io_parall
                                  f"({'x'.join(map(str, view.multiplications()))} multiplication); hls4ml accepts "
                                  f"{', '.join(map(str, valid[:20]))}{' ...' if len(valid) > 20 else ''}")
     return name
+
+
+def _check_headers(proxy):
+    """Refuse a proxy whose layers need two hls4ml headers that share an include guard (the second one would be
+    skipped and g++ fail), naming a layer of each."""
+    by_guard = {}
+    for _, layer in graph.flat_layers(proxy):
+        header = spec_of(layer, "convert_to_hls4ml", Hls4mlRule).hls4ml_header(layer)
+        if header is not None:
+            by_guard.setdefault(header[0], {}).setdefault(header[1], layer.name)
+    for guard, headers in by_guard.items():
+        if len(headers) > 1:
+            (first, a), (second, b) = list(headers.items())[:2]
+            raise ValueError(f"hls4ml cannot build layers {a!r} and {b!r} in one model: their C++ headers {first} and "
+                             f"{second} share the include guard {guard}; use 1-D or 2-D depthwise and separable "
+                             "convolutions in one model, not both")
 
 
 def hls4ml_config(proxy, strategy="latency", reuse_factor=1, default_precision="fixed<1,0>", verbose=False):

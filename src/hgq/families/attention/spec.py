@@ -1,15 +1,11 @@
 """Specs of multi-head attention: ``HMultiHeadAttention`` (a composite layer whose kernels, costs and export are its
 parts') and the float ``keras.layers.MultiHeadAttention`` that ``quantize_model`` turns into one."""
 
-import dataclasses
-import math
-
 import keras
 
-from ..costs import LayerCosts
+from ..composite import CostsOfTheHLayer, composite_costs, part_kernels
 from ..kernel.copy import copy_weight
-from ..registry import (CostRule, LayerSpec, OwnTypes, ProxyRule, UnsupportedLayerError, register,
-                        spec_of)
+from ..registry import LayerSpec, OwnTypes, ProxyRule, register, spec_of
 from .layer import HMultiHeadAttention
 
 #: Keras' names of the projections (the last part of their weights' paths), by ``HMultiHeadAttention`` part.
@@ -27,21 +23,12 @@ class HMultiHeadAttentionSpec(OwnTypes, LayerSpec):
     io_stream = False
 
     def kernels(self, layer):
-        return [view for part in layer.parts() for view in spec_of(part, "kernels", CostRule).kernels(part)]
+        return part_kernels(layer)
 
     def costs(self, layer, input_kifs, parallel_factor, dsp_min_bits):
-        parts = {part: spec_of(part, "layer_costs", CostRule).costs(part, part.input_types(), 1, dsp_min_bits)
-                 for part in layer.parts()}
-        total = {}
-        for field in dataclasses.fields(LayerCosts):
-            values = [getattr(costs, field.name) for costs in parts.values()]
-            total[field.name] = None if any(v is None for v in values) else sum(values)
-        for field in ("weight_bits_mean", "weight_bits_max", "pruned_fraction"):  # over the projections' weights
-            total[field] = _over_kernels(layer, field, parts)
-        total["latency_est_cycles"] = sum(max(parts[layer.part(name)].latency_est_cycles or 0 for name in step)
-                                          for step in _SEQUENCE)
-        total["accumulator_bits"] = max(costs.accumulator_bits or 0 for costs in parts.values())
-        return LayerCosts(**total)
+        steps = [tuple(layer.part(name) for name in step) for step in _SEQUENCE]
+        projections = [layer.part(name) for name in ("query", "key", "value", "output")]
+        return composite_costs(layer, dsp_min_bits, steps, projections)
 
     def convert(self, layer, inputs, ctx):
         """The parts' proxies, named ``<layer>_<part>``, wired as the layer computes."""
@@ -57,24 +44,13 @@ class HMultiHeadAttentionSpec(OwnTypes, LayerSpec):
         return convert("output", convert("context", [weights, v]))
 
 
-def _over_kernels(layer, field, parts):
-    """A width statistic of all the projections' weights together (weighted by their sizes)."""
-    projections = [layer.part(name) for name in ("query", "key", "value", "output")]
-    values = [getattr(parts[p], field) for p in projections]
-    if any(v is None for v in values):
-        return None
-    if field == "weight_bits_max":
-        return max(values)
-    sizes = [math.prod(p.kernel.shape) for p in projections]
-    return sum(v * n for v, n in zip(values, sizes)) / sum(sizes)
-
-
 @register(keras.layers.MultiHeadAttention)
-class MultiHeadAttentionSpec(LayerSpec):
+class MultiHeadAttentionSpec(CostsOfTheHLayer, LayerSpec):
     """The float ``keras.layers.MultiHeadAttention``: ``quantize_model`` makes an ``HMultiHeadAttention`` of it (its
     dropout, the identity at inference, dropped). Its costs and kernels are the H-layer's: asked of the float layer,
     they are refused, like any export."""
 
+    h_layer = "HMultiHeadAttention"
     io_stream = False
 
     def quantized(self, layer, args, kwargs, options):
@@ -102,13 +78,3 @@ class MultiHeadAttentionSpec(LayerSpec):
             for weight in ("kernel", "bias") if cfg["use_bias"] else ("kernel",):
                 copy_weight(getattr(h.part(part), weight), by_path[f"{keras_name}/{weight}"])
         return y
-
-    def kernels(self, layer):
-        raise self._refusal(layer)
-
-    def costs(self, layer, input_kifs, parallel_factor, dsp_min_bits):
-        raise self._refusal(layer)
-
-    def _refusal(self, layer):
-        return UnsupportedLayerError(f"layer {layer.name!r}: the costs of a float MultiHeadAttention are not "
-                                     "modelled; make an HMultiHeadAttention of it (hgq.quantize_model)")

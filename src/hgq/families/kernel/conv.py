@@ -18,12 +18,11 @@ def _positions(shape):
 
 
 class HConvBase(QuantizedKernelMixin, HLayer):
-    """Shared part of ``HConv1D`` and ``HConv2D`` (see ``HConv2D`` for the arguments)."""
+    """Shared part of the convolutions ``HConv1D``/``HConv2D`` and ``HDepthwiseConv1D``/``HDepthwiseConv2D`` (see
+    ``HConv2D`` for the arguments): the options hls4ml computes, ``parallel_factor``, the BOPs over positions."""
 
-    def __init__(self, filters, kernel_size, activation=None, beta=0.0, kq_conf=None, paq_conf=None,
-                 parallel_factor=1, **kwargs):
-        super().__init__(filters=filters, kernel_size=kernel_size, activation=activation, beta=beta,
-                         paq_conf=paq_conf, **kwargs)
+    def __init__(self, *args, activation=None, beta=0.0, kq_conf=None, paq_conf=None, parallel_factor=1, **kwargs):
+        super().__init__(*args, activation=activation, beta=beta, paq_conf=paq_conf, **kwargs)
         check_activation(self.name, activation)
         what = type(self).__name__
         if self.padding not in ("valid", "same"):
@@ -31,7 +30,7 @@ class HConvBase(QuantizedKernelMixin, HLayer):
         if any(int(d) != 1 for d in self.dilation_rate):
             raise ValueError(f"{what} {self.name!r}: dilation_rate={self.dilation_rate} is not supported "
                              "(hls4ml ignores dilation); use 1")
-        if self.groups != 1:
+        if getattr(self, "groups", 1) != 1:
             raise ValueError(f"{what} {self.name!r}: groups={self.groups} is not supported; use 1")
         if self.data_format != "channels_last":
             raise ValueError(f"{what} {self.name!r}: data_format={self.data_format!r}; use 'channels_last'")

@@ -135,3 +135,22 @@ class ConvGeometry(DenseGeometry):
 
     def output_features(self, y):
         return np.reshape(y, (*self.output_spatial, np.shape(y)[-1]))
+
+
+class DepthwiseGeometry(ConvGeometry):
+    """A depthwise convolution (each channel convolved with its own ``depth_multiplier`` kernels, channels last, no
+    dilation): one group per input channel, whose terms are the window's taps of that channel; output channel
+    ``c * depth_multiplier + m`` as Keras orders them. Arguments as ``ConvGeometry``."""
+
+    def columns(self, array, fill=0.0):
+        cut = windows(np.asarray(array), self.kernel_size, self.strides, self.padding, fill)
+        positions = int(np.prod(self.output_spatial))
+        return np.moveaxis(cut.reshape(positions, -1, self.input_shape[-1]), -1, 0)
+
+    def kernel_matrix(self, kernel):
+        kernel = np.asarray(kernel)
+        return np.moveaxis(kernel.reshape(-1, *kernel.shape[-2:]), 1, 0)
+
+    def output_features(self, y):
+        y = np.moveaxis(np.asarray(y), 0, 1)  # (positions, channels, depth multiplier)
+        return np.reshape(y, (*self.output_spatial, -1))
