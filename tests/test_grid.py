@@ -18,7 +18,7 @@ from hgq.layers import (HActivation, HAdd, HBatchNormalization, HConv1D, HConv1D
                         PFlatten, PGlobalAveragePooling1D, PGlobalAveragePooling2D, PGlobalMaxPooling1D,
                         PGlobalMaxPooling2D, PMaxPooling1D, PMaxPooling2D, PPermute, PReshape)
 from hgq.layers import HAverage, PCropping1D, PCropping2D, PUpSampling1D, PUpSampling2D, PZeroPadding1D, PZeroPadding2D
-from hgq.layers import HDepthwiseConv2D, HSeparableConv2D
+from hgq.layers import HDepthwiseConv2D, HPReLU, HSeparableConv2D
 
 from bitexact import SideBySide, check_bit_exact, with_proxy
 
@@ -33,7 +33,7 @@ def every_layer_model():
     HConv1DBatchNorm, HDenseBatchNorm, HDense, a lookup-table HActivation, HAdd, PConcatenate, PReshape, PFlatten;
     and, on 4 tokens, HEinsumDenseBatchNorm, HMultiHeadAttention (HEinsumDense, HEinsum, HSoftmax),
     HBatchNormalization, HConv1D, both 1-D poolings, HMaximum, HMinimum, HSubtract, HMultiply, HAverage, PPermute, the four
-    global poolings, padding, cropping and upsampling, HDepthwiseConv2D and HSeparableConv2D; an HSoftmax head."""
+    global poolings, padding, cropping and upsampling, HPReLU, HDepthwiseConv2D and HSeparableConv2D; an HSoftmax head."""
     inp = keras.Input((8, 8, 2))
     q = HQuantize(paq_conf={"init_bw": 4})(inp)
     c1 = HConv2D(4, 3, padding="same", activation="relu", beta=1e-5)(q)
@@ -52,7 +52,7 @@ def every_layer_model():
     moved1 = PUpSampling1D(2)(PCropping1D((2, 0))(PZeroPadding1D(1)(c3)))                # (4, 3)
     pooled = [PGlobalAveragePooling2D()(c2), PGlobalMaxPooling2D()(moved2),            # (4,) each
               PGlobalMaxPooling1D()(PPermute((2, 1))(tokens)), PGlobalAveragePooling1D()(moved1)]  # (4,), (3,)
-    halved = HAverage()([spread, mean])                                              # (3,)
+    halved = HPReLU("random_normal", beta=1e-5)(HAverage()([spread, mean]))         # (3,)
     separable = HSeparableConv2D(4, 2, strides=2, beta=1e-5)(HDepthwiseConv2D(3, padding="same", beta=1e-5)(p1))
     pooled.append(PGlobalAveragePooling2D()(separable))                             # (4,)
     d1 = HDenseBatchNorm(8, activation="relu", beta=1e-5)(PConcatenate()([flat2, flat1, mixed, halved, *pooled]))
@@ -146,12 +146,14 @@ def test_cover_factor_below_one_proxy_still_equals_hls4ml(grid_projects):
 def test_every_layer_type_is_in_the_grid():
     """Every H- and P-layer class of ``hgq.layers`` (but the abstract ``HLayer`` and ``Signature``) is in the
     io_parallel grid's model, its parts included; but the 1-D depthwise and separable convolutions, which hls4ml
-    cannot build next to the 2-D ones (their headers share an include guard; ``test_layers`` checks them)."""
+    cannot build next to the 2-D ones (their headers share an include guard), and ``HEmbedding``, which reads integer
+    indices, not the grid's image (``test_layers`` and ``test_quantize_model`` check them)."""
     import hgq.layers
 
     model = every_layer_model()
     present = {type(layer) for layer in model.layers}
     present |= {type(part) for layer in model.layers for part in getattr(layer, "parts", lambda: [])()}
     wanted = {getattr(hgq.layers, name) for name in hgq.layers.__all__} - {
-        hgq.layers.HLayer, hgq.layers.Signature, hgq.layers.HDepthwiseConv1D, hgq.layers.HSeparableConv1D}
+        hgq.layers.HLayer, hgq.layers.Signature, hgq.layers.HDepthwiseConv1D, hgq.layers.HSeparableConv1D,
+        hgq.layers.HEmbedding}
     assert sorted(cls.__name__ for cls in wanted - present) == []

@@ -18,7 +18,8 @@ from hgq.layers import (HActivation, HAdd, HBatchNormalization, HConv1D, HConv1D
                         PGlobalAveragePooling1D, PGlobalAveragePooling2D, PGlobalMaxPooling1D, PGlobalMaxPooling2D,
                         PMaxPooling1D, PMaxPooling2D, PPermute, PReshape, Signature)
 from hgq.layers import PCropping1D, PCropping2D, PUpSampling1D, PUpSampling2D, PZeroPadding1D, PZeroPadding2D
-from hgq.layers import HAverage, HEinsum, HMaximum, HMinimum, HMultiHeadAttention, HMultiply, HSoftmax, HSubtract
+from hgq.layers import (HAverage, HEinsum, HEmbedding, HMaximum, HMinimum, HMultiHeadAttention, HMultiply, HPReLU,
+                        HSoftmax, HSubtract)
 from hgq.families.activation import ParametricELU, ParametricReLU
 from hgq.families.softmax.layer import table_types
 from hgq.proxy import BatchNormalization, Einsum, FixedPointQuantizer, Softmax, UnaryLUT
@@ -118,6 +119,30 @@ class TestHActivationParametricReLU(TestHActivation):
 
 class TestHActivationParametricELU(TestHActivation):
     kwargs = {"activation": ParametricELU(alpha=0.5), "paq_conf": {"init_bw": 5}}
+
+
+class TestHPReLU(LayerTest):
+    layer_cls = HPReLU
+    kwargs = {"alpha_initializer": "random_normal", "shared_axes": [1], "beta": 1e-5}
+    input_shape = (4, 3)
+    # alpha, kq widths, paq widths; paq min, max, beta
+    expected_weights, expected_trainable_weights, expected_non_trainable_weights = 6, 3, 3
+
+
+class TestHEmbedding(LayerTest):
+    layer_cls = HEmbedding
+    kwargs = {"input_dim": 12, "output_dim": 3}
+    input_shape = (4,)
+    scales = ()  # indices past the table, negative ones and fractions are in data(): they wrap as in hls4ml
+    # embeddings, kq widths, paq widths; paq min, max, beta
+    expected_weights, expected_trainable_weights, expected_non_trainable_weights = 6, 3, 3
+
+    def connect(self, layer, inp):
+        return layer(inp)
+
+    def data(self):
+        rng = np.random.default_rng(self.seed)
+        return rng.uniform(-20, 40, size=(self.n_samples, *self.input_shape)).astype("float32")
 
 
 class MergeTest(LayerTest):

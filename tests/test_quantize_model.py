@@ -18,7 +18,7 @@ WIDE = {"init_bw": 14}
 
 def fitted(model, x, seed=0):
     """``model`` compiled and fitted one epoch on ``x`` against random targets."""
-    y = np.random.default_rng(seed).uniform(size=(len(x), model.output_shape[-1]))
+    y = np.random.default_rng(seed).uniform(size=(len(keras.tree.flatten(x)[0]), model.output_shape[-1]))
     model.compile(keras.optimizers.Adam(1e-2), "mse")
     model.fit(x, y, epochs=1, batch_size=100, verbose=0)
     return model
@@ -102,14 +102,23 @@ def separable_cnn():
                        name="separable_cnn")
 
 
+def tokens():
+    """Integer tokens through an ``Embedding`` (their input gets no ``HQuantize``), pooled, beside float features."""
+    features, ids = keras.Input((4,), name="features"), keras.Input((8,), dtype="int32", name="ids")
+    pooled = keras.layers.GlobalAveragePooling1D(name="pool")(keras.layers.Embedding(12, 4, name="embed")(ids))
+    y = keras.layers.Concatenate(name="cat")([pooled, features])
+    return keras.Model([features, ids], keras.layers.Dense(5, name="head")(y), name="tokens")
+
+
 def activations():
-    """Keras' activation layers with options, each after a Dense (what ``HActivation`` tabulates), an ``Average``
-    and an inner product of vectors (``Dot``)."""
+    """Keras' activation layers with options, each after a Dense (what ``HActivation`` tabulates), a ``PReLU``, an
+    ``Average`` and an inner product of vectors (``Dot``)."""
     x = keras.Input((6,))
     y = keras.layers.ReLU(max_value=2.0, name="relu_max")(keras.layers.Dense(8, name="d1")(x))
     y = keras.layers.Average(name="avg")([y, keras.layers.Dense(8, name="d1b")(y)])
     y = keras.layers.LeakyReLU(0.125, name="leaky")(keras.layers.Dense(8, name="d2")(y))
     y = keras.layers.ELU(0.5, name="elu")(keras.layers.Dense(8, name="d3")(y))
+    y = keras.layers.PReLU(keras.initializers.Constant(0.25), name="prelu")(y)
     y = keras.layers.ReLU(negative_slope=0.25, threshold=0.5, name="relu_cut")(keras.layers.Dense(8, name="d4")(y))
     inner = keras.layers.Dot(1, name="inner")([y, keras.layers.Dense(8, name="lin")(y)])            # (1,)
     y = keras.layers.Concatenate(name="cat")([y, inner])
@@ -117,8 +126,12 @@ def activations():
                        name="activations")
 
 
-def data(shape, n=1000, seed=1):
-    return np.random.default_rng(seed).normal(size=(n, *shape)).astype("float32")
+def data(model, n=1000, seed=1):
+    """Inputs of ``model``: normal floats, and integer tokens of a 12-word vocabulary for an integer input."""
+    rng = np.random.default_rng(seed)
+    arrays = [rng.integers(0, 12, size=(n, *t.shape[1:])).astype("int32") if "int" in t.dtype else
+              rng.normal(size=(n, *t.shape[1:])).astype("float32") for t in model.inputs]
+    return arrays if len(arrays) > 1 else arrays[0]
 
 
 @pytest.mark.parametrize("build, types", [
@@ -136,18 +149,22 @@ def data(shape, n=1000, seed=1):
                          "up": hl.PUpSampling1D}),
     (separable_cnn, {"dw": hl.HDepthwiseConv2D, "sep": hl.HSeparableConv2D, "rows": hl.HConv2D,
                      "cells": hl.HDense}),
+    (tokens, {"embed": hl.HEmbedding, "pool": hl.PGlobalAveragePooling1D, "features_q": hl.HQuantize}),
     (activations, {"avg": hl.HAverage, "relu_max": hl.HActivation, "leaky": hl.HActivation, "elu": hl.HActivation,
-                   "relu_cut": hl.HActivation, "softmax": hl.HSoftmax, "inner": hl.HEinsum, "inner_in0": hl.PReshape}),
-], ids=["mlp", "cnn", "transformer", "mixer", "cnn_gap", "conv1d_resampling", "separable_cnn", "activations"])
+                   "relu_cut": hl.HActivation, "prelu": hl.HPReLU, "softmax": hl.HSoftmax,
+                   "inner": hl.HEinsum, "inner_in0": hl.PReshape}),
+], ids=["mlp", "cnn", "transformer", "mixer", "cnn_gap", "conv1d_resampling", "separable_cnn", "tokens",
+                                  "activations"])
 def test_maps_layers_and_computes_what_the_float_model_computes(build, types):
     keras.utils.set_random_seed(0)
     model = build()
-    x = data(model.input_shape[1:])
+    x = data(model)
     fitted(model, x)  # moving statistics and weights away from their initial values
     h = hgq.quantize_model(model, kq_conf=WIDE, paq_conf=WIDE)
     layers = {layer.name: layer for layer in h.layers}
     assert {name: type(layers[name]) for name in types} == types
-    assert not {"drop", "conv_bn", "dense2_bn"} & set(layers) and type(h.layers[1]) is hl.HQuantize
+    assert not {"drop", "conv_bn", "dense2_bn", "ids_q"} & set(layers)
+    assert all(isinstance(layers.get(f"{t.name}_q"), hl.HQuantize) for t in model.inputs if t.name != "ids")
     if model.name == "mlp":
         assert np.array_equal(layers["dense2"].moving_mean, model.get_layer("dense2_bn").moving_mean)
         assert np.array_equal(layers["head"].kernel, model.get_layer("head").kernel)
@@ -158,15 +175,18 @@ def test_maps_layers_and_computes_what_the_float_model_computes(build, types):
     elif model.name == "separable_cnn":
         assert np.array_equal(layers["sep"].part("pointwise").kernel, model.get_layer("sep").pointwise_kernel)
         assert np.array_equal(layers["rows"].kernel[0], model.get_layer("rows").layer.kernel)
+    elif model.name == "tokens":
+        assert np.array_equal(layers["embed"].embeddings, model.get_layer("embed").embeddings)
     elif model.name == "transformer":
         float_mha, h_mha = model.get_layer("mha"), layers["mha"]
         assert np.array_equal(h_mha.part("output").kernel, float_mha.weights[6])
         assert np.array_equal(h_mha.part("key").bias, float_mha.weights[3])
     # 14 fractional bits everywhere: the H-model computes the float model's function, up to the softmax tables
-    np.testing.assert_allclose(h.predict(x[:200], verbose=0), model.predict(x[:200], verbose=0), atol=0.05)
+    first = keras.tree.map_structure(lambda a: a[:200], x)
+    np.testing.assert_allclose(h.predict(first, verbose=0), model.predict(first, verbose=0), atol=0.05)
 
 
-BUILDS = [mlp, cnn, transformer, mixer, cnn_gap, conv1d_resampling, separable_cnn, activations]
+BUILDS = [mlp, cnn, transformer, mixer, cnn_gap, conv1d_resampling, separable_cnn, tokens, activations]
 
 
 def trained_case(build, bops):
@@ -174,7 +194,7 @@ def trained_case(build, bops):
     ``(h, proxy, x)``; ``bops[build]`` the H-model's BOPs before calibration."""
     keras.utils.set_random_seed(0)
     model = build()
-    x = data(model.input_shape[1:])
+    x = data(model)
     h = fitted(hgq.quantize_model(model, beta=1e-5, paq_conf={"init_bw": 4}), x)
     bops[build] = hgq.total_bops(h)
     hgq.trace_minmax(h, x)

@@ -55,9 +55,25 @@ def _fused_batchnorms(model):
     return fused
 
 
+def _index_inputs(model):
+    """``{id(input tensor)}`` of the model's inputs that only layers reading indices take (``Embedding``): the H-layer
+    reads them itself, without an ``HQuantize``."""
+    readers = {}
+    for _, layer in graph.flat_layers(model):
+        for producer in graph.input_layers(layer):
+            readers.setdefault(id(producer), []).append(layer)
+    def reads_indices(layer):
+        spec = find_spec(layer, QuantizeRule)
+        return spec is not None and spec.reads_indices
+
+    return {id(t) for t in model.inputs
+            if all(reads_indices(r) for r in readers.get(id(graph.producer_of(t)), [None]))}
+
+
 def quantize_model(model, beta=0.0, kq_conf=None, paq_conf=None, input_conf=None, layers=None):
     """The H-model equivalent to the float Keras model ``model``: each layer replaced by its H-layer (or P-layer),
-    with its weights copied and its name kept, an ``HQuantize`` at each input (named ``<input>_q``).
+    with its weights copied and its name kept, an ``HQuantize`` at each input (named ``<input>_q``) but those that
+    only ``Embedding`` layers read (integer indices, which ``HEmbedding`` reads itself).
 
     Dense, Conv1D/2D and EinsumDense become their H-layers (a BatchNormalization of the last axis right after one,
     fed by nothing else, is fused into it: ``HDenseBatchNorm``, ...; any other BatchNormalization becomes an
@@ -106,8 +122,10 @@ def quantize_model(model, beta=0.0, kq_conf=None, paq_conf=None, input_conf=None
                              f"quantized; quantize_model maps {', '.join(quantizable_types())}")
         return outputs
 
-    inputs = [keras.Input(batch_shape=t.shape, name=t.name) for t in model.inputs]
-    quantized = [HQuantize(paq_conf=paq_conf if input_conf is None else input_conf, name=f"{t.name}_q")(x)
+    inputs = [keras.Input(batch_shape=t.shape, dtype=t.dtype, name=t.name) for t in model.inputs]
+    indices = _index_inputs(model)
+    quantized = [x if id(t) in indices else
+                 HQuantize(paq_conf=paq_conf if input_conf is None else input_conf, name=f"{t.name}_q")(x)
                  for t, x in zip(model.inputs, inputs)]
     outputs = graph.run(model, quantized if len(quantized) > 1 else quantized[0], quantize)
     return keras.Model(inputs if len(inputs) > 1 else inputs[0], outputs, name=f"{model.name}_hgq")

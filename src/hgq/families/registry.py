@@ -132,6 +132,10 @@ class QuantizeRule:
     """Role: the H-layer(s) that replace a float layer (``hgq.quantize_model``). The default: it cannot be
     quantized."""
 
+    #: Whether the layer reads integer indices (``Embedding``): a model input that only such layers read gets no
+    #: ``HQuantize``.
+    reads_indices = False
+
     def quantized(self, layer, args, kwargs, options):
         """The H-layer(s) that replace this float layer in ``hgq.quantize_model``, called on the H-model's tensors
         ``args`` and ``kwargs`` (as the float layer was called), their weights copied from it; the output(s).

@@ -5,11 +5,13 @@
 (``hls_handler``). A softmax activation becomes the softmax family's ``HSoftmax``. Importing this package registers
 the specs and the handler; ``hgq.layers`` re-exports ``HActivation`` and ``hgq.proxy`` re-exports ``UnaryLUT``.
 ``functions``: ``ParametricReLU`` and ``ParametricELU``, the element-wise functions of Keras' ``ReLU`` (with options),
-``LeakyReLU`` and ``ELU`` layers, for ``HActivation``."""
+``LeakyReLU`` and ``ELU`` layers, for ``HActivation``. ``prelu``: ``HPReLU``, trainable quantized slopes per element
+(its spec with the others; its type rule also in hls4ml's bit-exact pass, ``hls_handler``)."""
 
 from . import hls_handler, spec  # noqa: F401  (registers the specs and the hls4ml handler)
 from .functions import ParametricELU, ParametricReLU
 from .layer import HActivation
+from .prelu import HPReLU
 from .proxy import UnaryLUT
 
-__all__ = ["HActivation", "ParametricELU", "ParametricReLU", "UnaryLUT"]
+__all__ = ["HActivation", "HPReLU", "ParametricELU", "ParametricReLU", "UnaryLUT"]

@@ -1,5 +1,6 @@
 """Specs of the activations: ``HActivation`` (exported as an exact Keras activation, a ``UnaryLUT`` table, or
-hls4ml's own function), the plain ``Activation``/``ReLU`` layers and the proxy's ``UnaryLUT``."""
+hls4ml's own function), ``HPReLU`` (exported as a plain ``PReLU``), the plain ``Activation``/``ReLU``/``LeakyReLU``/
+``ELU``/``PReLU`` layers and the proxy's ``UnaryLUT``."""
 
 import types
 import warnings
@@ -10,11 +11,15 @@ from keras import ops
 
 from ...proxy_layers.precision import PROXY_DTYPE
 from ...proxy_layers.quantize import apply_quantizer, quantize_output
-from ...quantizer.types import all_values, as_numpy, kbi_from_kif, minimal_kif, union_kif
+from ...quantizer.types import all_values, as_numpy, kbi_from_kif, minimal_kif, total_bits, union_kif
+from .. import estimates
+from ..costs import LayerCosts, width_stats
+from ..copy import copy_weight
 from ..registry import LayerSpec, OwnTypes, register
 from ..softmax import HSoftmax
 from .functions import ParametricELU, ParametricReLU
 from .layer import EXACT_ACTIVATIONS, HActivation
+from .prelu import HPReLU, prelu_kif
 from .proxy import UnaryLUT
 
 
@@ -166,3 +171,64 @@ def _unary_lut(layer, x, ctx):
     y = lut(x)
     lut.set_weights([table])
     return quantize_output(layer, y, ctx)
+
+
+@register(keras.layers.PReLU)
+class PReLUSpec(Elementwise):
+    """The plain ``keras.layers.PReLU``: its type ``prelu_kif``, its costs those of its slopes' multiplications (each
+    slope's smallest type); ``quantize_model`` makes an ``HPReLU`` of it, its slopes copied."""
+
+    def output_kif(self, layer, input_kifs):
+        return None if input_kifs[0] is None else prelu_kif(input_kifs[0], as_numpy(layer.alpha)[None])
+
+    def costs(self, layer, input_kifs, parallel_factor, dsp_min_bits):
+        alpha = as_numpy(layer.alpha)
+        return slope_costs(total_bits(minimal_kif(alpha)), input_kifs[0], lambda bits: _summed_to(bits, alpha.shape),
+                           dsp_min_bits)
+
+    def quantized(self, layer, args, kwargs, options):
+        cfg = layer.get_config()
+        h = HPReLU(cfg["alpha_initializer"], cfg["shared_axes"], name=layer.name, **options.h_kwargs())
+        y = h(args[0])
+        copy_weight(h.alpha, layer.alpha)
+        return y
+
+
+@register(HPReLU)
+class HPReLUSpec(OwnTypes, PReLUSpec):
+    """Exported as a plain ``PReLU`` holding the quantized slopes, one per element (hls4ml's PReLU reads no
+    ``shared_axes``), then the output quantizer."""
+
+    def costs(self, layer, input_kifs, parallel_factor, dsp_min_bits):
+        a_bits = as_numpy(layer.kq.bits(layer.quantized_alpha(False)))
+        costs = slope_costs(a_bits, input_kifs[0], lambda bits: as_numpy(layer.slope_input_bits(ops.convert_to_tensor(
+            bits))), dsp_min_bits)
+        costs.bops = layer.bops() if input_kifs[0] is not None else None
+        return costs
+
+    def convert(self, layer, x, ctx):
+        plain = keras.layers.PReLU(name=layer.name, dtype=PROXY_DTYPE)
+        y = plain(x)
+        plain.set_weights([np.broadcast_to(as_numpy(layer.quantized_alpha(False)), plain.alpha.shape)])
+        return quantize_output(layer, y, ctx)
+
+
+def _summed_to(bits, shape):
+    """``bits`` (``(1, *features)``) summed over the axes along which an array of ``shape`` is broadcast."""
+    axes = tuple(d for d, n in enumerate(shape) if n == 1 and bits.shape[d + 1] != 1)
+    return np.sum(bits[0], axis=axes, keepdims=True)
+
+
+def slope_costs(a_bits, in_kif, slope_input_bits, dsp_min_bits):
+    """The costs of multiplying inputs of types ``in_kif`` (``None``: unknown) element by element by slopes of widths
+    ``a_bits``; ``slope_input_bits(in_bits)``: for each slope, the input widths it multiplies, summed."""
+    stats = width_stats(a_bits)
+    known = dict(params=stats["size"], weight_bits_mean=stats["mean"], weight_bits_max=stats["max"],
+                 pruned_fraction=stats["pruned"], weight_memory_bits=int(np.sum(a_bits)),
+                 latency_est_cycles=estimates.MULTIPLIER_CYCLES + estimates.OUTPUT_CYCLES)
+    if in_kif is None:
+        return LayerCosts(**known)
+    in_bits = total_bits(in_kif)
+    lut, dsp = estimates.multiplier_split(slope_input_bits, in_bits, a_bits, dsp_min_bits)
+    return LayerCosts(**known, macs=int(in_bits.size), bops=float(np.sum(slope_input_bits(in_bits) * a_bits)),
+                      lut_est=lut, dsp_est=dsp)

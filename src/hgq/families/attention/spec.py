@@ -4,7 +4,7 @@ parts') and the float ``keras.layers.MultiHeadAttention`` that ``quantize_model`
 import keras
 
 from ..composite import CostsOfTheHLayer, composite_costs, part_kernels
-from ..kernel.copy import copy_weight
+from ..copy import copy_weight
 from ..registry import LayerSpec, OwnTypes, ProxyRule, register, spec_of
 from .layer import HMultiHeadAttention
 

@@ -5,9 +5,8 @@ matmul), ``HDepthwiseConv1D``/``HDepthwiseConv2D`` (``depthwise``), ``HSeparable
 versions (``batchnorm``, with the state and arithmetic ``HBatchNormalization`` shares); what they share: the quantized
 kernel and bias and ``check_activation`` (``mixin``), the geometries, which input elements each weight multiplies
 (``geometry``, ``einsum_geometry``); the specs of the H-layers and of the float ``Dense``, ``Conv1D``/``Conv2D``,
-``DepthwiseConv1D``/``DepthwiseConv2D``, ``SeparableConv1D``/``SeparableConv2D`` and ``EinsumDense`` (``spec``) and
-the copying of a float layer's weights into the H-layer ``quantize_model`` makes of it (``copy``). Importing this
-package registers the specs; ``hgq.layers`` re-exports its layers."""
+``DepthwiseConv1D``/``DepthwiseConv2D``, ``SeparableConv1D``/``SeparableConv2D``, ``EinsumDense`` and
+``TimeDistributed`` (``spec``). Importing this package registers the specs; ``hgq.layers`` re-exports its layers."""
 
 from . import spec  # noqa: F401  (registers the specs)
 from .batchnorm import HConv1DBatchNorm, HConv2DBatchNorm, HDenseBatchNorm, HEinsumDenseBatchNorm

@@ -17,7 +17,7 @@ from ..kernel_view import HKernelView, PlainKernelView
 from ..registry import LayerSpec, OwnTypes, ProxyRule, input_shapes, register, spec_of
 from .batchnorm import HConv1DBatchNorm, HConv2DBatchNorm, HDenseBatchNorm, HEinsumDenseBatchNorm
 from .conv import HConv1D, HConv2D
-from .copy import copy_batchnorm, copy_weight
+from ..copy import copy_batchnorm, copy_weight
 from .dense import HDense
 from .depthwise import HDepthwiseConv1D, HDepthwiseConv2D
 from .einsum_dense import HEinsumDense

@@ -16,7 +16,7 @@ from ...proxy_layers.quantize import quantize_output
 from ...quantizer.intervals import linear_kif
 from ...quantizer.types import as_numpy, minimal_kif
 from ..costs import LayerCosts, accumulator_bits, kernel_costs
-from ..kernel.copy import copy_batchnorm
+from ..copy import copy_batchnorm
 from ..kernel.spec import with_batch_axis, without_batch_axis
 from ..kernel_view import HKernelView, PlainKernelView
 from ..registry import LayerSpec, OwnTypes, register
