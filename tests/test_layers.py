@@ -131,7 +131,7 @@ class TestHPReLU(LayerTest):
 
 class TestHEmbedding(LayerTest):
     layer_cls = HEmbedding
-    kwargs = {"input_dim": 12, "output_dim": 3}
+    kwargs = {"input_dim": 12, "output_dim": 3, "embeddings_initializer": keras.initializers.RandomUniform(-4.0, 4.0)}
     input_shape = (4,)
     scales = ()  # indices past the table, negative ones and fractions are in data(): they wrap as in hls4ml
     # embeddings, kq widths, paq widths; paq min, max, beta

@@ -105,7 +105,8 @@ def separable_cnn():
 def tokens():
     """Integer tokens through an ``Embedding`` (their input gets no ``HQuantize``), pooled, beside float features."""
     features, ids = keras.Input((4,), name="features"), keras.Input((8,), dtype="int32", name="ids")
-    pooled = keras.layers.GlobalAveragePooling1D(name="pool")(keras.layers.Embedding(12, 4, name="embed")(ids))
+    embed = keras.layers.Embedding(12, 4, keras.initializers.RandomNormal(stddev=1.0), name="embed")
+    pooled = keras.layers.GlobalAveragePooling1D(name="pool")(embed(ids))
     y = keras.layers.Concatenate(name="cat")([pooled, features])
     return keras.Model([features, ids], keras.layers.Dense(5, name="head")(y), name="tokens")
 

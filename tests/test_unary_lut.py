@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 import hgq
+from hgq.families.activation import ParametricReLU
 from hgq.layers import HActivation, HDense, HQuantize
 from hgq.proxy import UnaryLUT
 
@@ -55,12 +56,19 @@ def proxy_case(aggressive):
     return model, hgq.to_proxy_model(model, aggressive=aggressive), x
 
 
+def leaky_case():
+    """Leaky ReLUs on inputs too wide for a table (``unary_lut_max_table_size=4``): exported as ``PReLU``s."""
+    model, x = lut_model(activations=(ParametricReLU(0.25), ParametricReLU(-1.5)), widths=(6, 5))
+    return model, hgq.to_proxy_model(model, unary_lut_max_table_size=4), x
+
+
 @pytest.fixture(scope="module")
 def projects(tmp_path_factory):
     """The WRAP and SAT proxies, compiled side by side as one hls4ml project."""
     projects = SideBySide(tmp_path_factory.mktemp("test_unary_lut"))
     for aggressive in (True, False):
         projects.add(aggressive, lambda a=aggressive: proxy_case(a), "io_parallel")
+    projects.add("leaky", leaky_case, "io_parallel")
     return projects
 
 
@@ -77,6 +85,22 @@ def test_unary_lut_bit_exact(aggressive, projects):
         p = lut_input_precision(part, lut.name)
         assert (bool(p.signed), p.width, p.integer) == (bool(k), k + i + f, k + i), lut.name
     check_bit_exact(proxy, x, part, model=model, scales=(3.0,))
+
+
+@pytest.mark.hls4ml
+@pytest.mark.xdist_group("test_unary_lut")
+def test_wide_leaky_relu_is_exact_without_a_table(projects):
+    model, proxy, x, part = projects("leaky", "io_parallel")
+    prelus = [layer for layer in proxy.layers if isinstance(layer, keras.layers.PReLU)]
+    assert [layer.name for layer in prelus] == ["a0", "a1"]
+    assert np.all(prelus[1].get_weights()[0] == -1.5)
+    check_bit_exact(proxy, x, part, model=model, scales=(3.0,))
+
+
+def test_leaky_slope_float32_cannot_multiply_exactly_is_refused():
+    model, _ = lut_model(activations=(ParametricReLU(0.3),), widths=(6,))  # 0.3: 24 significant bits in float32
+    with pytest.raises(ValueError, match=r"'a0'.*unary_lut_max_table_size=4"):
+        hgq.to_proxy_model(model, unary_lut_max_table_size=4)
 
 
 def test_table_too_large_falls_back_for_builtin():

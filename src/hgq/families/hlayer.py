@@ -156,3 +156,32 @@ class HLayer(ExactDType, ReadsInputTypes, QuantizedOutput, keras.layers.Layer):
         cfg = super().get_config()
         cfg.update(beta=self.beta, paq_conf=qconfig.serialize(self.paq_conf))
         return cfg
+
+
+class CompositeHLayer(HLayer):
+    """An H-layer made of H-layer parts (attention, separable convolutions), built in its ``build``: its BOPs and
+    quantizers are its parts', its output quantizer its last part's. The subclass keeps the parts' quantizer options
+    (``kq_conf`` and ``paq_conf``, given to ``__init__``) and lists the built parts in computation order
+    (``parts``)."""
+
+    multiplies = True
+    has_own_output_quantizer = False
+
+    def __init__(self, beta=0.0, kq_conf=None, paq_conf=None, **kwargs):
+        super().__init__(beta=beta, paq_conf=paq_conf, **kwargs)
+        self.kq_conf_, self.paq_conf_ = kq_conf, paq_conf
+
+    @property
+    def paq(self):
+        return self.parts()[-1].paq
+
+    def compute_bops(self, dtype="float32"):
+        return sum((part.compute_bops(dtype) for part in self.parts()), ops.zeros((), dtype=dtype))
+
+    def quantizers(self):
+        return [q for part in self.parts() for q in part.quantizers()]
+
+    def get_config(self):
+        cfg = keras.layers.Layer.get_config(self)  # HLayer's reads the output quantizer, a part built later
+        cfg.update(beta=self.beta, kq_conf=qconfig.serialize(self.kq_conf_), paq_conf=qconfig.serialize(self.paq_conf_))
+        return cfg

@@ -99,8 +99,8 @@ class HActivationSpec(OwnTypes, Elementwise):
 
 def convert_activation(layer, x, ctx):
     """``HActivation`` in the proxy: linear and ReLU as such; any other (element-wise) function as a ``UnaryLUT``
-    when its input type has few enough values, else hls4ml's own function (not bit-exact, with a warning) or, for a
-    custom function, an error."""
+    when its input type has few enough values, else a leaky ReLU as a ``PReLU`` (when float32 computes its products
+    exactly), hls4ml's own function (not bit-exact, with a warning) or, for a custom function, an error."""
     name = keras.activations.serialize(layer.activation)
     builtin = isinstance(name, str)
     function = layer.activation if isinstance(layer.activation, types.FunctionType) else type(layer.activation)
@@ -115,12 +115,38 @@ def convert_activation(layer, x, ctx):
                   "@keras.saving.register_keras_serializable()")
     if reason is None:
         return _unary_lut(layer, x, ctx)
+    if _exact_leaky_slope(layer) is not None:
+        return _leaky_as_prelu(layer, x, ctx)
     if not builtin:
         raise ValueError(f"to_proxy_model: HActivation {layer.name!r} ({name}) cannot be exported: {reason}")
     warnings.warn(f"HActivation {layer.name!r} ({name}): hls4ml evaluates {name} with its own lookup tables, so "
                   f"this layer of the proxy is not bit-exact with hls4ml ({reason})", stacklevel=3)
     x = keras.layers.Activation(name, name=layer.name, dtype=PROXY_DTYPE)(x)
     return quantize_output(layer, x, ctx)
+
+
+#: Widest product ``x * slope`` that float32 (the H-model) computes exactly: its significand.
+_FLOAT32_EXACT_BITS = 24
+
+
+def _exact_leaky_slope(layer):
+    """The slope of an ``HActivation`` computing a leaky ReLU (``ParametricReLU`` with a slope only) whose products
+    with its input float32 computes exactly (input width plus the slope's fewest bits at most 24), else ``None``."""
+    f = layer.activation
+    if not isinstance(f, ParametricReLU) or f.max_value is not None or f.threshold != 0.0:
+        return None
+    kif = _union_input_kif(layer)
+    slope_bits = sum(union_kif(minimal_kif(np.array([f.negative_slope]))) or (0,))
+    return f.negative_slope if kif is not None and sum(kif) + slope_bits <= _FLOAT32_EXACT_BITS else None
+
+
+def _leaky_as_prelu(layer, x, ctx):
+    """A leaky ReLU on an input too wide for a table, exactly: a plain ``PReLU`` whose every slope is the leaky
+    slope (hls4ml's ``x > 0 ? x : alpha * x``), then the layer's output quantizer."""
+    plain = keras.layers.PReLU(name=layer.name, dtype=PROXY_DTYPE)
+    y = plain(x)
+    plain.set_weights([np.full(plain.alpha.shape, _exact_leaky_slope(layer))])
+    return quantize_output(layer, y, ctx)
 
 
 def _union_input_kif(layer):

@@ -3,11 +3,9 @@
 import math
 
 import keras
-from keras import ops
 
-from ...quantizer import config as qconfig
 from ..einsum.layer import HEinsum
-from ..hlayer import HLayer
+from ..hlayer import CompositeHLayer
 from ..kernel.einsum_dense import HEinsumDense
 from ..softmax.layer import WIDTH_ARGUMENTS, HSoftmax, check_widths
 
@@ -16,7 +14,7 @@ PARTS = ("query", "key", "value", "scores", "softmax", "context", "output")
 
 
 @keras.saving.register_keras_serializable(package="hgq")
-class HMultiHeadAttention(HLayer):
+class HMultiHeadAttention(CompositeHLayer):
     """``keras.layers.MultiHeadAttention`` on sequences ``(batch, tokens, features)``, composed of H-layers: the query,
     key and value projections (``HEinsumDense``), the scores ``HEinsum`` (queries by keys, per head), ``HSoftmax``
     over the keys (with ``scale = 1 / sqrt(key_dim)``), the context ``HEinsum`` (weights by values) and the output
@@ -45,19 +43,15 @@ class HMultiHeadAttention(HLayer):
         >>> y = HMultiHeadAttention(num_heads=2, key_dim=8, beta=1e-5)(x, x)   # self-attention
     """
 
-    multiplies = True
-    has_own_output_quantizer = False
-
     def __init__(self, num_heads, key_dim, value_dim=None, output_shape=None, use_bias=True, softmax=None, beta=0.0,
                  kq_conf=None, paq_conf=None, kernel_initializer="glorot_uniform", bias_initializer="zeros", **kwargs):
-        super().__init__(beta=beta, paq_conf=paq_conf, **kwargs)
+        super().__init__(beta=beta, kq_conf=kq_conf, paq_conf=paq_conf, **kwargs)
         self.num_heads, self.key_dim = int(num_heads), int(key_dim)
         self.value_dim = int(value_dim) if value_dim is not None else self.key_dim
         self.output_dim = None if output_shape is None else int(output_shape)
         self.use_bias, self.softmax_args = bool(use_bias), dict(softmax or {})
         check_widths(f"HMultiHeadAttention {self.name!r}", prefix="softmax ",
                      **{key: value for key, value in self.softmax_args.items() if key in WIDTH_ARGUMENTS})
-        self.kq_conf_, self.paq_conf_ = kq_conf, paq_conf
         self.initializers = {"kernel_initializer": kernel_initializer, "bias_initializer": bias_initializer}
 
     def _projection(self, part, equation, shape, bias_axes):
@@ -112,10 +106,6 @@ class HMultiHeadAttention(HLayer):
     def parts(self):
         return [self.part(name) for name in PARTS] if self.built else []
 
-    @property
-    def paq(self):
-        return self.output_projection.paq
-
     def call(self, query, value, key=None, training=None, attention_mask=None, return_attention_scores=False,
              use_causal_mask=False):
         if attention_mask is not None or return_attention_scores or use_causal_mask:
@@ -126,16 +116,9 @@ class HMultiHeadAttention(HLayer):
         weights = self.softmax(self.scores([q, k], training=training), training=training)
         return self.output_projection(self.context([weights, v], training=training), training=training)
 
-    def compute_bops(self, dtype="float32"):
-        return sum((part.compute_bops(dtype) for part in self.parts()), ops.zeros((), dtype=dtype))
-
-    def quantizers(self):
-        return [q for part in self.parts() for q in part.quantizers()]
-
     def get_config(self):
-        cfg = keras.layers.Layer.get_config(self)  # HLayer's reads the output quantizer, a part built later
-        cfg.update(beta=self.beta, num_heads=self.num_heads, key_dim=self.key_dim, value_dim=self.value_dim,
+        cfg = super().get_config()
+        cfg.update(num_heads=self.num_heads, key_dim=self.key_dim, value_dim=self.value_dim,
                    output_shape=self.output_dim, use_bias=self.use_bias, softmax=self.softmax_args,
-                   kq_conf=qconfig.serialize(self.kq_conf_), paq_conf=qconfig.serialize(self.paq_conf_),
                    **{key: keras.saving.serialize_keras_object(value) for key, value in self.initializers.items()})
         return cfg

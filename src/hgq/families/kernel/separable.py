@@ -2,10 +2,8 @@
 own heterogeneous quantizers, as hls4ml computes a separable convolution."""
 
 import keras
-from keras import ops
 
-from ...quantizer import config as qconfig
-from ..hlayer import HLayer
+from ..hlayer import CompositeHLayer
 from .conv import HConv1D, HConv2D
 from .depthwise import HDepthwiseConv1D, HDepthwiseConv2D
 from .geometry import output_size_and_padding
@@ -18,11 +16,9 @@ PARTS = ("depthwise", "pointwise")
 _INITIALIZERS = ("depthwise_initializer", "pointwise_initializer", "bias_initializer")
 
 
-class HSeparableConvBase(HLayer):
+class HSeparableConvBase(CompositeHLayer):
     """Shared part of ``HSeparableConv1D`` and ``HSeparableConv2D`` (see ``HSeparableConv2D``)."""
 
-    multiplies = True
-    has_own_output_quantizer = False
     rank = None
     part_classes = None  # (depthwise class, pointwise class)
 
@@ -30,13 +26,12 @@ class HSeparableConvBase(HLayer):
                  use_bias=True, beta=0.0, kq_conf=None, paq_conf=None, parallel_factor=1,
                  depthwise_initializer="glorot_uniform", pointwise_initializer="glorot_uniform",
                  bias_initializer="zeros", **kwargs):
-        super().__init__(beta=beta, paq_conf=paq_conf, **kwargs)
+        super().__init__(beta=beta, kq_conf=kq_conf, paq_conf=paq_conf, **kwargs)
         self.filters, self.depth_multiplier = int(filters), int(depth_multiplier)
         self.kernel_size = _tuple(kernel_size, self.rank)
         self.strides, self.padding = _tuple(strides, self.rank), padding
         self.activation = check_activation(self.name, activation)
         self.use_bias, self.parallel_factor = bool(use_bias), parallel_factor
-        self.kq_conf_, self.paq_conf_ = kq_conf, paq_conf
         self.initializers = {"depthwise_initializer": depthwise_initializer,
                              "pointwise_initializer": pointwise_initializer, "bias_initializer": bias_initializer}
 
@@ -71,24 +66,13 @@ class HSeparableConvBase(HLayer):
     def parts(self):
         return [self.part(name) for name in PARTS] if self.built else []
 
-    @property
-    def paq(self):
-        return self.pointwise.paq
-
     def call(self, inputs, training=None):
         return self.pointwise(self.depthwise(inputs, training=training), training=training)
 
-    def compute_bops(self, dtype="float32"):
-        return sum((part.compute_bops(dtype) for part in self.parts()), ops.zeros((), dtype=dtype))
-
-    def quantizers(self):
-        return [q for part in self.parts() for q in part.quantizers()]
-
     def get_config(self):
-        cfg = keras.layers.Layer.get_config(self)  # HLayer's reads the output quantizer, a part built later
+        cfg = super().get_config()
         cfg.update(filters=self.filters, kernel_size=self.kernel_size, strides=self.strides, padding=self.padding,
                    depth_multiplier=self.depth_multiplier, activation=self.activation, use_bias=self.use_bias,
-                   beta=self.beta, kq_conf=qconfig.serialize(self.kq_conf_), paq_conf=qconfig.serialize(self.paq_conf_),
                    parallel_factor=self.parallel_factor,
                    **{key: keras.saving.serialize_keras_object(value) for key, value in self.initializers.items()})
         return cfg
