@@ -53,6 +53,10 @@ from bitexact import assert_exact, check_bit_exact
 
 WIDTHS = "fractional_bits"
 NO_RESOURCE = ("latency", "distributed_arithmetic")  # einsums: hls4ml has no Resource implementation (refused)
+#: Layers whose hls4ml code no strategy changes: hls4ml reads the strategy of Dense, Conv1D/2D (pointwise included),
+#: EinsumDense and Einsum only (``VivadoBackend``'s layer optimizers; a depthwise convolution takes Latency's under
+#: distributed arithmetic), so their other strategies would compile the same code again.
+SAME_CODE = ("latency",)
 
 
 def bit_width_variables(layer_or_model):

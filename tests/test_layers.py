@@ -27,10 +27,11 @@ from hgq.proxy_layers.quantize import apply_quantizer
 from hgq.quantizer.types import all_values, minimal_kif, union_kif
 
 from conftest import on_grid
-from layer_base import NO_RESOURCE, LayerChecks, LayerTest, ProxyLayerTest
+from layer_base import NO_RESOURCE, SAME_CODE, LayerChecks, LayerTest, ProxyLayerTest
 
 
 class TestHQuantize(LayerTest):
+    strategies = SAME_CODE
     layer_cls = HQuantize
     kwargs = {"paq_conf": {"init_bw": 4, "rnd_strategy": "standard_round"}}
     # paq widths; paq min, max, beta
@@ -63,14 +64,14 @@ class TestHConv2D(KernelLayerTest):
 
 
 class TestHDepthwiseConv1D(KernelLayerTest):
-    strategies = NO_RESOURCE
+    strategies = SAME_CODE
     layer_cls = HDepthwiseConv1D
     kwargs = {"kernel_size": 3, "padding": "same", "parallel_factor": 2, "activation": "relu", "beta": 1e-5}
     input_shape = (8, 2)
 
 
 class TestHDepthwiseConv2D(KernelLayerTest):
-    strategies = NO_RESOURCE
+    strategies = SAME_CODE
     layer_cls = HDepthwiseConv2D
     project = "2-D depthwise"  # its header's include guard is the 1-D one's (hls4ml 1.3)
     kwargs = {"kernel_size": 3, "strides": 2, "beta": 1e-5}
@@ -105,6 +106,7 @@ class TestHEinsumDense(KernelLayerTest):
 
 
 class TestHActivation(LayerTest):
+    strategies = SAME_CODE
     layer_cls = HActivation
     kwargs = {"activation": "tanh", "paq_conf": {"init_bw": 5}}  # a lookup table in the proxy
     expected_weights, expected_trainable_weights, expected_non_trainable_weights = 4, 1, 3
@@ -122,6 +124,7 @@ class TestHActivationParametricELU(TestHActivation):
 
 
 class TestHPReLU(LayerTest):
+    strategies = SAME_CODE
     layer_cls = HPReLU
     kwargs = {"alpha_initializer": "random_normal", "shared_axes": [1], "beta": 1e-5}
     input_shape = (4, 3)
@@ -130,6 +133,7 @@ class TestHPReLU(LayerTest):
 
 
 class TestHEmbedding(LayerTest):
+    strategies = SAME_CODE
     layer_cls = HEmbedding
     kwargs = {"input_dim": 12, "output_dim": 3, "embeddings_initializer": keras.initializers.RandomUniform(-4.0, 4.0)}
     input_shape = (4,)
@@ -148,6 +152,7 @@ class TestHEmbedding(LayerTest):
 class MergeTest(LayerTest):
     """Two quantized branches of different types: an HDense of the producer, and the producer itself."""
 
+    strategies = SAME_CODE
     kwargs = {"paq_conf": {"rnd_strategy": "standard_round"}}
     input_shape = (4,)
     expected_weights, expected_trainable_weights, expected_non_trainable_weights = 4, 1, 3
@@ -230,6 +235,7 @@ class TestHEinsumDenseBatchNorm(BatchNormTest):
 
 
 class TestHBatchNormalization(BatchNormTest):
+    strategies = SAME_CODE
     layer_cls = HBatchNormalization
     kwargs = {"momentum": 0.9, "beta": 1e-5}
     input_shape = (3, 4)
@@ -381,7 +387,7 @@ class TestHEinsum(LayerTest):
     """The product of two quantized branches of different types: the producer and an HEinsumDense of it."""
 
     layer_cls = HEinsum
-    strategies = NO_RESOURCE
+    strategies = SAME_CODE
     kwargs = {"equation": "abc,adc->abd", "beta": 1e-5}
     input_shape = (3, 4)
     expected_weights, expected_trainable_weights, expected_non_trainable_weights = 4, 1, 3  # paq; min, max, beta
@@ -392,6 +398,7 @@ class TestHEinsum(LayerTest):
 
 
 class TestHSoftmax(LayerTest):
+    strategies = SAME_CODE
     layer_cls = HSoftmax
     kwargs = {"norm_bits": 6, "sum_bits": 8, "beta": 1e-5}
     input_shape = (5,)

@@ -1,6 +1,6 @@
 """quantize_model: float Keras models (MLP, CNN with batch normalizations, a transformer, an MLP-mixer with deep-sets
-pooling and dot products, a CNN ending in global pooling, a 1-D conv net with padding, cropping and upsampling, a CNN
-of depthwise, separable and time-distributed layers, the Keras activation layers) become H-models with their weights, computing what the float model computes when the bit widths are wide, trainable, and bit-exact with hls4ml
+pooling and dot products, a CNN of depthwise, separable and time-distributed layers ending in global pooling, a 1-D
+conv net with padding, cropping and upsampling, integer tokens through an Embedding, the Keras activation layers) become H-models with their weights, computing what the float model computes when the bit widths are wide, trainable, and bit-exact with hls4ml
 once trained and calibrated; what it cannot map is refused by name."""
 
 import keras
@@ -72,12 +72,16 @@ def mixer():
 
 
 def cnn_gap():
-    """A CNN ending in global average pooling over a 4x4 feature map, and global max pooling kept 2-D."""
-    x = keras.Input((5, 5, 2))
-    y = keras.layers.Conv2D(4, 2, activation="relu", name="conv")(x)
+    """A CNN of a depthwise and a separable convolution ending in global average pooling over a 4x4 feature map,
+    global max pooling kept 2-D, and rows read as steps (``TimeDistributed`` Conv1D and Dense)."""
+    x = keras.Input((6, 6, 2))
+    y = keras.layers.DepthwiseConv2D(3, padding="same", activation="relu", name="dw")(x)
+    y = keras.layers.SeparableConv2D(4, 3, activation="relu", name="sep")(y)                       # (4, 4, 4)
     a = keras.layers.GlobalAveragePooling2D(name="gap")(y)
     m = keras.layers.Flatten(name="flat")(keras.layers.GlobalMaxPooling2D(keepdims=True, name="gmp")(y))
-    y = keras.layers.Concatenate(name="both")([a, m])
+    r = keras.layers.TimeDistributed(keras.layers.Conv1D(3, 2, activation="relu"), name="rows")(y)  # (4, 3, 3)
+    r = keras.layers.Flatten(name="flat_r")(keras.layers.TimeDistributed(keras.layers.Dense(4), name="cells")(r))
+    y = keras.layers.Concatenate(name="both")([a, m, r])
     return keras.Model(x, keras.layers.Dense(5, name="head")(y), name="cnn_gap")
 
 
@@ -89,17 +93,6 @@ def conv1d_resampling():
     y = keras.layers.UpSampling1D(2, name="up")(keras.layers.Cropping1D((1, 2), name="crop")(y))
     return keras.Model(x, keras.layers.Dense(5, name="head")(keras.layers.Flatten(name="flat")(y)),
                        name="conv1d_resampling")
-
-
-def separable_cnn():
-    """A depthwise and a separable convolution, then rows read as steps: ``TimeDistributed`` Conv1D and Dense."""
-    x = keras.Input((6, 6, 2))
-    y = keras.layers.DepthwiseConv2D(3, padding="same", activation="relu", name="dw")(x)
-    y = keras.layers.SeparableConv2D(4, 3, activation="relu", name="sep")(y)                     # (4, 4, 4)
-    y = keras.layers.TimeDistributed(keras.layers.Conv1D(3, 2, activation="relu"), name="rows")(y)  # (4, 3, 3)
-    y = keras.layers.TimeDistributed(keras.layers.Dense(4), name="cells")(y)
-    return keras.Model(x, keras.layers.Dense(5, name="head")(keras.layers.Flatten(name="flat")(y)),
-                       name="separable_cnn")
 
 
 def tokens():
@@ -145,16 +138,15 @@ def data(model, n=1000, seed=1):
                    "pool": hl.PMaxPooling1D, "flat": hl.PFlatten, "head": hl.HDense}),
     (mixer, {"tokens": hl.PPermute, "token_mix": hl.HEinsumDense, "channels": hl.PPermute,
              "pool": hl.PGlobalAveragePooling1D, "max": hl.PGlobalMaxPooling1D, "scores": hl.HEinsum}),
-    (cnn_gap, {"gap": hl.PGlobalAveragePooling2D, "gmp": hl.PGlobalMaxPooling2D, "both": hl.PConcatenate}),
+    (cnn_gap, {"gap": hl.PGlobalAveragePooling2D, "gmp": hl.PGlobalMaxPooling2D, "both": hl.PConcatenate,
+               "dw": hl.HDepthwiseConv2D, "sep": hl.HSeparableConv2D, "rows": hl.HConv2D, "cells": hl.HDense}),
     (conv1d_resampling, {"pad": hl.PZeroPadding1D, "conv": hl.HConv1D, "crop": hl.PCropping1D,
                          "up": hl.PUpSampling1D}),
-    (separable_cnn, {"dw": hl.HDepthwiseConv2D, "sep": hl.HSeparableConv2D, "rows": hl.HConv2D,
-                     "cells": hl.HDense}),
     (tokens, {"embed": hl.HEmbedding, "pool": hl.PGlobalAveragePooling1D, "features_q": hl.HQuantize}),
     (activations, {"avg": hl.HAverage, "relu_max": hl.HActivation, "leaky": hl.HActivation, "elu": hl.HActivation,
                    "relu_cut": hl.HActivation, "prelu": hl.HPReLU, "softmax": hl.HSoftmax,
                    "inner": hl.HEinsum, "inner_in0": hl.PReshape}),
-], ids=["mlp", "cnn", "transformer", "mixer", "cnn_gap", "conv1d_resampling", "separable_cnn", "tokens",
+], ids=["mlp", "cnn", "transformer", "mixer", "cnn_gap", "conv1d_resampling", "tokens",
                                   "activations"])
 def test_maps_layers_and_computes_what_the_float_model_computes(build, types):
     keras.utils.set_random_seed(0)
@@ -173,7 +165,7 @@ def test_maps_layers_and_computes_what_the_float_model_computes(build, types):
         assert np.array_equal(layers["conv"].kernel, model.get_layer("conv").kernel)
         assert np.array_equal(layers["conv"].moving_variance, model.get_layer("conv_bn").moving_variance)
         assert np.array_equal(layers["hidden_bn"].moving_mean, model.get_layer("hidden_bn").moving_mean)
-    elif model.name == "separable_cnn":
+    elif model.name == "cnn_gap":
         assert np.array_equal(layers["sep"].part("pointwise").kernel, model.get_layer("sep").pointwise_kernel)
         assert np.array_equal(layers["rows"].kernel[0], model.get_layer("rows").layer.kernel)
     elif model.name == "tokens":
@@ -187,7 +179,7 @@ def test_maps_layers_and_computes_what_the_float_model_computes(build, types):
     np.testing.assert_allclose(h.predict(first, verbose=0), model.predict(first, verbose=0), atol=0.05)
 
 
-BUILDS = [mlp, cnn, transformer, mixer, cnn_gap, conv1d_resampling, separable_cnn, tokens, activations]
+BUILDS = [mlp, cnn, transformer, mixer, cnn_gap, conv1d_resampling, tokens, activations]
 
 
 def trained_case(build, bops):
@@ -220,6 +212,24 @@ def test_trained_and_calibrated_is_bit_exact_with_hls4ml(build, projects):
     h, proxy, x, part = projects(build)
     assert projects.bops[build] > 0
     check_bit_exact(proxy, x, part, model=h, scales=(4.0,))
+
+
+@pytest.mark.hls4ml
+@pytest.mark.xdist_group("test_quantize_model")
+@pytest.mark.parametrize("build", [cnn_gap, tokens, activations], ids=["cnn_gap", "tokens", "activations"])
+def test_the_cost_report_covers_the_new_layers(build, projects):
+    """Depthwise, separable, time-distributed, embedding and PReLU layers in the cost report of the trained H-model
+    and of its proxy: their parameters, weight memory and BOPs (the H-model's equal to the layers' own)."""
+    h, proxy, x, _ = projects(build)
+    records = {r.name: r for r in profile(h, x).records}
+    names = {"cnn_gap": ["dw", "sep", "rows", "cells"], "tokens": ["embed"], "activations": ["prelu"]}
+    for name in names[build.__name__]:
+        record, layer = records[name], h.get_layer(name)
+        assert record.params > 0 and record.weight_memory_bits > 0, record
+        assert record.bops == layer.bops(), record
+    proxy_records = {r.name: r for r in profile(proxy, x).records}
+    assert all(proxy_records[n].params > 0 for n in names[build.__name__] if n != "sep")
+    assert build is not cnn_gap or proxy_records["sep_pointwise"].bops > 0
 
 
 def test_options_reach_the_layers():

@@ -28,11 +28,13 @@ class HEmbedding(HLayer, keras.layers.Embedding):
     or clamps there).
 
     Args:
-        input_dim, output_dim, embeddings_initializer, embeddings_regularizer, embeddings_constraint: as in Keras
-            (``mask_zero`` must be False: hls4ml computes no mask).
+        input_dim: the number of indices (rows of the table).
+        output_dim: the size of each vector.
         beta: accepted for uniformity (no BOPs).
         kq_conf: table-quantizer options overriding the defaults (see ``get_default_kq_conf``).
         paq_conf: output-quantizer options overriding the defaults (see ``get_default_paq_conf``).
+        **kwargs: any other ``keras.layers.Embedding`` argument (``embeddings_initializer``, ...; ``mask_zero``
+            must be False: hls4ml computes no mask).
 
     Example:
         >>> tokens = keras.Input((8,), dtype="int32")

@@ -21,8 +21,14 @@ class HConvBase(QuantizedKernelMixin, HLayer):
     """Shared part of the convolutions ``HConv1D``/``HConv2D`` and ``HDepthwiseConv1D``/``HDepthwiseConv2D`` (see
     ``HConv2D`` for the arguments): the options hls4ml computes, ``parallel_factor``, the BOPs over positions."""
 
-    def __init__(self, *args, activation=None, beta=0.0, kq_conf=None, paq_conf=None, parallel_factor=1, **kwargs):
-        super().__init__(*args, activation=activation, beta=beta, paq_conf=paq_conf, **kwargs)
+    def __init__(self, filters, kernel_size, activation=None, beta=0.0, kq_conf=None, paq_conf=None,
+                 parallel_factor=1, **kwargs):
+        super().__init__(filters=filters, kernel_size=kernel_size, activation=activation, beta=beta,
+                         paq_conf=paq_conf, **kwargs)
+        self._init_convolution(activation, kq_conf, parallel_factor)
+
+    def _init_convolution(self, activation, kq_conf, parallel_factor):
+        """Refuse what hls4ml cannot compute (by name), keep ``parallel_factor``, make the kernel quantizer."""
         check_activation(self.name, activation)
         what = type(self).__name__
         if self.padding not in ("valid", "same"):

@@ -10,6 +10,12 @@ from .conv import HConvBase
 class HDepthwiseConvBase(HConvBase):
     """Shared part of ``HDepthwiseConv1D`` and ``HDepthwiseConv2D`` (see ``HDepthwiseConv2D``)."""
 
+    def __init__(self, kernel_size, activation=None, beta=0.0, kq_conf=None, paq_conf=None, parallel_factor=1,
+                 **kwargs):
+        super(HConvBase, self).__init__(kernel_size=kernel_size, activation=activation, beta=beta, paq_conf=paq_conf,
+                                        **kwargs)  # the Keras layer's arguments (no filters)
+        self._init_convolution(activation, kq_conf, parallel_factor)
+
     def linear(self, inputs, kernel):
         return ops.depthwise_conv(inputs, kernel, strides=self.strides, padding=self.padding)
 

@@ -106,16 +106,20 @@ class HSeparableConv2D(HSeparableConvBase):
 
     Args:
         filters: number of output channels.
-        kernel_size, strides, depth_multiplier: as in Keras (hls4ml computes ``depth_multiplier=1`` only: a larger
-            one trains, and export refuses it by name).
+        kernel_size: as in Keras.
+        strides: as in Keras.
         padding: ``"valid"`` or ``"same"``.
+        depth_multiplier: as in Keras (hls4ml computes ``depth_multiplier=1`` only: a larger one trains, and export
+            refuses it by name).
         activation: ``None``/``"linear"`` or ``"relu"``.
         use_bias: a bias in the pointwise part.
         beta: BOPs weight in the loss, for both parts.
         kq_conf: kernel-quantizer options of both kernels.
         paq_conf: output-quantizer options of both parts.
         parallel_factor: output positions computed in parallel in firmware, for both parts (see ``HConv2D``).
-        depthwise_initializer, pointwise_initializer, bias_initializer: as in Keras.
+        depthwise_initializer: as in Keras.
+        pointwise_initializer: as in Keras.
+        bias_initializer: as in Keras.
         **kwargs: the other ``keras.layers.Layer`` arguments.
 
     Example:
