@@ -3,6 +3,8 @@ weight, the type rule of the exported depthwise layer holding what it computes, 
 and what hls4ml cannot build refused by name. Every layer's own checks (io_parallel, Latency and distributed
 arithmetic) are in ``test_layers.py``; the float layers' mapping in ``test_quantize_model.py``."""
 
+import functools
+
 import keras
 import numpy as np
 import pytest
@@ -16,6 +18,7 @@ from hgq.quantizer.types import as_numpy
 from bitexact import check_bit_exact, compile_hls4ml
 
 
+@functools.lru_cache(maxsize=None)
 def depthwise_model(depth_multiplier=1, skip_dims=None, seed=0):
     """HQuantize -> HDepthwiseConv2D (strides 2, 'same') -> HSeparableConv2D, random widths, calibrated."""
     keras.utils.set_random_seed(seed)
@@ -78,17 +81,17 @@ def test_the_type_rule_holds_every_output_of_the_exported_depthwise_layer(depth_
 
 @pytest.mark.hls4ml
 def test_io_stream_is_bit_exact(tmp_path):
-    model, x = depthwise_model(skip_dims="all")
+    model, x = depthwise_model(1, "all")
     proxy = hgq.to_proxy_model(model)
     check_bit_exact(proxy, x, compile_hls4ml(proxy, tmp_path / "prj", "io_stream"), model=model, scales=(3.0,))
 
 
 def test_what_hls4ml_cannot_build_is_refused_by_name(tmp_path):
-    model, _ = depthwise_model(depth_multiplier=2)
+    model, _ = depthwise_model(2)
     with pytest.raises(ValueError, match=r"hls4ml cannot build layer 'dw' \(DepthwiseConv2D\): depth_multiplier=2 "
                                          r"\(hls4ml computes depth_multiplier=1 only\)"):
         convert_to_hls4ml(hgq.to_proxy_model(model), tmp_path / "a")
-    model, _ = depthwise_model()
+    model, _ = depthwise_model(1)
     with pytest.raises(ValueError, match=r"hls4ml has no Resource implementation of layer 'dw' \(DepthwiseConv2D\)"):
         convert_to_hls4ml(hgq.to_proxy_model(model), tmp_path / "b", strategy="resource")
     inp = keras.Input((8, 2))

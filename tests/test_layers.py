@@ -31,6 +31,7 @@ from layer_base import NO_RESOURCE, SAME_CODE, LayerChecks, LayerTest, ProxyLaye
 
 
 class TestHQuantize(LayerTest):
+    mixed_training_step = True
     strategies = SAME_CODE
     layer_cls = HQuantize
     kwargs = {"paq_conf": {"init_bw": 4, "rnd_strategy": "standard_round"}}
@@ -47,6 +48,7 @@ class KernelLayerTest(LayerTest):
 
 
 class TestHDense(KernelLayerTest):
+    mixed_training_step = True
     layer_cls = HDense
     kwargs = {"units": 4, "activation": "relu", "beta": 1e-5}
 
@@ -58,6 +60,7 @@ class TestHConv1D(KernelLayerTest):
 
 
 class TestHConv2D(KernelLayerTest):
+    mixed_training_step = True
     layer_cls = HConv2D
     kwargs = {"filters": 3, "kernel_size": 3, "strides": 2, "activation": "relu", "beta": 1e-5}
     input_shape = (7, 7, 2)
@@ -92,6 +95,7 @@ class TestHSeparableConv1D(SeparableConvTest):
 
 
 class TestHSeparableConv2D(SeparableConvTest):
+    mixed_training_step = True
     layer_cls = HSeparableConv2D
     kwargs = {"filters": 3, "kernel_size": 2, "strides": 2, "parallel_factor": 3, "beta": 1e-5}
     input_shape = (6, 6, 2)
@@ -99,6 +103,7 @@ class TestHSeparableConv2D(SeparableConvTest):
 
 
 class TestHEinsumDense(KernelLayerTest):
+    mixed_training_step = True
     strategies = NO_RESOURCE
     layer_cls = HEinsumDense
     kwargs = {"equation": "abc,cd->abd", "output_shape": (3, 4), "bias_axes": "d", "activation": "relu", "beta": 1e-5}
@@ -106,6 +111,7 @@ class TestHEinsumDense(KernelLayerTest):
 
 
 class TestHActivation(LayerTest):
+    mixed_training_step = True
     strategies = SAME_CODE
     layer_cls = HActivation
     kwargs = {"activation": "tanh", "paq_conf": {"init_bw": 5}}  # a lookup table in the proxy
@@ -124,6 +130,7 @@ class TestHActivationParametricELU(TestHActivation):
 
 
 class TestHPReLU(LayerTest):
+    mixed_training_step = True
     strategies = SAME_CODE
     layer_cls = HPReLU
     kwargs = {"alpha_initializer": "random_normal", "shared_axes": [1], "beta": 1e-5}
@@ -133,6 +140,7 @@ class TestHPReLU(LayerTest):
 
 
 class TestHEmbedding(LayerTest):
+    mixed_training_step = True
     strategies = SAME_CODE
     layer_cls = HEmbedding
     kwargs = {"input_dim": 12, "output_dim": 3, "embeddings_initializer": keras.initializers.RandomUniform(-4.0, 4.0)}
@@ -163,6 +171,7 @@ class MergeTest(LayerTest):
 
 
 class TestHAdd(MergeTest):
+    mixed_training_step = True
     layer_cls = HAdd
 
 
@@ -235,6 +244,7 @@ class TestHEinsumDenseBatchNorm(BatchNormTest):
 
 
 class TestHBatchNormalization(BatchNormTest):
+    mixed_training_step = True
     strategies = SAME_CODE
     layer_cls = HBatchNormalization
     kwargs = {"momentum": 0.9, "beta": 1e-5}
@@ -256,6 +266,7 @@ class PLayerTest(LayerTest):
 
 
 class TestPFlatten(PLayerTest):
+    mixed_training_step = True
     layer_cls = PFlatten
     input_shape = (3, 2, 2)
 
@@ -386,6 +397,8 @@ class TestBatchNormalization(ProxyLayerTest):
 class TestHEinsum(LayerTest):
     """The product of two quantized branches of different types: the producer and an HEinsumDense of it."""
 
+    mixed_training_step = True
+
     layer_cls = HEinsum
     strategies = SAME_CODE
     kwargs = {"equation": "abc,adc->abd", "beta": 1e-5}
@@ -398,6 +411,7 @@ class TestHEinsum(LayerTest):
 
 
 class TestHSoftmax(LayerTest):
+    mixed_training_step = True
     strategies = SAME_CODE
     layer_cls = HSoftmax
     kwargs = {"norm_bits": 6, "sum_bits": 8, "beta": 1e-5}
@@ -407,6 +421,7 @@ class TestHSoftmax(LayerTest):
 
 
 class TestHMultiHeadAttention(LayerTest):
+    mixed_training_step = True
     layer_cls = HMultiHeadAttention
     strategies = NO_RESOURCE
     kwargs = {"num_heads": 2, "key_dim": 3, "beta": 1e-5}

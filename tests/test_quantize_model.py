@@ -16,6 +16,16 @@ from bitexact import SideBySide, check_bit_exact
 WIDE = {"init_bw": 14}
 
 
+def moved(model, seed=0):
+    """Every weight of ``model`` (moving statistics included) away from its initial value: each scaled by a random
+    factor in [0.5, 1.5] and shifted by a small random amount (variances kept positive)."""
+    rng = np.random.default_rng(seed)
+    for w in model.weights:
+        value = keras.ops.convert_to_numpy(w)
+        new = value * rng.uniform(0.5, 1.5, size=value.shape) + rng.normal(scale=0.05, size=value.shape)
+        w.assign(np.abs(new) if "variance" in w.path else new)
+
+
 def fitted(model, x, seed=0):
     """``model`` compiled and fitted one epoch on ``x`` against random targets."""
     y = np.random.default_rng(seed).uniform(size=(len(keras.tree.flatten(x)[0]), model.output_shape[-1]))
@@ -152,7 +162,7 @@ def test_maps_layers_and_computes_what_the_float_model_computes(build, types):
     keras.utils.set_random_seed(0)
     model = build()
     x = data(model)
-    fitted(model, x)  # moving statistics and weights away from their initial values
+    moved(model)
     h = hgq.quantize_model(model, kq_conf=WIDE, paq_conf=WIDE)
     layers = {layer.name: layer for layer in h.layers}
     assert {name: type(layers[name]) for name in types} == types
