@@ -1,6 +1,7 @@
 """HPReLU: BOPs counted slope by slope with shared axes, the type rule (``prelu_kif``, also hls4ml's) holding every
-output of the exported PReLU, the cost report, io_stream bit-exact, bad ``shared_axes`` refused by name. Its layer
-checks (training, proxy, hls4ml) are in ``test_layers.py``; the float layer's mapping in ``test_quantize_model.py``."""
+output of the exported PReLU, the cost report, bad ``shared_axes`` refused by name. Its layer checks (training,
+proxy, hls4ml) are in ``test_layers.py``, io_stream in ``test_embedding.py``; the float layer's mapping in
+``test_quantize_model.py``."""
 
 import keras
 import numpy as np
@@ -10,10 +11,8 @@ import hgq
 from hgq.cost import layer_costs
 from hgq.cost.types import output_kif
 from hgq.families.activation.prelu import prelu_kif
-from hgq.layers import HDense, HPReLU, HQuantize
+from hgq.layers import HPReLU, HQuantize
 from hgq.quantizer.types import as_numpy
-
-from bitexact import check_bit_exact, compile_hls4ml
 
 
 def prelu_model(shared_axes, seed=0):
@@ -73,18 +72,3 @@ def test_the_type_keeps_the_input_integer_bits():
     assert (k[0], i[0], f[0]) == (1.0, -4.0, 8.0)
     k, i, f = prelu_kif((np.array([0.0]), np.array([0.0]), np.array([0.0])), np.array([0.5]))  # zero width stays
     assert (k[0], i[0], f[0]) == (0.0, 0.0, 0.0)
-
-
-@pytest.mark.hls4ml
-def test_io_stream_is_bit_exact(tmp_path):
-    """Homogeneous quantizers (one type per layer, what io_stream takes): HDense -> HPReLU, streamed."""
-    keras.utils.set_random_seed(0)
-    inp = keras.Input((6,))
-    one = {"skip_dims": "all"}
-    x = HDense(6, paq_conf=one, name="d")(HQuantize(paq_conf={**one, "init_bw": 4}, name="q")(inp))
-    prelu = HPReLU(keras.initializers.RandomUniform(-2.0, 2.0), paq_conf=one, name="prelu")
-    model = keras.Model(inp, prelu(x))
-    data = np.random.default_rng(0).normal(size=(1000, 6)).astype("float32") * 2
-    hgq.trace_minmax(model, data)
-    proxy = hgq.to_proxy_model(model)
-    check_bit_exact(proxy, data, compile_hls4ml(proxy, tmp_path / "prj", "io_stream"), model=model, scales=(3.0,))

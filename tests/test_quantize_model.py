@@ -261,6 +261,9 @@ def test_refusals():
         hgq.quantize_model(keras.Model(image, keras.layers.GlobalAveragePooling2D(name="gap")(image)))
     with pytest.raises(ValueError, match=r"'up': interpolation='bilinear'; only 'nearest'"):
         hgq.quantize_model(keras.Model(image, keras.layers.UpSampling2D(interpolation="bilinear", name="up")(image)))
+    ids = keras.Input((4,), dtype="int32")
+    with pytest.raises(ValueError, match=r"Embedding 'emb' has mask_zero=True; hls4ml computes no mask"):
+        hgq.quantize_model(keras.Model(ids, keras.layers.Embedding(5, 2, mask_zero=True, name="emb")(ids)))
     x = keras.Input((4, 6))
     with pytest.raises(ValueError, match=r"Dot 'cos' has normalize=True"):
         hgq.quantize_model(keras.Model(x, keras.layers.Dot(2, normalize=True, name="cos")([x, x])))

@@ -54,8 +54,6 @@ class HEmbeddingSpec(OwnTypes, EmbeddingSpec):
     a plain ``Embedding`` of ``2^n`` rows (the quantized table, zero rows after it: every wrapped index is in the
     table, which hls4ml does not check) and the output quantizer."""
 
-    io_stream = False
-
     def costs(self, layer, input_kifs, parallel_factor, dsp_min_bits):
         return table_costs(as_numpy(layer.kq.bits(layer.kq(layer.embeddings, training=False))))
 
