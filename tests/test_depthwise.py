@@ -117,3 +117,19 @@ def test_quantize_model_refusals():
         hgq.quantize_model(dilated)
     with pytest.raises(ValueError, match=r"HDepthwiseConv2D 'dw'.*dilation_rate"):
         HDepthwiseConv2D(3, dilation_rate=2, name="dw")
+
+
+def test_quantize_model_maps_the_1d_layers():
+    """The 1-D float layers (the 2-D ones train and export in ``test_quantize_model``; hls4ml cannot build both kinds
+    in one project): mapped, weights copied, the float model's function with wide widths."""
+    keras.utils.set_random_seed(0)
+    x = keras.Input((8, 2))
+    y = keras.layers.DepthwiseConv1D(3, padding="same", activation="relu", name="dw")(x)
+    y = keras.layers.SeparableConv1D(4, 3, activation="relu", name="sep")(y)
+    model = keras.Model(x, keras.layers.TimeDistributed(keras.layers.Dense(2), name="cells")(y))
+    h = hgq.quantize_model(model, kq_conf={"init_bw": 14}, paq_conf={"init_bw": 14})
+    assert [type(h.get_layer(n)).__name__ for n in ("dw", "sep", "cells")] == ["HDepthwiseConv1D", "HSeparableConv1D",
+                                                                               "HDense"]
+    assert np.array_equal(h.get_layer("sep").part("depthwise").kernel, model.get_layer("sep").depthwise_kernel)
+    data = np.random.default_rng(0).normal(size=(64, 8, 2)).astype("float32")
+    np.testing.assert_allclose(h.predict(data, verbose=0), model.predict(data, verbose=0), atol=0.01)
