@@ -115,8 +115,9 @@ def convert_activation(layer, x, ctx):
                   "@keras.saving.register_keras_serializable()")
     if reason is None:
         return _unary_lut(layer, x, ctx)
-    if _exact_leaky_slope(layer) is not None:
-        return _leaky_as_prelu(layer, x, ctx)
+    slope = _exact_leaky_slope(layer)
+    if slope is not None:
+        return plain_prelu(layer, x, ctx, slope)
     if not builtin:
         raise ValueError(f"to_proxy_model: HActivation {layer.name!r} ({name}) cannot be exported: {reason}")
     warnings.warn(f"HActivation {layer.name!r} ({name}): hls4ml evaluates {name} with its own lookup tables, so "
@@ -140,12 +141,12 @@ def _exact_leaky_slope(layer):
     return f.negative_slope if kif is not None and sum(kif) + slope_bits <= _FLOAT32_EXACT_BITS else None
 
 
-def _leaky_as_prelu(layer, x, ctx):
-    """A leaky ReLU on an input too wide for a table, exactly: a plain ``PReLU`` whose every slope is the leaky
-    slope (hls4ml's ``x > 0 ? x : alpha * x``), then the layer's output quantizer."""
+def plain_prelu(layer, x, ctx, alpha):
+    """A plain ``PReLU`` named like ``layer`` whose slopes are ``alpha`` (broadcast to one per element: hls4ml's PReLU
+    reads no ``shared_axes``), computing hls4ml's ``x > 0 ? x : alpha * x``, then the layer's output quantizer."""
     plain = keras.layers.PReLU(name=layer.name, dtype=PROXY_DTYPE)
     y = plain(x)
-    plain.set_weights([np.full(plain.alpha.shape, _exact_leaky_slope(layer))])
+    plain.set_weights([np.broadcast_to(np.asarray(alpha, np.float64), plain.alpha.shape)])
     return quantize_output(layer, y, ctx)
 
 
@@ -233,10 +234,7 @@ class HPReLUSpec(OwnTypes, PReLUSpec):
         return costs
 
     def convert(self, layer, x, ctx):
-        plain = keras.layers.PReLU(name=layer.name, dtype=PROXY_DTYPE)
-        y = plain(x)
-        plain.set_weights([np.broadcast_to(as_numpy(layer.quantized_alpha(False)), plain.alpha.shape)])
-        return quantize_output(layer, y, ctx)
+        return plain_prelu(layer, x, ctx, as_numpy(layer.quantized_alpha(False)))
 
 
 def _summed_to(bits, shape):
