@@ -6,9 +6,16 @@ only. On JAX, 64-bit mode is on, as the proxy model needs (docs/proxy.md).
 
 Keras is imported lazily (inside fixtures and helpers), so that pytest-xdist's controller process, which only
 loads this file, never starts a backend.
+
+On JAX the test processes share one compilation cache for the run (``JAX_COMPILATION_CACHE_DIR``, a temporary folder
+that the controller creates before it starts the workers, which inherit its environment, and removes at exit): many
+tests build models of the same shapes, whose programs XLA then compiles once (a fifth of the JAX pass's time).
 """
 
+import atexit
 import os
+import shutil
+import tempfile
 
 import numpy as np
 import pytest
@@ -16,6 +23,11 @@ import pytest
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("JAX_ENABLE_X64", "1")
 BACKEND = os.environ.get("KERAS_BACKEND", "tensorflow")
+if BACKEND == "jax" and "JAX_COMPILATION_CACHE_DIR" not in os.environ:
+    os.environ["JAX_COMPILATION_CACHE_DIR"] = tempfile.mkdtemp(prefix="hgq-tests-jax-cache-")
+    os.environ["JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"] = "0"
+    os.environ["JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES"] = "0"
+    atexit.register(shutil.rmtree, os.environ["JAX_COMPILATION_CACHE_DIR"], ignore_errors=True)
 
 
 def pytest_report_header(config):

@@ -18,7 +18,7 @@ from hgq.layers import (HActivation, HAdd, HBatchNormalization, HConv1D, HConv1D
                         PFlatten, PGlobalAveragePooling1D, PGlobalAveragePooling2D, PGlobalMaxPooling1D,
                         PGlobalMaxPooling2D, PMaxPooling1D, PMaxPooling2D, PPermute, PReshape)
 from hgq.layers import HAverage, PCropping1D, PCropping2D, PUpSampling1D, PUpSampling2D, PZeroPadding1D, PZeroPadding2D
-from hgq.layers import HDepthwiseConv2D, HPReLU, HSeparableConv2D
+from hgq.layers import HDepthwiseConv2D, HLayerNormalization, HPReLU, HSeparableConv2D
 
 from bitexact import SideBySide, check_bit_exact, with_proxy
 
@@ -33,7 +33,8 @@ def every_layer_model():
     HConv1DBatchNorm, HDenseBatchNorm, HDense, a lookup-table HActivation, HAdd, PConcatenate, PReshape, PFlatten;
     and, on 4 tokens, HEinsumDenseBatchNorm, HMultiHeadAttention (HEinsumDense, HEinsum, HSoftmax),
     HBatchNormalization, HConv1D, both 1-D poolings, HMaximum, HMinimum, HSubtract, HMultiply, HAverage, PPermute, the four
-    global poolings, padding, cropping and upsampling, HPReLU, HDepthwiseConv2D and HSeparableConv2D; an HSoftmax head."""
+    global poolings, padding, cropping and upsampling, HLayerNormalization, HPReLU, HDepthwiseConv2D and
+    HSeparableConv2D; an HSoftmax head."""
     inp = keras.Input((8, 8, 2))
     q = HQuantize(paq_conf={"init_bw": 4})(inp)
     c1 = HConv2D(4, 3, padding="same", activation="relu", beta=1e-5)(q)
@@ -44,7 +45,7 @@ def every_layer_model():
     flat1 = PFlatten()(HConv1DBatchNorm(3, 3, strides=2, activation="relu", beta=1e-5)(seq))  # (7 * 3,)
     tokens = HEinsumDenseBatchNorm("abc,cd->abd", (4, 6), bias_axes="d", beta=1e-5)(PReshape((4, 4))(PFlatten()(c2)))
     tokens = HBatchNormalization(beta=1e-5)(HMultiHeadAttention(2, 3, beta=1e-5)(tokens, tokens))  # (4, 6)
-    c3 = HConv1D(3, 3, beta=1e-5)(tokens)                                          # (2, 3)
+    c3 = HConv1D(3, 3, beta=1e-5)(HLayerNormalization(beta=1e-5)(tokens))         # (2, 3)
     high, mean = PFlatten()(PMaxPooling1D(2)(c3)), PFlatten()(PAveragePooling1D(2)(c3))  # (3,) each
     spread = HSubtract()([HMaximum()([high, mean]), HMinimum()([high, mean])])
     mixed = HMultiply()([spread, mean])                                              # (3,)

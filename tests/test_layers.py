@@ -18,8 +18,8 @@ from hgq.layers import (HActivation, HAdd, HBatchNormalization, HConv1D, HConv1D
                         PGlobalAveragePooling1D, PGlobalAveragePooling2D, PGlobalMaxPooling1D, PGlobalMaxPooling2D,
                         PMaxPooling1D, PMaxPooling2D, PPermute, PReshape, Signature)
 from hgq.layers import PCropping1D, PCropping2D, PUpSampling1D, PUpSampling2D, PZeroPadding1D, PZeroPadding2D
-from hgq.layers import (HAverage, HEinsum, HEmbedding, HMaximum, HMinimum, HMultiHeadAttention, HMultiply, HPReLU,
-                        HSoftmax, HSubtract)
+from hgq.layers import (HAverage, HEinsum, HEmbedding, HLayerNormalization, HMaximum, HMinimum, HMultiHeadAttention,
+                        HMultiply, HPReLU, HSoftmax, HSubtract)
 from hgq.families.activation import ParametricELU, ParametricReLU
 from hgq.families.softmax.layer import table_types
 from hgq.proxy import BatchNormalization, Einsum, FixedPointQuantizer, Softmax, UnaryLUT
@@ -137,6 +137,16 @@ class TestHPReLU(LayerTest):
     input_shape = (4, 3)
     # alpha, kq widths, paq widths; paq min, max, beta
     expected_weights, expected_trainable_weights, expected_non_trainable_weights = 6, 3, 3
+
+
+class TestHLayerNormalization(LayerTest):
+    strategies = SAME_CODE
+    layer_cls = HLayerNormalization
+    kwargs = {"gamma_initializer": "random_normal", "beta_initializer": "random_normal", "accum_fractional_bits": 8,
+              "table_size": 256, "table_bits": 10, "beta": 1e-5}
+    input_shape = (3, 8)
+    # ln_gamma, ln_beta, kq widths, paq widths; tables, variance widths, min, max, paq min, max, beta
+    expected_weights, expected_trainable_weights, expected_non_trainable_weights = 11, 4, 7
 
 
 class TestHEmbedding(LayerTest):

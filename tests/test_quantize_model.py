@@ -1,4 +1,4 @@
-"""quantize_model: float Keras models (MLP, CNN with batch normalizations, a transformer, an MLP-mixer with deep-sets
+"""quantize_model: float Keras models (MLP, CNN with batch normalizations, a transformer with a layer normalization, an MLP-mixer with deep-sets
 pooling and dot products, a CNN of depthwise, separable and time-distributed layers ending in global pooling, a 1-D
 conv net with padding, cropping and upsampling, integer tokens through an Embedding, the Keras activation layers) become H-models with their weights, computing what the float model computes when the bit widths are wide, trainable, and bit-exact with hls4ml
 once trained and calibrated; what it cannot map is refused by name."""
@@ -62,6 +62,7 @@ def transformer():
     e = keras.layers.EinsumDense("abc,cd->abd", (4, 8), bias_axes="d", activation="relu", name="embed")(x)
     a = keras.layers.MultiHeadAttention(num_heads=2, key_dim=3, name="mha")(e, e)
     y = keras.layers.Add(name="residual")([e, a])
+    y = keras.layers.LayerNormalization(name="norm")(y)
     y = keras.layers.MaxPooling1D(2, name="pool")(y)
     y = keras.layers.Flatten(name="flat")(y)
     return keras.Model(x, keras.layers.Dense(5, name="head")(y), name="transformer")
@@ -145,7 +146,8 @@ def data(model, n=1000, seed=1):
            "hidden": hl.HDense, "hidden_bn": hl.HBatchNormalization, "head": hl.HDense,
            "head_activation": hl.HActivation}),
     (transformer, {"embed": hl.HEinsumDense, "mha": hl.HMultiHeadAttention, "residual": hl.HAdd,
-                   "pool": hl.PMaxPooling1D, "flat": hl.PFlatten, "head": hl.HDense}),
+                   "norm": hl.HLayerNormalization, "pool": hl.PMaxPooling1D, "flat": hl.PFlatten,
+                   "head": hl.HDense}),
     (mixer, {"tokens": hl.PPermute, "token_mix": hl.HEinsumDense, "channels": hl.PPermute,
              "pool": hl.PGlobalAveragePooling1D, "max": hl.PGlobalMaxPooling1D, "scores": hl.HEinsum}),
     (cnn_gap, {"gap": hl.PGlobalAveragePooling2D, "gmp": hl.PGlobalMaxPooling2D, "both": hl.PConcatenate,
@@ -184,6 +186,7 @@ def test_maps_layers_and_computes_what_the_float_model_computes(build, types):
         float_mha, h_mha = model.get_layer("mha"), layers["mha"]
         assert np.array_equal(h_mha.part("output").kernel, float_mha.weights[6])
         assert np.array_equal(h_mha.part("key").bias, float_mha.weights[3])
+        assert np.array_equal(layers["norm"].ln_gamma, model.get_layer("norm").gamma)
     # 14 fractional bits everywhere: the H-model computes the float model's function, up to the softmax tables
     first = keras.tree.map_structure(lambda a: a[:200], x)
     np.testing.assert_allclose(h.predict(first, verbose=0), model.predict(first, verbose=0), atol=0.05)
@@ -226,13 +229,16 @@ def test_trained_and_calibrated_is_bit_exact_with_hls4ml(build, projects):
 
 @pytest.mark.hls4ml
 @pytest.mark.xdist_group("test_quantize_model")
-@pytest.mark.parametrize("build", [cnn_gap, tokens, activations], ids=["cnn_gap", "tokens", "activations"])
+@pytest.mark.parametrize("build", [cnn_gap, tokens, activations, transformer],
+                         ids=["cnn_gap", "tokens", "activations", "transformer"])
 def test_the_cost_report_covers_the_new_layers(build, projects):
-    """Depthwise, separable, time-distributed, embedding and PReLU layers in the cost report of the trained H-model
-    and of its proxy: their parameters, weight memory and BOPs (the H-model's equal to the layers' own)."""
+    """Depthwise, separable, time-distributed, embedding, PReLU and layer normalization layers in the cost report of
+    the trained H-model and of its proxy: their parameters, weight memory and BOPs (the H-model's equal to the layers'
+    own)."""
     h, proxy, x, _ = projects(build)
     records = {r.name: r for r in profile(h, x).records}
-    names = {"cnn_gap": ["dw", "sep", "rows", "cells"], "tokens": ["embed"], "activations": ["prelu"]}
+    names = {"cnn_gap": ["dw", "sep", "rows", "cells"], "tokens": ["embed"], "activations": ["prelu"],
+             "transformer": ["norm"]}
     for name in names[build.__name__]:
         record, layer = records[name], h.get_layer(name)
         assert record.params > 0 and record.weight_memory_bits > 0, record
@@ -267,8 +273,8 @@ def test_refusals():
     x = keras.Input((4, 6))
     with pytest.raises(ValueError, match=r"Dot 'cos' has normalize=True"):
         hgq.quantize_model(keras.Model(x, keras.layers.Dot(2, normalize=True, name="cos")([x, x])))
-    norm = keras.Model(x, keras.layers.LayerNormalization(name="norm")(x))
-    with pytest.raises(ValueError, match=r"layer 'norm' of type LayerNormalization cannot be quantized; "
+    norm = keras.Model(x, keras.layers.RMSNormalization(name="norm")(x))
+    with pytest.raises(ValueError, match=r"layer 'norm' of type RMSNormalization cannot be quantized; "
                                          r"quantize_model maps .*MultiHeadAttention"):
         hgq.quantize_model(norm)
     with pytest.raises(ValueError, match=r"layers names 'nowhere'"):

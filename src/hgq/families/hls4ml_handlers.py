@@ -28,6 +28,13 @@ BIT_EXACT_RULES = FunctionTable()
 #: Decorator: register the decorated function as the bit-exact type rule of the named hls4ml layer classes.
 bit_exact_rule = BIT_EXACT_RULES.file
 
+#: ``{name of an hls4ml layer class: rule}``: how hls4ml's bit-exact pass sets the types of a layer whose internal
+#: types are hgq's own (``rule(node)``, in place of its ``register_precision``, which would replace them).
+PRECISION_RULES = FunctionTable()
+
+#: Decorator: register the decorated function as the bit-exact pass's type setting of the named hls4ml layer classes.
+precision_rule = PRECISION_RULES.file
+
 
 def handler_key(cls):
     """The key under which hls4ml looks up the handler of a layer class."""

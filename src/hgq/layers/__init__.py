@@ -8,6 +8,7 @@ from ..families.attention import HMultiHeadAttention
 from ..families.einsum import HEinsum
 from ..families.embedding import HEmbedding
 from ..families.hlayer import HLayer
+from ..families.layernorm import HLayerNormalization
 from ..families.kernel import (HConv1D, HConv1DBatchNorm, HConv2D, HConv2DBatchNorm, HDense, HDenseBatchNorm,
                                HDepthwiseConv1D, HDepthwiseConv2D, HEinsumDense, HEinsumDenseBatchNorm,
                                HSeparableConv1D, HSeparableConv2D)
@@ -22,9 +23,9 @@ from ..families.softmax import HSoftmax
 
 __all__ = ["HActivation", "HAdd", "HAverage", "HBatchNormalization", "HConv1D", "HConv1DBatchNorm", "HConv2D",
            "HConv2DBatchNorm", "HDense", "HDenseBatchNorm", "HDepthwiseConv1D", "HDepthwiseConv2D", "HEinsum",
-           "HEinsumDense", "HEinsumDenseBatchNorm", "HEmbedding", "HLayer", "HMaximum", "HMinimum",
-           "HMultiHeadAttention", "HMultiply", "HPReLU", "HQuantize", "HSeparableConv1D", "HSeparableConv2D",
-           "HSoftmax", "HSubtract", "PAveragePooling1D", "PAveragePooling2D", "PConcatenate", "PCropping1D",
-           "PCropping2D", "PFlatten", "PGlobalAveragePooling1D", "PGlobalAveragePooling2D", "PGlobalMaxPooling1D",
-           "PGlobalMaxPooling2D", "PMaxPooling1D", "PMaxPooling2D", "PPermute", "PReshape", "PUpSampling1D",
-           "PUpSampling2D", "PZeroPadding1D", "PZeroPadding2D", "Signature"]
+           "HEinsumDense", "HEinsumDenseBatchNorm", "HEmbedding", "HLayer", "HLayerNormalization", "HMaximum",
+           "HMinimum", "HMultiHeadAttention", "HMultiply", "HPReLU", "HQuantize", "HSeparableConv1D",
+           "HSeparableConv2D", "HSoftmax", "HSubtract", "PAveragePooling1D", "PAveragePooling2D", "PConcatenate",
+           "PCropping1D", "PCropping2D", "PFlatten", "PGlobalAveragePooling1D", "PGlobalAveragePooling2D",
+           "PGlobalMaxPooling1D", "PGlobalMaxPooling2D", "PMaxPooling1D", "PMaxPooling2D", "PPermute", "PReshape",
+           "PUpSampling1D", "PUpSampling2D", "PZeroPadding1D", "PZeroPadding2D", "Signature"]

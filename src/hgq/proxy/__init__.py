@@ -2,6 +2,7 @@
 
 from ..families.activation import UnaryLUT
 from ..families.einsum import Einsum
+from ..families.layernorm import LayerNormalization
 from ..families.normalization import BatchNormalization
 from ..families.softmax import Softmax
 from ..proxy_layers import FixedPointQuantizer
@@ -13,5 +14,6 @@ from .verify import verify as verify  # the function shadows its module's name o
 
 register_hls4ml_handlers()  # so that hls4ml converts the proxy layers quietly, whoever calls it
 
-__all__ = ["BatchNormalization", "Einsum", "FixedPointQuantizer", "Mismatch", "Softmax", "UnaryLUT", "VerifyResult",
+__all__ = ["BatchNormalization", "Einsum", "FixedPointQuantizer", "LayerNormalization", "Mismatch", "Softmax",
+           "UnaryLUT", "VerifyResult",
            "convert_to_hls4ml", "hls4ml_predict", "proxy_predict", "to_proxy_model", "verify"]

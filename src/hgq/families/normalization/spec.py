@@ -145,7 +145,15 @@ class HBatchNormalizationSpec(OwnTypes, BatchNormalizationSpec):
                        for a in layer.quantized_input_layers()[0].output_kif())
         refuse_wide_accumulator(layer, accumulator_bits(view, in_kif), ctx)
         scale, offset, rounding = layer.exported_kernel_and_bias()
-        plain = BatchNormalization(epsilon=PROXY_EPSILON, name=layer.name, dtype=PROXY_DTYPE)
-        y = plain(x)
-        plain.set_weights([scale, offset, np.zeros_like(scale), np.full_like(scale, PROXY_VARIANCE)])
-        return quantize_output(layer, y, ctx, rounding)
+        return quantize_output(layer, exact_batchnorm(x, scale, offset, layer.name), ctx, rounding)
+
+
+def exact_batchnorm(x, scale, offset, name):
+    """``x * scale + offset`` on the proxy tensor ``x`` (per channel, the last axis): a float64
+    ``BatchNormalization`` named ``name`` holding ``gamma = scale``, ``beta = offset``, ``moving_mean = 0``,
+    ``moving_variance = 0.5`` and ``epsilon = 0.5``, which hls4ml and the proxy compute exactly (see
+    ``HBatchNormalizationSpec.convert``)."""
+    plain = BatchNormalization(epsilon=PROXY_EPSILON, name=name, dtype=PROXY_DTYPE)
+    y = plain(x)
+    plain.set_weights([scale, offset, np.zeros_like(scale), np.full_like(scale, PROXY_VARIANCE)])
+    return y

@@ -9,7 +9,8 @@ from keras import ops
 from ...quantizer.config import MAX_FRACTIONAL_BITS
 from ...validation import check_int
 from ..hlayer import HLayer
-from .tables import IMPLEMENTATIONS, TYPES, FixedType, SoftmaxTables, table_softmax
+from ...quantizer.fixed_type import FixedType
+from .tables import IMPLEMENTATIONS, TYPES, SoftmaxTables, table_softmax
 
 #: Widest index of a table (``norm_bits``, ``sum_bits``, the width of ``input_type``): a table has ``2**n`` entries,
 #: built one by one with the C library's ``expf``, and a table index is exact in float32 up to 24 bits.
