@@ -131,6 +131,9 @@ def build_parser():
     p.add_argument("--labels", required=True, help="training targets (.npy)")
     p.add_argument("--validation-data", required=True, help="validation inputs (.npy), the metric is measured on")
     p.add_argument("--validation-labels", required=True, help="validation targets (.npy)")
+    p.add_argument("--test-data", help="test inputs (.npy): every design of the front is scored on them too, which "
+                                       "chooses nothing (with --test-labels)")
+    p.add_argument("--test-labels", help="test targets (.npy)")
     p.add_argument("-o", "--output-dir", required=True, help="where to keep the designs, front.csv and front.png")
     _overwrite_option(p)
     p.add_argument("--loss", default="logits", help="logits (sparse categorical cross-entropy on logits) or a Keras "

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import hgq.layers
-from hgq.layers import HMultiHeadAttention, HQuantize, HSoftmax, Signature
+from hgq.layers import HLayerNormalization, HMultiHeadAttention, HQuantize, HSoftmax, Signature
 
 
 def mha(**softmax):
@@ -31,6 +31,10 @@ REFUSED = [
     *(("HMultiHeadAttention", "mha", mha, arg, value) for arg, value in [
         ("exp_bits", 0), ("inv_bits", 53), ("sum_bits", 25), ("norm_bits", 0), ("norm_integer_bits", 127),
         ("input_type", (1, 3, 30)), ("exp_bits", True)]),
+    *(("HLayerNormalization", "ln", HLayerNormalization, arg, value) for arg, value in [
+        ("accum_fractional_bits", -1), ("accum_fractional_bits", 25), ("accum_fractional_bits", 4.5),
+        ("table_bits", 0), ("table_bits", 25), ("table_bits", True), ("table_size", 1), ("table_size", 2**16 + 1),
+        ("table_size", 256.0)]),
     *(("Signature", "sig", Signature, arg, value) for arg, value in [
         ("keep_negative", 2), ("keep_negative", -1), ("keep_negative", [1, 0.5]), ("bits", -1), ("bits", [8, -1]),
         ("bits", True), ("bits", 3.5), ("bits", [6, True]), ("bits", []), ("bits", np.inf), ("int_bits", 1.5),
@@ -46,6 +50,8 @@ ACCEPTED = [
     (HSoftmax, dict(implementation="latency", input_type=(1, -126, 126))),  # width 1
     (HSoftmax, dict(implementation="latency", input_type=(0, -102, 126))),  # width 24
     (lambda **kw: HMultiHeadAttention(2, 4, softmax=kw), dict(exp_bits=1, sum_bits=24, norm_integer_bits=-102)),
+    (HLayerNormalization, dict(accum_fractional_bits=0, table_bits=1, table_size=2)),
+    (HLayerNormalization, dict(accum_fractional_bits=24, table_bits=24, table_size=2**16)),
     (Signature, dict(keep_negative=0, bits=0, int_bits=-40)),
     (Signature, dict(keep_negative=[True, False], bits=[0, 64], int_bits=[70, -3])),
     (Signature, dict(keep_negative=1.0, bits=8.0, int_bits=3.0)),   # whole floats: saved configs hold them

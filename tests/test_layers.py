@@ -22,7 +22,7 @@ from hgq.layers import (HAverage, HEinsum, HEmbedding, HLayerNormalization, HMax
                         HMultiply, HPReLU, HSoftmax, HSubtract)
 from hgq.families.activation import ParametricELU, ParametricReLU
 from hgq.families.softmax.layer import table_types
-from hgq.proxy import BatchNormalization, Einsum, FixedPointQuantizer, Softmax, UnaryLUT
+from hgq.proxy import BatchNormalization, Einsum, FixedPointQuantizer, LayerNormalization, Softmax, UnaryLUT
 from hgq.proxy_layers.quantize import apply_quantizer
 from hgq.quantizer.types import all_values, minimal_kif, union_kif
 
@@ -472,6 +472,25 @@ class TestSoftmax(ProxyLayerTest):
     def connect(self, layer, inp):
         scores = apply_quantizer(inp, (1, 8, 4), "RND", "SAT", "scores_q")
         return apply_quantizer(layer(scores), (0, 9, 1), "RND", "SAT", "out_q")
+
+
+class TestLayerNormalization(ProxyLayerTest):
+    """Input -> a quantizer -> this layer normalization (rows of 6, a 16-entry table covering variances below 1/2)
+    -> a quantizer."""
+
+    layer_cls = LayerNormalization
+    kwargs = {"arithmetic": {"dim": 6, "accum_f": 8, "epsilon_power_of_10": 3, "table_size": 16,
+                             "table_t": {"k": 0, "i": 5, "f": 5, "rounding": "RND", "overflow": "SAT"}},
+              "accum_t": {"k": 1, "i": 12, "f": 8, "rounding": "TRN", "overflow": "WRAP"}, "range_power2": 1}
+    input_shape = (2, 6)
+    expected_weights, expected_non_trainable_weights = 3, 3  # gamma, beta, the table
+
+    def connect(self, layer, inp):
+        x = apply_quantizer(inp, (1, 6, 2), "RND", "SAT", "x_q")  # |x| < 16: the sum of squares fits 12 bits
+        y = layer(x)
+        scale, offset = np.array([-2, -1.25, -0.5, 0.5, 1.25, 2]), np.array([-1, -0.625, -0.25, 0.25, 0.625, 1])
+        layer.set_weights([scale, offset, keras.ops.convert_to_numpy(layer.table)])  # on a grid, as exported
+        return apply_quantizer(y, (1, 10, 6), "RND", "SAT", "out_q")
 
 
 @pytest.mark.once

@@ -23,21 +23,50 @@ from .quantize_model import quantize_model
 
 @dataclasses.dataclass
 class ParetoResult:
-    """The front ``fit_pareto`` found: ``points`` (best metric first: ``{"path", "epoch", "beta", "bops", metric}``),
-    the metric's name, the folder holding the models and ``front.csv``, and the path of ``front.png`` (``None``
-    without matplotlib)."""
+    """The front ``fit_pareto`` found: ``points`` (best metric first: ``{"path", "epoch", "beta", "bops", metric}``,
+    and ``test_<metric>`` with test data), the metric's name, the folder holding the models and ``front.csv``, the
+    path of ``front.png`` (``None`` without matplotlib) and the name of the test column (``None`` without test
+    data)."""
 
     points: list
     metric: str
     path: str
     plot: str = None
+    test_metric: str = None
+
+    @property
+    def columns(self):
+        """The numbers of each design, in the order ``table()`` and ``front.csv`` give them."""
+        return ["epoch", "beta", "bops", self.metric] + ([self.test_metric] if self.test_metric else [])
 
     def table(self):
         """The front as aligned text, one design a line."""
-        lines = [f"{'epoch':>6} {'beta':>9} {'BOPs':>10} {self.metric:>12}  model"]
-        lines += [f"{p['epoch']:>6} {p['beta']:>9.2e} {p['bops']:>10,.0f} {p[self.metric]:>12.4f}  "
-                  f"{os.path.basename(p['path'])}" for p in self.points]
+        test = self.test_metric
+        lines = [f"{'epoch':>6} {'beta':>9} {'BOPs':>10} {self.metric:>12}" + (f" {test:>14}" if test else "")
+                 + "  model"]
+        lines += [f"{p['epoch']:>6} {p['beta']:>9.2e} {p['bops']:>10,.0f} {p[self.metric]:>12.4f}"
+                  + (f" {p[test]:>14.4f}" if test else "") + f"  {os.path.basename(p['path'])}" for p in self.points]
         return "\n".join(lines)
+
+
+def proxy_metric(model, data, metric, batch_size=1024):
+    """``metric`` (a ``keras.metrics.Metric``, reset first) of the proxy of the calibrated ``model`` on ``data``
+    (``(x, y)``): what hls4ml computes, overflows included."""
+    x, y = data
+    metric.reset_state()
+    metric.update_state(y, proxy_predict(to_proxy_model(model), x, batch_size))
+    return float(keras.ops.convert_to_numpy(metric.result()))
+
+
+def check_pair(data, name):
+    """``data`` as an ``(x, y)`` pair of as many samples, or ``ValueError`` naming the argument ``name``."""
+    if not isinstance(data, (list, tuple)) or len(data) != 2:
+        raise ValueError(f"fit_pareto: {name} must be an (x, y) pair, got {type(data).__name__}")
+    lengths = [len(keras.tree.flatten(part)[0]) for part in data]
+    if lengths[0] != lengths[1]:
+        raise ValueError(f"fit_pareto: {name} holds {lengths[0]} inputs and {lengths[1]} labels; they must be as "
+                         "many")
+    return tuple(data)
 
 
 def metric_object(metric, y):
@@ -68,12 +97,9 @@ class ProxyEvaluation(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         bops = trace_minmax(self.model, self.calibration, batch_size=self.batch_size)
-        x, y = self.validation
-        y_pred = proxy_predict(to_proxy_model(self.model), x, self.batch_size)
-        self.metric.reset_state()
-        self.metric.update_state(y, y_pred)
+        value = proxy_metric(self.model, self.validation, self.metric, self.batch_size)
         if logs is not None:
-            logs.update({"bops": bops, self.name: float(keras.ops.convert_to_numpy(self.metric.result()))})
+            logs.update({"bops": bops, self.name: value})
 
 
 class _Progress(keras.callbacks.Callback):
@@ -96,7 +122,7 @@ class _Progress(keras.callbacks.Callback):
 
 def fit_pareto(model, x, y, validation_data, loss, path="pareto", metric="accuracy", maximize=True, epochs=600,
                beta=(1e-6, 1e-3), warmup_epochs=None, learning_rate=3e-3, batch_size=64, calibration_data=None,
-               quantize=None, overwrite=False, verbose=True):
+               test_data=None, quantize=None, overwrite=False, verbose=True):
     """Train ``model`` once while its BOPs weight rises log-linearly over ``beta``, and keep every design that no
     other beats in both ``metric`` (on ``validation_data``) and exact BOPs.
 
@@ -126,6 +152,7 @@ def fit_pareto(model, x, y, validation_data, loss, path="pareto", metric="accura
         learning_rate: Adam's learning rate (a float or a Keras schedule).
         batch_size: samples per step.
         calibration_data: inputs to calibrate on (default ``x``).
+        test_data: ``(x_test, y_test)``: every front design's proxy is scored on it, never chosen by it.
         quantize: keyword arguments of ``quantize_model`` for a float ``model``.
         overwrite: write into ``path`` even though it holds files that hgq did not write (they are kept).
         verbose: a progress line on stderr about twenty times per run, and a note when ``front.png`` is not drawn.
@@ -134,8 +161,9 @@ def fit_pareto(model, x, y, validation_data, loss, path="pareto", metric="accura
         ParetoResult: the front, best metric first.
 
     Raises:
-        ValueError: for a model with several outputs, a proxy or QKeras model, ``quantize`` with an H-model, or on
-            JAX without 64-bit mode (the proxy computes in float64).
+        ValueError: for a model with several outputs, a proxy or QKeras model, ``quantize`` with an H-model,
+            ``validation_data`` or ``test_data`` that is not an ``(x, y)`` pair of as many samples, or on JAX without
+            64-bit mode (the proxy computes in float64).
         hgq.outputs.OutputFolderError: ``path`` holds files that hgq did not write (without ``overwrite``).
     """
     require_exact_float64("fit_pareto")
@@ -149,6 +177,8 @@ def fit_pareto(model, x, y, validation_data, loss, path="pareto", metric="accura
         raise ValueError(f"fit_pareto: model {model.name!r} is a {kind}; give an H-model or a float Keras model")
     elif quantize:
         raise ValueError(f"fit_pareto: quantize={quantize!r} applies to a float model; {model.name!r} is an H-model")
+    validation_data = check_pair(validation_data, "validation_data")
+    test_data = None if test_data is None else check_pair(test_data, "test_data")
     warmup = epochs // 10 if warmup_epochs is None else warmup_epochs
     schedule = LogRampBeta(beta[0], beta[1], warmup, max(epochs - 1, warmup + 1))
     metric_fn = metric_object(metric, validation_data[1])
@@ -166,9 +196,12 @@ def fit_pareto(model, x, y, validation_data, loss, path="pareto", metric="accura
     model.fit(x, y, epochs=epochs, batch_size=batch_size, callbacks=callbacks, verbose=0)
     points = [{"path": p["path"], "epoch": p["epoch"], "beta": p["beta"], "bops": p["bops"], label: p[name]}
               for p in front.points]
-    result = ParetoResult(points, label, path)
+    result = ParetoResult(points, label, path, test_metric=None if test_data is None else f"test_{label}")
+    if test_data is not None:
+        for p in points:  # the saved designs are calibrated: scored as they are exported
+            p[result.test_metric] = proxy_metric(keras.saving.load_model(p["path"]), test_data, metric_fn)
     with open(folder.target("front.csv"), "w", newline="") as file:
-        writer = csv.DictWriter(file, ["epoch", "beta", "bops", result.metric, "path"])
+        writer = csv.DictWriter(file, result.columns + ["path"])
         writer.writeheader()
         writer.writerows(result.points)
     try:
@@ -190,7 +223,11 @@ def plot_front(result, path):
     by_bops = sorted(result.points, key=lambda p: p["bops"])
     fig = Figure(figsize=(6, 4), layout="constrained")
     ax = fig.subplots()
-    ax.step([p["bops"] for p in by_bops], [p[result.metric] for p in by_bops], "o-", where="post")
+    bops = [p["bops"] for p in by_bops]
+    ax.step(bops, [p[result.metric] for p in by_bops], "o-", where="post", label=f"{result.metric} (chosen on)")
+    if result.test_metric:
+        ax.plot(bops, [p[result.test_metric] for p in by_bops], "s--", label=result.test_metric)
+        ax.legend()
     ax.set(xscale="log", xlabel="BOPs (exact, after calibration)", ylabel=result.metric,
            title=f"Pareto front: {len(by_bops)} designs")
     ax.grid(True, which="both", alpha=0.3)

@@ -24,11 +24,17 @@ def run_pareto(args):
     model, kind = load_model(args.model, verbose=args.verbose)
     if kind not in (FLOAT, H_MODEL):
         raise CLIError(f"{args.model} is a {kind} model; hgq pareto trains a float Keras model or an H-model")
+    if (args.test_data is None) != (args.test_labels is None):
+        raise CLIError("--test-data and --test-labels go together: give both or neither")
     x, x_val = load_data(args.data, model), load_data(args.validation_data, model, "--validation-data")
     y = load_data(args.labels, who="--labels")
     y_val = load_data(args.validation_labels, who="--validation-labels")
-    for inputs, labels, names in ((x, y, "--data and --labels"), (x_val, y_val, "--validation-data and "
-                                                                   "--validation-labels")):
+    pairs = [(x, y, "--data and --labels"), (x_val, y_val, "--validation-data and --validation-labels")]
+    test_data = None
+    if args.test_data is not None:
+        test_data = (load_data(args.test_data, model, "--test-data"), load_data(args.test_labels, who="--test-labels"))
+        pairs.append((*test_data, "--test-data and --test-labels"))
+    for inputs, labels, names in pairs:
         if len(inputs) != len(labels):
             raise CLIError(f"{names} hold {len(inputs)} and {len(labels)} samples; they must be as many")
     from ..pareto import fit_pareto
@@ -38,7 +44,7 @@ def run_pareto(args):
     recipe = {key: value for key, value in (("epochs", args.epochs), ("beta", args.beta),
                                             ("learning_rate", args.learning_rate), ("batch_size", args.batch_size))
               if value is not None}
-    result = fit_pareto(model, x, y, (x_val, y_val), loss, path=path, metric=args.metric,
+    result = fit_pareto(model, x, y, (x_val, y_val), loss, path=path, metric=args.metric, test_data=test_data,
                         maximize=not args.lower_is_better, overwrite=args.overwrite, verbose=not args.quiet, **recipe)
     print(result.table())
     written = os.path.join(path, "front.csv") + ("" if result.plot is None else f" and {result.plot}")

@@ -75,12 +75,18 @@ class LayerNormArithmetic:
         """``A(1.0 / dim)``: truncated to the accumulator's fractional bits."""
         return math.floor(2.0**self.accum_f / self.dim) * 2.0**-self.accum_f
 
-    def accum_t(self, input_integer_bits):
-        """The accumulator type for inputs with ``input_integer_bits`` integer bits (the sign excluded): it holds the
-        inputs, their sum, the squared deviations ``d · d < 2^(2i + 2)`` and their sum."""
-        i = int(input_integer_bits)
+    def accum_integer_bits(self, input_integer_bits):
+        """The accumulator's integer bits (the sign excluded) for inputs of ``input_integer_bits`` (a number or a
+        tensor; ``keras.ops``): they hold the inputs, their sum, the squared deviations ``d · d < 2^(2i + 2)`` and
+        their sum."""
+        i = input_integer_bits
         log_dim = math.ceil(math.log2(self.dim)) if self.dim > 1 else 0
-        return FixedType(1, max(i + log_dim, 2 * i + 2 + log_dim, 1), self.accum_f, "TRN", "WRAP")
+        return ops.maximum(ops.maximum(i + log_dim, 2 * i + 2 + log_dim), 1)
+
+    def accum_t(self, input_integer_bits):
+        """The accumulator type for inputs of ``input_integer_bits`` integer bits (``accum_integer_bits``)."""
+        integer = int(ops.convert_to_numpy(self.accum_integer_bits(float(input_integer_bits))))
+        return FixedType(1, integer, self.accum_f, "TRN", "WRAP")
 
     def output_kif(self, accum_t, scale_kif, bias_kif):
         """The exact type of ``d · table[index] · scale + bias`` (NumPy, shaped as ``scale_kif``)."""

@@ -159,9 +159,9 @@ class HLayerNormalization(HLayer):
         mean = ops.mean(inputs, axis=-1, keepdims=True)
         variance = ops.var(inputs, axis=-1, keepdims=True)
         smooth = (inputs - mean) * ops.rsqrt(variance + float(self.arithmetic.epsilon())) * gamma + beta
+        recorded = self.vq(variance, training=training)  # records the variances while training and calibrating
         # what the output quantizer keeps of the exact float64 value: truncated one bit finer than its step, exact in
         # the compute dtype and rounded (or truncated) by the quantizer as the exact value would be
-        recorded = self.vq(variance, training=training)  # records the variances while training and calibrating
         up, down = fxp.pow2_and_inverse(ops.cast(f_out, "float64") + 1.0)
         exact = ops.cast(fxp.floor(self.firmware(inputs, gamma, beta, recorded) * up) * down, smooth.dtype)
         out = self.paq(smooth + ops.stop_gradient(exact - smooth), training=training, f=f_out)
@@ -172,12 +172,10 @@ class HLayerNormalization(HLayer):
         return input_shape
 
     def accum_width(self, dtype="float32"):
-        """The accumulator's width for the scaled input's present type (``LayerNormArithmetic.accum_t``)."""
+        """The accumulator's width for the scaled input's present type (``LayerNormArithmetic.accum_integer_bits``)."""
         shift = ops.cast(self.variance_scaling()[0], dtype)
         i = ops.max(ops.cast(self.quantized_input_layers()[0].output_kif()[1], dtype)) - shift
-        log_dim = math.ceil(math.log2(self.arithmetic.dim)) if self.arithmetic.dim > 1 else 0
-        integer = ops.maximum(ops.maximum(i + log_dim, 2.0 * i + 2.0 + log_dim), 1.0)
-        return 1.0 + integer + self.accum_fractional_bits
+        return 1.0 + self.arithmetic.accum_integer_bits(i) + self.accum_fractional_bits
 
     def compute_bops(self, dtype="float32", gamma=None):
         """``LayerNormArithmetic.bops`` with the scales' present widths (none without ``scale``)."""

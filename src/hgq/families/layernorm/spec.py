@@ -51,7 +51,7 @@ class LayerNormalizationSpec(LayerSpec):
     io_stream = False
 
     def output_kif(self, layer, input_kifs):
-        return layer.output_kif(tuple(np.shape(input_kifs[0][0])[1:]) if input_kifs[0] is not None else (1,))
+        return layer.output_kif(np.shape(input_kifs[0][0]) if input_kifs[0] is not None else (1, layer.arithmetic.dim))
 
     def costs(self, layer, input_kifs, parallel_factor, dsp_min_bits):
         a = layer.arithmetic
