@@ -14,7 +14,7 @@ import hgq
 from hgq.cost import layer_costs
 from hgq.families.layernorm.arithmetic import MAX_SHIFT, variance_scaling
 from hgq.layers import HDense, HLayerNormalization, HQuantize, PConcatenate, PFlatten
-from hgq.proxy import LayerNormalization
+from hgq.proxy import LayerNormalization, convert_to_hls4ml
 from hgq.quantizer.types import as_numpy
 
 from bitexact import check_bit_exact
@@ -147,3 +147,12 @@ def test_export_refuses_arithmetic_wider_than_float64():
                                          r".*more than float64 holds exactly \(53\); lower accum_fractional_bits"):
         hgq.to_proxy_model(model)
     assert math.isfinite(hgq.total_bops(model))
+
+
+def test_io_stream_is_refused_by_name(trained, tmp_path):
+    """hls4ml has no streamed layer normalization: refused before anything is written."""
+    model, _ = trained
+    with pytest.raises(ValueError, match=r"hls4ml has no io_stream implementation of layer 'ln_wide' "
+                                         r"\(LayerNormalization\)"):
+        convert_to_hls4ml(hgq.to_proxy_model(model), tmp_path / "prj", io_type="io_stream")
+    assert not (tmp_path / "prj").exists()
