@@ -49,13 +49,42 @@ class ParetoResult:
         return "\n".join(lines)
 
 
-def proxy_metric(model, data, metric, batch_size=1024):
-    """``metric`` (a ``keras.metrics.Metric``, reset first) of the proxy of the calibrated ``model`` on ``data``
-    (``(x, y)``): what hls4ml computes, overflows included."""
+def proxy_metric(proxy, data, metric, batch_size=1024):
+    """``metric`` (a ``keras.metrics.Metric``, reset first) of ``proxy`` on ``data`` (``(x, y)``): what hls4ml
+    computes, overflows included."""
     x, y = data
     metric.reset_state()
-    metric.update_state(y, proxy_predict(to_proxy_model(model), x, batch_size))
+    metric.update_state(y, proxy_predict(proxy, x, batch_size))
     return float(keras.ops.convert_to_numpy(metric.result()))
+
+
+def proxy_structure(proxy):
+    """What a proxy computes apart from its weights: each layer's class and configuration (but names, which the
+    model gives its input anew, and what only tells hls4ml how to build a layer: ``hls4ml_only_config``) and each
+    weight's shape. Two proxies of one structure compute the same function of their weights."""
+    layers = []
+    for layer in proxy.layers:
+        skipped = {"name", *getattr(layer, "hls4ml_only_config", ())}
+        layers.append((type(layer).__name__, {k: v for k, v in layer.get_config().items() if k not in skipped}))
+    return repr(layers), [tuple(w.shape) for w in proxy.weights]
+
+
+class ProxyOfEachEpoch:
+    """The proxy of a model being trained, one per epoch, computed by one proxy model as long as the structure
+    stays the same (the new proxy's weights and types copied into it): a compiled proxy is compiled once, not at
+    every epoch (on JAX, most of an epoch's evaluation)."""
+
+    def __init__(self):
+        self.proxy, self.structure = None, None
+
+    def __call__(self, model):
+        proxy = to_proxy_model(model)
+        structure = proxy_structure(proxy)
+        if structure != self.structure:
+            self.proxy, self.structure = proxy, structure
+        else:
+            self.proxy.set_weights(proxy.get_weights())
+        return self.proxy
 
 
 def check_pair(data, name):
@@ -94,10 +123,11 @@ class ProxyEvaluation(keras.callbacks.Callback):
         super().__init__()
         self.calibration, self.validation = calibration, validation
         self.metric, self.name, self.batch_size = metric, name, batch_size
+        self.proxy_of = ProxyOfEachEpoch()
 
     def on_epoch_end(self, epoch, logs=None):
         bops = trace_minmax(self.model, self.calibration, batch_size=self.batch_size)
-        value = proxy_metric(self.model, self.validation, self.metric, self.batch_size)
+        value = proxy_metric(self.proxy_of(self.model), self.validation, self.metric, self.batch_size)
         if logs is not None:
             logs.update({"bops": bops, self.name: value})
 
@@ -199,7 +229,8 @@ def fit_pareto(model, x, y, validation_data, loss, path="pareto", metric="accura
     result = ParetoResult(points, label, path, test_metric=None if test_data is None else f"test_{label}")
     if test_data is not None:
         for p in points:  # the saved designs are calibrated: scored as they are exported
-            p[result.test_metric] = proxy_metric(keras.saving.load_model(p["path"]), test_data, metric_fn)
+            p[result.test_metric] = proxy_metric(to_proxy_model(keras.saving.load_model(p["path"])), test_data,
+                                                 metric_fn)
     with open(folder.target("front.csv"), "w", newline="") as file:
         writer = csv.DictWriter(file, result.columns + ["path"])
         writer.writeheader()
