@@ -83,10 +83,10 @@ class LayerNormArithmetic:
         log_dim = math.ceil(math.log2(self.dim)) if self.dim > 1 else 0
         return ops.maximum(ops.maximum(i + log_dim, 2 * i + 2 + log_dim), 1)
 
-    def accum_t(self, input_integer_bits):
-        """The accumulator type for inputs of ``input_integer_bits`` integer bits (``accum_integer_bits``)."""
-        integer = int(ops.convert_to_numpy(self.accum_integer_bits(float(input_integer_bits))))
-        return FixedType(1, integer, self.accum_f, "TRN", "WRAP")
+    def accum_t(self, integer_bits):
+        """The accumulator type of ``integer_bits`` integer bits (``accum_integer_bits``): signed, truncating, wrapping
+        (nothing overflows)."""
+        return FixedType(1, int(integer_bits), self.accum_f, "TRN", "WRAP")
 
     def output_kif(self, accum_t, scale_kif, bias_kif):
         """The exact type of ``d · table[index] · scale + bias`` (NumPy, shaped as ``scale_kif``)."""

@@ -171,11 +171,18 @@ class HLayerNormalization(HLayer):
     def compute_output_shape(self, input_shape):
         return input_shape
 
+    def accum_integer_bits(self, dtype="float32"):
+        """The accumulator's integer bits for the scaled input's present type: the most integer bits of an input
+        element of non-zero width (0 when none has any; ``quantizer.types.union_kif``), less the scale's ``s``
+        (``LayerNormArithmetic.accum_integer_bits``). What the export declares and the BOPs count."""
+        k, i, f = (ops.cast(a, dtype) for a in self.quantized_input_layers()[0].output_kif())
+        live = k + i + f > 0
+        largest = ops.where(ops.any(live), ops.max(ops.where(live, i, fxp.ZERO_INT_BITS)), 0.0)
+        return self.arithmetic.accum_integer_bits(largest - ops.cast(self.variance_scaling()[0], dtype))
+
     def accum_width(self, dtype="float32"):
-        """The accumulator's width for the scaled input's present type (``LayerNormArithmetic.accum_integer_bits``)."""
-        shift = ops.cast(self.variance_scaling()[0], dtype)
-        i = ops.max(ops.cast(self.quantized_input_layers()[0].output_kif()[1], dtype)) - shift
-        return 1.0 + self.arithmetic.accum_integer_bits(i) + self.accum_fractional_bits
+        """The accumulator's width (``accum_integer_bits``, the sign, ``accum_fractional_bits``)."""
+        return 1.0 + self.accum_integer_bits(dtype) + self.accum_fractional_bits
 
     def compute_bops(self, dtype="float32", gamma=None):
         """``LayerNormArithmetic.bops`` with the scales' present widths (none without ``scale``)."""

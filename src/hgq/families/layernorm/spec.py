@@ -6,7 +6,7 @@ import keras
 import numpy as np
 
 from ...proxy_layers.quantize import quantize_output
-from ...quantizer.types import as_numpy, minimal_kif, total_bits, union_kif
+from ...quantizer.types import as_numpy, minimal_kif, total_bits
 from .. import estimates
 from ..copy import copy_weight
 from ..costs import LayerCosts
@@ -104,8 +104,7 @@ class HLayerNormalizationSpec(OwnTypes, LayerNormalizationSpec):
         shift, range_power2 = (int(as_numpy(v)) for v in layer.variance_scaling())
         if shift:
             x = scaled_by_power_of_two(x, -shift, f"{layer.name}_prescale")
-        union = union_kif(layer.input_types()[0])
-        accum_t = layer.arithmetic.accum_t((0 if union is None else union[1]) - shift)
+        accum_t = layer.arithmetic.accum_t(as_numpy(layer.accum_integer_bits()))
         gamma, beta = as_numpy(layer.quantized_gamma(False)), as_numpy(layer.quantized_beta())
         proxy = LayerNormalization(layer.arithmetic, accum_t, range_power2, name=layer.name)
         y = proxy(x)
