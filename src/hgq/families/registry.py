@@ -113,7 +113,8 @@ class ProxyRule:
 class Hls4mlRule:
     """Role: what hls4ml can build of the layer (``convert_to_hls4ml``)."""
 
-    #: Whether hls4ml has an ``io_stream`` implementation of the layer.
+    #: Whether hls4ml has an ``io_stream`` implementation of the layer that hgq exports to (``True``); else
+    #: ``False``, or a sentence saying why not.
     io_stream = True
     #: Whether hls4ml builds the layer with its Resource strategy.
     resource = True

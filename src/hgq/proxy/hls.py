@@ -58,9 +58,9 @@ def check_strategy(proxy, strategy="latency", reuse_factor=1, io_type="io_parall
         refusal = spec.hls4ml_refusal(layer)
         if refusal is not None:
             raise ValueError(f"hls4ml cannot build layer {layer.name!r} ({type(layer).__name__}): {refusal}")
-        if io_type == "io_stream" and not spec.io_stream:
-            raise ValueError(f"hls4ml has no io_stream implementation of layer {layer.name!r} "
-                             f"({type(layer).__name__}); use io_type='io_parallel'")
+        if io_type == "io_stream" and spec.io_stream is not True:
+            why = spec.io_stream or f"hls4ml has no io_stream implementation of layer {layer.name!r}"
+            raise ValueError(f"{why} ({type(layer).__name__}); use io_type='io_parallel'")
         if name == "resource" and not spec.resource:
             raise ValueError(f"hls4ml has no Resource implementation of layer {layer.name!r} "
                              f"({type(layer).__name__}); use strategy 'latency' or 'distributed_arithmetic'")

@@ -15,29 +15,18 @@ compiled C simulation does) and divide in float32. Every type is one ``FixedType
 bit-exact pass derives from ``inv_inp_t`` and the slice length.
 """
 
-import ctypes
-import ctypes.util
 import math
 from dataclasses import asdict, dataclass
 
 import numpy as np
 from keras import ops
 
+from ...quantizer.c_math import c_float_function
 from ...quantizer.fixed_type import FixedType
 
 IMPLEMENTATIONS = ("stable", "latency")
 #: The types a table softmax is configured with.
 TYPES = ("norm_t", "exp_t", "inv_inp_t", "inv_t")
-
-
-def _expf():
-    """The C library's ``expf`` (what the compiled C simulation calls); NumPy's float32 ``exp`` where none is found."""
-    name = ctypes.util.find_library("m")
-    if name is None:
-        return np.vectorize(lambda x: np.exp(np.float32(x)))
-    fn = ctypes.CDLL(name).expf
-    fn.restype, fn.argtypes = ctypes.c_float, [ctypes.c_float]
-    return np.vectorize(lambda x: fn(float(x)), otypes=[np.float64])
 
 
 @dataclass(frozen=True)
@@ -74,7 +63,7 @@ class SoftmaxTables:
     def exp_table(self):
         x = np.float32(self.norm_t.values()) * np.float32(self.exp_scale)  # float32, as in C++ (the values exact)
         x = -x if self.implementation == "stable" else x
-        return self.exp_t.cast(_expf()(x))
+        return self.exp_t.cast(c_float_function("expf")(x))
 
     def inv_table(self):
         with np.errstate(divide="ignore"):
