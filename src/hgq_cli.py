@@ -13,7 +13,7 @@ import os
 import sys
 
 STRATEGIES = ("latency", "resource", "distributed_arithmetic")  # hgq.proxy.hls.STRATEGIES, without its imports
-DEMO_MODELS = ("cnn", "mixer", "mlp", "transformer")
+DEMO_MODELS = ("cnn", "mixer", "mlp", "rnn", "transformer")
 
 
 def _positive_int(text):
@@ -153,7 +153,9 @@ def build_parser():
                             description="Train a small H-model on scikit-learn's digits, export it to hls4ml and "
                             "compare the proxy model with hls4ml's C simulation bit for bit (hgq verify's code).")
     p.add_argument("--model", choices=DEMO_MODELS, default="mlp",
-                   help="mlp: dense layers on the 64 pixels; cnn: HConv2D on the 8x8x1 images (default: %(default)s)")
+                   help="mlp: dense layers on the 64 pixels; cnn: HConv2D on the 8x8x1 images; transformer, mixer: "
+                        "attention, MLP-mixer over the 8 rows as tokens; rnn: a GRU over the 8 rows as time steps "
+                        "(default: %(default)s)")
     p.add_argument("--epochs", type=_positive_int, default=60, help="training epochs (default: %(default)s)")
     p.add_argument("--beta", type=float, default=1e-4, help="BOPs weight in the loss (default: %(default)g)")
     p.add_argument("--output-dir", help="keep the hls4ml project here: a new or empty folder, or one hgq wrote "

@@ -86,16 +86,17 @@ def test_the_command_line_reports_a_missing_backend_in_one_line():
 def test_jax_without_64_bit_mode_refuses_to_build_a_proxy():
     """JAX would compute the float64 proxy (and a layer normalization's emulation) in float32: refused, with what to
     set."""
-    code = ("import keras, hgq\nfrom hgq.layers import HLayerNormalization, HQuantize\n"
+    code = ("import keras, hgq\nfrom hgq.layers import HGRU, HLayerNormalization, HQuantize\n"
             "from hgq.qkeras import from_qkeras\n"
             "inp = keras.Input((3,))\nmodel = keras.Model(inp, HQuantize(name='q')(inp))\n"
             "for build in (lambda: hgq.to_proxy_model(model), lambda: from_qkeras('/nonexistent.h5'),\n"
-            "              lambda: HLayerNormalization(name='ln')(inp)):\n"
+            "              lambda: HLayerNormalization(name='ln')(inp),\n"
+            "              lambda: HGRU(2, name='rnn')(keras.Input((4, 3)))):\n"
             "    try:\n        build()\n    except ValueError as error:\n        print(error)\n")
     done = python(code, backend="jax", x64="0")
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.splitlines() == [
         f"{caller}: the proxy computes in float64, which the JAX backend truncates to float32 unless 64-bit mode is "
         "on: set JAX_ENABLE_X64=1 before importing JAX" for caller in ("to_proxy_model", "from_qkeras")] + [
-        "HLayerNormalization 'ln' emulates the firmware in float64, which the JAX backend truncates to float32 unless "
-        "64-bit mode is on: set JAX_ENABLE_X64=1 before importing JAX"]
+        f"{layer} emulates the firmware in float64, which the JAX backend truncates to float32 unless 64-bit mode is "
+        "on: set JAX_ENABLE_X64=1 before importing JAX" for layer in ("HLayerNormalization 'ln'", "HGRU 'rnn'")]

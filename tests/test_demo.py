@@ -51,6 +51,16 @@ def test_transformer_demo_is_bit_exact_and_learns(capsys):
     assert accuracy > 0.5  # ten classes: chance is 0.1 (10 epochs reach about 0.8; 60, the default, 0.94)
 
 
+def test_rnn_demo_is_bit_exact_and_learns(capsys):
+    import hgq_cli
+
+    assert hgq_cli.main(["demo", "--model", "rnn", "--epochs", "10", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "== hgq demo: digits, rnn" in out and "100.00%" in out
+    accuracy = float(next(line for line in out.splitlines() if line.startswith("proxy test accuracy")).split()[-1])
+    assert accuracy > 0.5  # ten classes: chance is 0.1 (60 epochs, the default, reach 0.92)
+
+
 def test_mixer_demo_is_bit_exact_and_learns_and_profiles(tmp_path, capsys):
     """The MLP-mixer (``PPermute``, ``PGlobalAveragePooling1D``) end to end, and ``hgq profile`` on it."""
     import keras

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import hgq.layers
-from hgq.layers import HLayerNormalization, HMultiHeadAttention, HQuantize, HSoftmax, Signature
+from hgq.layers import HGRU, HLSTM, HLayerNormalization, HMultiHeadAttention, HQuantize, HSoftmax, Signature
 
 
 def mha(**softmax):
@@ -35,6 +35,9 @@ REFUSED = [
         ("accum_fractional_bits", -1), ("accum_fractional_bits", 25), ("accum_fractional_bits", 4.5),
         ("table_bits", 0), ("table_bits", 25), ("table_bits", True), ("table_size", 1), ("table_size", 2**16 + 1),
         ("table_size", 256.0)]),
+    *((layer, "rnn", lambda make=cls, **kw: make(3, **kw), arg, value) for layer, cls in (("HGRU", HGRU), ("HLSTM", HLSTM))
+      for arg, value in [("table_bits", 1), ("table_bits", 17), ("table_bits", True), ("table_size", 3),
+                         ("table_size", 2**16 + 1), ("table_size", 512.0)]),
     *(("Signature", "sig", Signature, arg, value) for arg, value in [
         ("keep_negative", 2), ("keep_negative", -1), ("keep_negative", [1, 0.5]), ("bits", -1), ("bits", [8, -1]),
         ("bits", True), ("bits", 3.5), ("bits", [6, True]), ("bits", []), ("bits", np.inf), ("int_bits", 1.5),
@@ -52,6 +55,8 @@ ACCEPTED = [
     (lambda **kw: HMultiHeadAttention(2, 4, softmax=kw), dict(exp_bits=1, sum_bits=24, norm_integer_bits=-102)),
     (HLayerNormalization, dict(accum_fractional_bits=0, table_bits=1, table_size=2)),
     (HLayerNormalization, dict(accum_fractional_bits=24, table_bits=24, table_size=2**16)),
+    (lambda **kw: HGRU(2, **kw), dict(table_bits=2, table_size=4)),
+    (lambda **kw: HLSTM(2, **kw), dict(table_bits=16, table_size=2**16)),
     (Signature, dict(keep_negative=0, bits=0, int_bits=-40)),
     (Signature, dict(keep_negative=[True, False], bits=[0, 64], int_bits=[70, -3])),
     (Signature, dict(keep_negative=1.0, bits=8.0, int_bits=3.0)),   # whole floats: saved configs hold them

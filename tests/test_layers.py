@@ -18,11 +18,14 @@ from hgq.layers import (HActivation, HAdd, HBatchNormalization, HConv1D, HConv1D
                         PGlobalAveragePooling1D, PGlobalAveragePooling2D, PGlobalMaxPooling1D, PGlobalMaxPooling2D,
                         PMaxPooling1D, PMaxPooling2D, PPermute, PReshape, Signature)
 from hgq.layers import PCropping1D, PCropping2D, PUpSampling1D, PUpSampling2D, PZeroPadding1D, PZeroPadding2D
-from hgq.layers import (HAverage, HEinsum, HEmbedding, HLayerNormalization, HMaximum, HMinimum, HMultiHeadAttention,
-                        HMultiply, HPReLU, HSoftmax, HSubtract)
+from hgq.layers import (HGRU, HLSTM, HAverage, HEinsum, HEmbedding, HLayerNormalization, HMaximum, HMinimum,
+                        HMultiHeadAttention, HMultiply, HPReLU, HSoftmax, HSubtract)
 from hgq.families.activation import ParametricELU, ParametricReLU
 from hgq.families.softmax.layer import table_types
-from hgq.proxy import BatchNormalization, Einsum, FixedPointQuantizer, LayerNormalization, Softmax, UnaryLUT
+from hgq.proxy import GRU, LSTM, BatchNormalization, Einsum, FixedPointQuantizer, LayerNormalization, Softmax, UnaryLUT
+from hgq.families.recurrent.arithmetic import RecurrentArithmetic
+from hgq.families.recurrent.spec import one_type_input, state_quantizer
+from hgq.quantizer.fixed_type import FixedType
 from hgq.proxy_layers.quantize import apply_quantizer
 from hgq.quantizer.types import all_values, minimal_kif, union_kif
 
@@ -147,6 +150,21 @@ class TestHLayerNormalization(LayerTest):
     input_shape = (3, 8)
     # ln_gamma, ln_beta, kq widths, paq widths; tables, variance widths, min, max, paq min, max, beta
     expected_weights, expected_trainable_weights, expected_non_trainable_weights = 11, 4, 7
+
+
+class TestHGRU(LayerTest):
+    strategies = ("latency", "resource")
+    layer_cls = HGRU
+    kwargs = {"units": 3, "return_sequences": True, "bias_initializer": "random_normal", "table_size": 256,
+              "table_bits": 10, "beta": 1e-5}
+    input_shape = (4, 3)
+    # kernel, recurrent_kernel, bias, kq, rkq and paq widths; tables, paq min, max, beta
+    expected_weights, expected_trainable_weights, expected_non_trainable_weights = 10, 6, 4
+
+
+class TestHLSTM(TestHGRU):
+    layer_cls = HLSTM
+    kwargs = {**TestHGRU.kwargs, "return_sequences": False}
 
 
 class TestHEmbedding(LayerTest):
@@ -472,6 +490,49 @@ class TestSoftmax(ProxyLayerTest):
     def connect(self, layer, inp):
         scores = apply_quantizer(inp, (1, 8, 4), "RND", "SAT", "scores_q")
         return apply_quantizer(layer(scores), (0, 9, 1), "RND", "SAT", "out_q")
+
+
+class TestGRU(ProxyLayerTest):
+    """Input -> a quantizer -> this GRU (3 units over 4 steps, 64-entry tables) -> a quantizer of its state type."""
+
+    layer_cls = GRU
+    arithmetic = RecurrentArithmetic("gru", 3, 4, 64, FixedType(1, 0, 9, "TRN", "WRAP"))
+    kwargs = {"arithmetic": arithmetic.get_config(), "accum_t": {"k": 1, "i": 6, "f": 9}, "return_sequences": True,
+              "state_t": {"k": 1, "i": 1, "f": 6, "rounding": "RND"}}
+    input_shape = (4, 2)
+    expected_weights, expected_non_trainable_weights = 5, 5  # kernel, recurrent_kernel, bias, recurrent_bias, tables
+
+    def connect(self, layer, inp):
+        x = apply_quantizer(inp, (1, 6, 3), "RND", "SAT", "x_q")  # |x| < 4, 3 fractional bits: dense sums fit
+        rng = np.random.default_rng(self.seed)
+        a = layer.arithmetic
+        width = a.gates * a.units
+        return state_quantizer(self.with_weights(layer, x, rng, width), layer.state_t, "out_q")
+
+    def with_weights(self, layer, x, rng, width):
+        y = layer(x)
+        grid = lambda shape, step: np.round(rng.uniform(-1, 1, size=shape) / step) * step  # noqa: E731
+        biases = [grid((width,), 2.0**-6), grid((width,), 2.0**-6) if layer.arithmetic.cell == "gru" else
+                  np.zeros(width)]
+        layer.set_weights([grid((int(x.shape[-1]), width), 2.0**-3), grid((layer.arithmetic.units, width), 2.0**-3),
+                           *biases, keras.ops.convert_to_numpy(layer.tables)])
+        return y
+
+
+class TestLSTM(TestGRU):
+    """Input -> a quantizer -> the LSTM's one-type input quantizer -> this LSTM -> a quantizer of its one type."""
+
+    layer_cls = LSTM
+    arithmetic = RecurrentArithmetic("lstm", 3, 4, 64, FixedType(1, 0, 9, "TRN", "WRAP"))
+    one_type = {"k": 1, "i": 5, "f": 7, "rounding": "RND"}
+    kwargs = {"arithmetic": arithmetic.get_config(), "accum_t": one_type, "state_t": one_type}
+
+    def connect(self, layer, inp):
+        x = apply_quantizer(inp, (1, 6, 3), "RND", "SAT", "x_q")
+        x = one_type_input(x, layer.state_t, "layer")
+        rng = np.random.default_rng(self.seed)
+        width = layer.arithmetic.gates * layer.arithmetic.units
+        return state_quantizer(self.with_weights(layer, x, rng, width), layer.state_t, "out_q")
 
 
 class TestLayerNormalization(ProxyLayerTest):

@@ -1,8 +1,9 @@
 """End-to-end demo: train an H-model on scikit-learn's digits, export it and check hls4ml bit for bit.
 
 Run it with ``hgq demo`` or ``python -m hgq demo`` (an MLP on the 64 pixels), ``hgq demo --model cnn`` (an ``HConv2D``
-model on the 8x8x1 images), ``hgq demo --model transformer`` (attention over the 8 rows as tokens) or ``hgq demo
---model mixer`` (an MLP-mixer over the 8 rows as tokens); ``run()`` returns the numbers it prints.
+model on the 8x8x1 images), ``hgq demo --model transformer`` (attention over the 8 rows as tokens), ``hgq demo
+--model mixer`` (an MLP-mixer over the 8 rows as tokens) or ``hgq demo --model rnn`` (a GRU reading the 8 rows as 8
+time steps); ``run()`` returns the numbers it prints.
 """
 
 import contextlib
@@ -14,7 +15,7 @@ import keras
 import numpy as np
 
 from ..calibration import trace_minmax
-from ..layers import (HAdd, HConv2D, HDense, HEinsumDense, HMultiHeadAttention, HQuantize, PFlatten,
+from ..layers import (HGRU, HAdd, HConv2D, HDense, HEinsumDense, HMultiHeadAttention, HQuantize, PFlatten,
                       PGlobalAveragePooling1D, PMaxPooling1D, PMaxPooling2D, PPermute)
 from ..outputs import OutputFolder
 from ..proxy import convert_to_hls4ml, hls4ml_predict, proxy_predict, to_proxy_model
@@ -90,9 +91,21 @@ def build_mixer_model(beta):
     return keras.Model(tokens, HDense(10, name="head", **common)(x), name="digits_hgq_mixer")
 
 
+def build_rnn_model(beta):
+    """The 8 rows of each image read as 8 time steps of 8 pixels: an HGRU of 16 units (its last state), an HDense(10)
+    head (logits)."""
+    paq_conf = {"init_bw": 6}
+    common = dict(beta=beta, paq_conf=paq_conf)
+    rows = keras.Input((8, 8))
+    x = HQuantize(paq_conf=paq_conf)(rows)
+    x = HGRU(16, table_size=1024, table_bits=12, name="gru", beta=beta)(x)
+    return keras.Model(rows, HDense(10, name="head", **common)(x), name="digits_hgq_rnn")
+
+
 # model name -> (builder taking beta, shape of one input sample)
 MODELS = {"mlp": (build_model, (64,)), "cnn": (build_cnn_model, (8, 8, 1)),
-          "transformer": (build_transformer_model, (8, 8)), "mixer": (build_mixer_model, (8, 8))}
+          "transformer": (build_transformer_model, (8, 8)), "mixer": (build_mixer_model, (8, 8)),
+          "rnn": (build_rnn_model, (8, 8))}
 
 
 def train(model, x_train, y_train, epochs, verbose):
@@ -158,7 +171,8 @@ def run(epochs=DEFAULT_EPOCHS, beta=DEFAULT_BETA, output_dir=None, seed=0, verbo
         verbose: show Keras's progress bar and print the summary.
         show_tools: show hls4ml's and the compiler's messages.
         model: ``"mlp"`` (dense layers on the 64 pixels), ``"cnn"`` (``HConv2D`` on the 8x8x1 images) or
-            ``"transformer"`` (attention over the 8 rows of 8 pixels) or ``"mixer"`` (an MLP-mixer over them).
+            ``"transformer"`` (attention over the 8 rows of 8 pixels), ``"mixer"`` (an MLP-mixer over them) or
+            ``"rnn"`` (a GRU reading them as 8 time steps).
 
     Returns:
         dict with ``proxy_accuracy``, ``hls4ml_accuracy``, ``bops``, ``bit_exact_fraction``, ``n_test``,

@@ -127,6 +127,12 @@ def bits_of(values):
     return total_bits(minimal_kif(as_numpy(values)))
 
 
+def biases_bits(arithmetic, bias, recurrent_bias):
+    """The smallest widths of the biases (an LSTM has no recurrent bias: hls4ml's zeros are no parameters)."""
+    biases = (bias, recurrent_bias) if arithmetic.cell == "gru" else (bias,)
+    return np.concatenate([bits_of(b) for b in biases])
+
+
 @register(GRU)
 class RecurrentSpec(LayerSpec):
     """hls4ml's static GRU and LSTM: the output is the state type; the costs (``recurrent_costs``) from the weights'
@@ -138,7 +144,7 @@ class RecurrentSpec(LayerSpec):
 
     def costs(self, layer, input_kifs, parallel_factor, dsp_min_bits):
         kernel_bits = bits_of(layer.kernel)
-        bias_bits = np.concatenate([bits_of(layer.bias), bits_of(layer.recurrent_bias)])
+        bias_bits = biases_bits(layer.arithmetic, layer.bias, layer.recurrent_bias)
         return recurrent_costs(layer.arithmetic, widest_input_bits(input_kifs[0], kernel_bits.shape[0]), kernel_bits,
                                bits_of(layer.recurrent_kernel), layer.state_t.width, layer.accum_t.width, bias_bits,
                                dsp_min_bits)
@@ -170,7 +176,7 @@ class HRecurrentSpec(OwnTypes, RecurrentSpec):
         n_in = kernel_bits.shape[0]
         input_bits = (np.full(n_in, state_t.width) if layer.arithmetic.one_type
                       else widest_input_bits(input_kifs[0], n_in))
-        bias_bits = np.concatenate([bits_of(fw.bias), bits_of(fw.recurrent_bias)])
+        bias_bits = biases_bits(layer.arithmetic, fw.bias, fw.recurrent_bias)
         return recurrent_costs(layer.arithmetic, input_bits, kernel_bits, recurrent_bits, state_t.width,
                                accum_t.width, bias_bits, dsp_min_bits)
 
