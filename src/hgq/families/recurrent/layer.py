@@ -281,7 +281,8 @@ class HGRU(HRecurrent):
     per weight (``kq``, ``rkq``: trainable widths), the dense products and the biases exact in the accumulator
     (its fractional bits are the finest product's, its integer bits hold the largest sum), the gates read from
     hls4ml's sigmoid and tanh tables (``table_size`` entries of ``table_bits`` bits), the state held in one type of
-    trainable width (``paq``, which is also the output's quantizer; its integer bits hold every state). The
+    trainable width (``paq``, which is also the output's quantizer; its integer bits hold every state).
+    ``docs/sequence.md`` says which types and why. The
     gradients are those of the functions the tables hold, straight through every rounding. The arithmetic is exact
     in float64, which the layer uses whatever its dtype (on JAX it needs 64-bit mode: ``JAX_ENABLE_X64=1``). BOPs
     count one time step's hardware, which the firmware reuses for every step.
@@ -289,9 +290,12 @@ class HGRU(HRecurrent):
     Args:
         units: the state's length.
         return_sequences: output every step's state ``(batch, steps, units)``, else the last ``(batch, units)``.
-        activation, recurrent_activation: ``"tanh"`` and ``"sigmoid"`` only (hls4ml's tables).
+        activation: ``"tanh"`` only (hls4ml's table).
+        recurrent_activation: ``"sigmoid"`` only (hls4ml's table).
         use_bias: learn the input and recurrent biases (``bias``, ``(2, 3 · units)``; else 0).
-        kernel_initializer, recurrent_initializer, bias_initializer: as Keras'.
+        kernel_initializer: initializer of ``kernel``.
+        recurrent_initializer: initializer of ``recurrent_kernel``.
+        bias_initializer: initializer of ``bias``.
         table_size: entries of each table, in ``[4, 65536]``.
         table_bits: width of the tables' values (signed, no integer bit), in ``[2, 16]``.
         beta: BOPs weight in the loss.
