@@ -18,7 +18,7 @@ from hgq.layers import (HActivation, HAdd, HBatchNormalization, HConv1D, HConv1D
                         PFlatten, PGlobalAveragePooling1D, PGlobalAveragePooling2D, PGlobalMaxPooling1D,
                         PGlobalMaxPooling2D, PMaxPooling1D, PMaxPooling2D, PPermute, PReshape)
 from hgq.layers import HAverage, PCropping1D, PCropping2D, PUpSampling1D, PUpSampling2D, PZeroPadding1D, PZeroPadding2D
-from hgq.layers import HGRU, HLSTM, HDepthwiseConv2D, HLayerNormalization, HPReLU, HSeparableConv2D
+from hgq.layers import HGRU, HLSTM, HBidirectional, HDepthwiseConv2D, HLayerNormalization, HPReLU, HSeparableConv2D
 
 from bitexact import SideBySide, check_bit_exact, with_proxy
 
@@ -34,7 +34,7 @@ def every_layer_model():
     and, on 4 tokens, HEinsumDenseBatchNorm, HMultiHeadAttention (HEinsumDense, HEinsum, HSoftmax),
     HBatchNormalization, HConv1D, both 1-D poolings, HMaximum, HMinimum, HSubtract, HMultiply, HAverage, PPermute, the four
     global poolings, padding, cropping and upsampling, HLayerNormalization, HPReLU, HDepthwiseConv2D,
-    HSeparableConv2D, and an HGRU returning sequences into an HLSTM; an HSoftmax head."""
+    HSeparableConv2D, and an HGRU, an HBidirectional (of an HLSTM) and an HLSTM in turn; an HSoftmax head."""
     inp = keras.Input((8, 8, 2))
     q = HQuantize(paq_conf={"init_bw": 4})(inp)
     c1 = HConv2D(4, 3, padding="same", activation="relu", beta=1e-5)(q)
@@ -56,8 +56,10 @@ def every_layer_model():
     halved = HPReLU("random_normal", beta=1e-5)(HAverage()([spread, mean]))         # (3,)
     separable = HSeparableConv2D(4, 2, strides=2, beta=1e-5)(HDepthwiseConv2D(3, padding="same", beta=1e-5)(p1))
     pooled.append(PGlobalAveragePooling2D()(separable))                             # (4,)
-    gru = HGRU(4, return_sequences=True, table_size=256, table_bits=10, beta=1e-5)(tokens)  # (4, 4)
-    pooled.append(HLSTM(3, table_size=256, table_bits=10, beta=1e-5)(gru))          # (3,)
+    tables = dict(table_size=64, table_bits=8, beta=1e-5)
+    gru = HGRU(2, return_sequences=True, **tables)(tokens)                          # (4, 2)
+    both = HBidirectional(HLSTM(2, return_sequences=True, **tables))(gru)          # (4, 4)
+    pooled.append(HLSTM(3, **tables)(both))                                         # (3,)
     d1 = HDenseBatchNorm(8, activation="relu", beta=1e-5)(PConcatenate()([flat2, flat1, mixed, halved, *pooled]))
     summed = HAdd()([HActivation("tanh", paq_conf={"init_bw": 3})(d1), HDense(8, beta=1e-5)(d1)])
     return keras.Model(inp, HSoftmax(beta=1e-5)(HDense(3, beta=1e-5)(summed)))

@@ -18,11 +18,11 @@ from hgq.layers import (HActivation, HAdd, HBatchNormalization, HConv1D, HConv1D
                         PGlobalAveragePooling1D, PGlobalAveragePooling2D, PGlobalMaxPooling1D, PGlobalMaxPooling2D,
                         PMaxPooling1D, PMaxPooling2D, PPermute, PReshape, Signature)
 from hgq.layers import PCropping1D, PCropping2D, PUpSampling1D, PUpSampling2D, PZeroPadding1D, PZeroPadding2D
-from hgq.layers import (HGRU, HLSTM, HAverage, HEinsum, HEmbedding, HLayerNormalization, HMaximum, HMinimum,
+from hgq.layers import (HGRU, HLSTM, HAverage, HBidirectional, HEinsum, HEmbedding, HLayerNormalization, HMaximum, HMinimum,
                         HMultiHeadAttention, HMultiply, HPReLU, HSoftmax, HSubtract)
 from hgq.families.activation import ParametricELU, ParametricReLU
 from hgq.families.softmax.layer import table_types
-from hgq.proxy import GRU, LSTM, BatchNormalization, Einsum, FixedPointQuantizer, LayerNormalization, Softmax, UnaryLUT
+from hgq.proxy import GRU, LSTM, BatchNormalization, Bidirectional, Einsum, FixedPointQuantizer, LayerNormalization, Softmax, UnaryLUT
 from hgq.families.recurrent.arithmetic import RecurrentArithmetic
 from hgq.families.recurrent.spec import one_type_input, state_quantizer
 from hgq.quantizer.fixed_type import FixedType
@@ -165,6 +165,16 @@ class TestHGRU(LayerTest):
 class TestHLSTM(TestHGRU):
     layer_cls = HLSTM
     kwargs = {**TestHGRU.kwargs, "return_sequences": False}
+
+
+class TestHBidirectional(TestHGRU):
+    """A bidirectional LSTM (hls4ml's static code only: an exact accumulator, not the one type)."""
+
+    layer_cls = HBidirectional
+    kwargs = {"layer": HLSTM(3, return_sequences=True, bias_initializer="random_normal", table_size=256,
+                             table_bits=10), "beta": 1e-5}
+    # kernel, recurrent_kernel, bias twice, four kernel quantizers' and paq widths; tables, paq min, max, beta
+    expected_weights, expected_trainable_weights, expected_non_trainable_weights = 15, 11, 4
 
 
 class TestHEmbedding(LayerTest):
@@ -510,12 +520,15 @@ class TestGRU(ProxyLayerTest):
         return state_quantizer(self.with_weights(layer, x, rng, width), layer.state_t, "out_q")
 
     def with_weights(self, layer, x, rng, width):
+        """``layer`` called on ``x``, with random weights on grids (each direction's)."""
         y = layer(x)
         grid = lambda shape, step: np.round(rng.uniform(-1, 1, size=shape) / step) * step  # noqa: E731
-        biases = [grid((width,), 2.0**-6), grid((width,), 2.0**-6) if layer.arithmetic.cell == "gru" else
-                  np.zeros(width)]
-        layer.set_weights([grid((int(x.shape[-1]), width), 2.0**-3), grid((layer.arithmetic.units, width), 2.0**-3),
-                           *biases, keras.ops.convert_to_numpy(layer.tables)])
+        weights = []
+        for _ in layer.PREFIXES:
+            weights += [grid((int(x.shape[-1]), width), 2.0**-3), grid((layer.arithmetic.units, width), 2.0**-3),
+                        grid((width,), 2.0**-6),
+                        grid((width,), 2.0**-6) if layer.arithmetic.cell == "gru" else np.zeros(width)]
+        layer.set_weights([*weights, keras.ops.convert_to_numpy(layer.tables)])
         return y
 
 
@@ -533,6 +546,17 @@ class TestLSTM(TestGRU):
         rng = np.random.default_rng(self.seed)
         width = layer.arithmetic.gates * layer.arithmetic.units
         return state_quantizer(self.with_weights(layer, x, rng, width), layer.state_t, "out_q")
+
+
+class TestBidirectional(TestGRU):
+    """Input -> a quantizer -> this bidirectional LSTM (static code only: an exact accumulator) -> a quantizer of its
+    state type."""
+
+    layer_cls = Bidirectional
+    arithmetic = RecurrentArithmetic("lstm", 3, 4, 64, FixedType(1, 0, 9, "TRN", "WRAP"), one_type=False)
+    kwargs = {"arithmetic": arithmetic.get_config(), "accum_t": {"k": 1, "i": 6, "f": 9}, "return_sequences": True,
+              "state_t": {"k": 1, "i": 3, "f": 6, "rounding": "RND"}}
+    expected_weights, expected_non_trainable_weights = 9, 9  # both directions' four weights, the tables
 
 
 class TestLayerNormalization(ProxyLayerTest):

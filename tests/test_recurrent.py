@@ -1,6 +1,6 @@
-"""HGRU and HLSTM: a trained stack (a GRU returning sequences into an LSTM) bit-exact through hls4ml with inputs that
-overflow and gate inputs that saturate the tables; a GRU through io_stream; the tables against hls4ml's own C++
-compiled with g++; the layers against Keras' GRU and LSTM with fine widths; ``quantize_model``'s mapping; BOPs and
+"""HGRU, HLSTM and HBidirectional: a trained stack (a bidirectional GRU returning sequences into an LSTM) bit-exact
+through hls4ml with inputs that overflow and gate inputs that saturate the tables; a GRU through io_stream; the tables against hls4ml's own C++
+compiled with g++; the layers against Keras' GRU, LSTM and Bidirectional with fine widths; ``quantize_model``'s mapping; BOPs and
 costs; refusals by name. Their layer checks are in ``test_layers.py``."""
 
 import subprocess
@@ -13,8 +13,8 @@ import pytest
 import hgq
 from hgq.cost import layer_costs
 from hgq.families.recurrent.arithmetic import RecurrentArithmetic
-from hgq.layers import HGRU, HLSTM, HDense, HQuantize
-from hgq.proxy import GRU, LSTM, convert_to_hls4ml
+from hgq.layers import HGRU, HLSTM, HBidirectional, HDense, HQuantize
+from hgq.proxy import GRU, LSTM, Bidirectional, convert_to_hls4ml
 from hgq.quantizer.fixed_type import FixedType
 from hgq.quantizer.types import as_numpy
 
@@ -38,8 +38,8 @@ def trained():
     keras.utils.set_random_seed(0)
     inp = keras.Input((STEPS, FEATURES))
     x = HQuantize(paq_conf={"init_bw": 4}, name="q")(inp)
-    x = HGRU(8, return_sequences=True, kernel_initializer=keras.initializers.RandomNormal(stddev=1.5), table_size=512,
-             table_bits=11, beta=1e-6, name="gru")(x)
+    x = HBidirectional(HGRU(4, return_sequences=True, kernel_initializer=keras.initializers.RandomNormal(stddev=1.5),
+                            table_size=512, table_bits=11, beta=1e-6), name="gru")(x)
     x = HLSTM(6, table_size=512, table_bits=11, beta=1e-6, name="lstm")(x)
     model = keras.Model(inp, HDense(3, name="head")(x))
     x, y = sequences(1200)
@@ -53,13 +53,13 @@ def trained():
 def test_trained_stack_is_bit_exact_with_hls4ml(trained, hls4ml_projects):
     model, x = trained
     proxy = hgq.to_proxy_model(model)
-    assert isinstance(proxy.get_layer("gru"), GRU) and isinstance(proxy.get_layer("lstm"), LSTM)
+    assert isinstance(proxy.get_layer("gru"), Bidirectional) and isinstance(proxy.get_layer("lstm"), LSTM)
     # at the largest scale the gates' inputs pass the tables' ranges (sigmoid [-8, 8), tanh [-4, 4)): they read
     # their ends
     gru_input = keras.Model(proxy.inputs, proxy.get_layer("gru").input).predict(3.0 * x, verbose=0)
-    gru = proxy.get_layer("gru")
-    pre_activation = np.abs(gru_input @ as_numpy(gru.kernel) + as_numpy(gru.bias))
-    assert np.max(pre_activation[..., :16]) >= 8 and np.max(pre_activation[..., 16:]) >= 4
+    kernel, _, bias, _ = proxy.get_layer("gru").direction_weights()[0]
+    pre_activation = np.abs(gru_input @ kernel + bias)
+    assert np.max(pre_activation[..., :8]) >= 8 and np.max(pre_activation[..., 8:]) >= 4
     check_bit_exact(proxy, x, hls4ml_projects(proxy), model=model, scales=(2.5, 3.0))
 
 
@@ -115,19 +115,25 @@ def test_tables_equal_hls4mls_compiled_tables(size, bits, tmp_path):
     assert np.array_equal(arithmetic.tables().T, printed)
 
 
-@pytest.mark.parametrize("cell", [keras.layers.GRU, keras.layers.LSTM])
-def test_fine_widths_compute_keras_layer(cell):
-    """``quantize_model`` of a float GRU or LSTM with wide widths and fine tables computes what Keras does, up to the
-    tables' steps: the gates' order, the biases and the states are Keras'."""
+@pytest.mark.parametrize("cell, bidirectional", [(keras.layers.GRU, False), (keras.layers.LSTM, False),
+                                                 (keras.layers.GRU, True)])
+def test_fine_widths_compute_keras_layer(cell, bidirectional):
+    """``quantize_model`` of a float GRU, LSTM or bidirectional GRU with wide widths and fine tables computes what Keras
+    does, up to the tables' steps: the gates' order, the biases, the states and the backward direction are Keras'."""
     keras.utils.set_random_seed(2)
     inp = keras.Input((STEPS, FEATURES))
-    float_model = keras.Model(inp, cell(5, return_sequences=True, bias_initializer="random_normal", name="rnn")(inp))
+    rnn_float = cell(5, return_sequences=True, bias_initializer="random_normal", name="rnn")
+    if bidirectional:
+        rnn_float = keras.layers.Bidirectional(rnn_float, name="rnn")
+    float_model = keras.Model(inp, rnn_float(inp))
     model = hgq.quantize_model(float_model, kq_conf={"init_bw": 12}, paq_conf={"init_bw": 12})
     rnn = model.get_layer("rnn")
-    assert type(rnn) is (HGRU if cell is keras.layers.GRU else HLSTM)
-    rnn_float = float_model.get_layer("rnn")
-    for name in ("kernel", "recurrent_kernel", "bias"):
-        assert np.array_equal(as_numpy(getattr(rnn, name)), as_numpy(getattr(rnn_float.cell, name)))
+    assert type(rnn) is (HBidirectional if bidirectional else HGRU if cell is keras.layers.GRU else HLSTM)
+    pairs = [("", rnn_float)] if not bidirectional else [("", rnn_float.forward_layer),
+                                                          ("backward_", rnn_float.backward_layer)]
+    for prefix, source in pairs:
+        for name in ("kernel", "recurrent_kernel", "bias"):
+            assert np.array_equal(as_numpy(getattr(rnn, prefix + name)), as_numpy(getattr(source.cell, name)))
     x, _ = sequences(200, seed=2)
     hgq.trace_minmax(model, x)
     difference = np.abs(model.predict(x, verbose=0) - float_model.predict(x, verbose=0))
@@ -142,7 +148,8 @@ def test_bops_and_costs(trained):
         in_kif = tuple(np.broadcast_to(as_numpy(a), layer.input_feature_shapes()[0]) for a in producer.output_kif())
         costs = layer_costs(layer, [in_kif])
         assert costs.bops == pytest.approx(layer.bops(), rel=1e-6) and costs.bops > 0
-        assert costs.params == sum(int(np.prod(w.shape)) for w in (layer.kernel, layer.recurrent_kernel, layer.bias))
+        assert costs.params == sum(int(np.prod(w.shape)) for d in layer.directions()
+                                   for w in (d.kernel, d.recurrent_kernel, d.bias))
     lstm = model.get_layer("lstm")
     fw = lstm.firmware(False)
     one = lstm.state_t(fw)
@@ -164,8 +171,12 @@ def test_bops_and_costs(trained):
      "has recurrent_activation='hard_sigmoid'; hgq computes hls4ml's sigmoid table only"),
     (keras.layers.SimpleRNN(3, name="rnn"), "has no firmware; hls4ml 1.3 never computes a SimpleRNN on Vivado or "
                                             r"Vitis \(hls4ml issue #1464"),
-    (keras.layers.Bidirectional(keras.layers.LSTM(3), name="rnn"),
-     "has a bidirectional recurrence; hgq exports forward recurrent layers only")])
+    (keras.layers.Bidirectional(keras.layers.LSTM(3), merge_mode="sum", name="rnn"),
+     "has merge_mode='sum'; hls4ml puts the directions side by side only"),
+    (keras.layers.Bidirectional(keras.layers.SimpleRNN(3), name="rnn"),
+     "has a SimpleRNN inside; hgq computes GRU and LSTM layers only"),
+    (keras.layers.Bidirectional(keras.layers.GRU(3), backward_layer=keras.layers.GRU(4, go_backwards=True), name="rnn"),
+     "has directions of different kinds or sizes")])
 def test_quantize_model_refuses_what_hls4ml_computes_otherwise(layer, message):
     inp = keras.Input((STEPS, FEATURES))
     out = layer(inp)
@@ -175,6 +186,12 @@ def test_quantize_model_refuses_what_hls4ml_computes_otherwise(layer, message):
 
 
 def test_layer_refusals_name_the_layer_and_the_option():
+    with pytest.raises(ValueError, match=r"HBidirectional 'rnn': merge_mode='ave'; hls4ml puts the directions side by "
+                                         r"side only"):
+        HBidirectional(HGRU(3), merge_mode="ave", name="rnn")
+    with pytest.raises(ValueError, match=r"HBidirectional 'rnn': layer is a HDense; HBidirectional wraps an HGRU or an "
+                                         r"HLSTM"):
+        HBidirectional(HDense(3), name="rnn")
     with pytest.raises(ValueError, match=r"HGRU 'rnn': activation='relu'; hgq computes hls4ml's tanh table only"):
         HGRU(3, activation="relu", name="rnn")
     with pytest.raises(ValueError, match=r"HLSTM 'rnn': paq_conf\['skip_dims'\] = None; the state of a recurrent "

@@ -19,10 +19,10 @@ from ..families.passthrough import (PAveragePooling1D, PAveragePooling2D, PConca
                                     PGlobalMaxPooling2D, PMaxPooling1D, PMaxPooling2D, PPermute, PReshape,
                                     PUpSampling1D, PUpSampling2D, PZeroPadding1D, PZeroPadding2D)
 from ..families.quantize import HQuantize, Signature
-from ..families.recurrent import HGRU, HLSTM
+from ..families.recurrent import HGRU, HLSTM, HBidirectional
 from ..families.softmax import HSoftmax
 
-__all__ = ["HActivation", "HAdd", "HAverage", "HBatchNormalization", "HConv1D", "HConv1DBatchNorm", "HConv2D",
+__all__ = ["HActivation", "HAdd", "HAverage", "HBatchNormalization", "HBidirectional", "HConv1D", "HConv1DBatchNorm", "HConv2D",
            "HConv2DBatchNorm", "HDense", "HDenseBatchNorm", "HDepthwiseConv1D", "HDepthwiseConv2D", "HEinsum",
            "HEinsumDense", "HEinsumDenseBatchNorm", "HEmbedding", "HGRU", "HLayer", "HLSTM", "HLayerNormalization", "HMaximum",
            "HMinimum", "HMultiHeadAttention", "HMultiply", "HPReLU", "HQuantize", "HSeparableConv1D",

@@ -4,7 +4,7 @@ from ..families.activation import UnaryLUT
 from ..families.einsum import Einsum
 from ..families.layernorm import LayerNormalization
 from ..families.normalization import BatchNormalization
-from ..families.recurrent import GRU, LSTM
+from ..families.recurrent import GRU, LSTM, Bidirectional
 from ..families.softmax import Softmax
 from ..proxy_layers import FixedPointQuantizer
 from .hls import convert_to_hls4ml, hls4ml_predict, proxy_predict
@@ -15,6 +15,6 @@ from .verify import verify as verify  # the function shadows its module's name o
 
 register_hls4ml_handlers()  # so that hls4ml converts the proxy layers quietly, whoever calls it
 
-__all__ = ["BatchNormalization", "Einsum", "FixedPointQuantizer", "GRU", "LSTM", "LayerNormalization", "Mismatch",
+__all__ = ["BatchNormalization", "Bidirectional", "Einsum", "FixedPointQuantizer", "GRU", "LSTM", "LayerNormalization", "Mismatch",
            "Softmax", "UnaryLUT", "VerifyResult",
            "convert_to_hls4ml", "hls4ml_predict", "proxy_predict", "to_proxy_model", "verify"]

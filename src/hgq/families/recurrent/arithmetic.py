@@ -12,7 +12,7 @@ over [-4, 4), ``N`` entries each, one ``table_t``; the index ``trunc(v · N / 16
   ``g = tanh(a_c)``; ``c = S(g · i + c · f)``; ``h = S(o · tanh(c))`` (``tanh`` indexed by the state's value).
   hls4ml's ``lstm_stack`` also instantiates the non-static ``lstm``, which compiles only when the input, the
   accumulator and the state are one type: so they are (``one_type``), rounding half up, and each dense product is
-  rounded to it.
+  rounded to it. A bidirectional LSTM calls the static code only: its types are a GRU's (an exact accumulator).
 
 The states start at 0. The tables are filled as the C++ fills them: ``table_t(float(1.0 / (1 + expf(-v))))`` and
 ``table_t(tanhf(v))`` for ``v = float(2 · 8 · (k - N/2) / N)`` (``2 · 4 · ...`` for ``tanh``), with the C library's
@@ -23,6 +23,7 @@ Every value is computed in float64 with ``keras.ops``, exactly while ``exact_bit
 passes the gradient straight through; each table lookup has the gradient of the function it tabulates.
 """
 
+import math
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -60,6 +61,10 @@ class RecurrentArithmetic:
         n_steps: the sequence length ``T``.
         table_size: ``N``, the entries of each activation table.
         table_t: the type of the tables' values (signed: ``tanh`` is negative below 0).
+        one_type: whether the input, the accumulator and the state are one type, so that each dense product is cast
+            to it; else the dense products are exact in the accumulator. hls4ml's ``lstm_stack`` also instantiates
+            the non-static ``lstm``, whose dense calls compile only when they are one type: ``None`` means
+            ``cell == "lstm"``; a bidirectional layer calls the static code only (``False``).
     """
 
     cell: str
@@ -67,26 +72,26 @@ class RecurrentArithmetic:
     n_steps: int
     table_size: int
     table_t: FixedType
+    one_type: bool | None = None
+
+    def __post_init__(self):
+        if self.one_type is None:
+            object.__setattr__(self, "one_type", self.cell == "lstm")
 
     @property
     def gates(self):
         return GATES[self.cell]
-
-    @property
-    def one_type(self):
-        """Whether the input, the accumulator and the state are one type (an LSTM: hls4ml's ``lstm_stack`` also
-        instantiates the non-static ``lstm``, whose dense calls compile only when they are), so that each dense product
-        is cast to it; else the dense products are exact in the accumulator."""
-        return self.cell == "lstm"
 
     def accum_rounding(self):
         """How casts to the accumulator round: the one type rounds half up; else truncation."""
         return "standard_round" if self.one_type else "floor"
 
     def state_integer_bits(self, accum_integer_bits):
-        """Integer bits (the sign excluded) of the state type: 1 for a GRU (``|h| <= 1``); an LSTM's one type has the
-        accumulator's (``accum_integer_bits``, which hold ``|c| <= T``)."""
-        return accum_integer_bits if self.one_type else 1
+        """Integer bits (the sign excluded) of the state type: 1 for a GRU (``|h| <= 1``), those of ``T`` for an
+        LSTM (``|c| <= T``); the one type has the accumulator's (``accum_integer_bits``, which hold ``|c| <= T``)."""
+        if self.one_type:
+            return accum_integer_bits
+        return math.floor(math.log2(self.n_steps)) + 1 if self.cell == "lstm" else 1
 
     def state_t(self, fractional_bits, accum_integer_bits):
         """The state type (hls4ml's result type): rounding half up; nothing overflows."""
@@ -170,7 +175,7 @@ class RecurrentArithmetic:
     @classmethod
     def from_config(cls, config):
         return cls(str(config["cell"]), int(config["units"]), int(config["n_steps"]), int(config["table_size"]),
-                   FixedType(**config["table_t"]))
+                   FixedType(**config["table_t"]), config.get("one_type"))
 
 
 def lookup(v, tables, function, arithmetic, accum):

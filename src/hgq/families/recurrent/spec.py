@@ -13,42 +13,60 @@ from ..copy import copy_weight
 from ..costs import LayerCosts
 from ..registry import LayerSpec, OwnTypes, register
 from .arithmetic import EXACT_BITS
-from .layer import HGRU, HLSTM, STATE_CONF
-from .proxy import GRU, LSTM
+from .layer import HGRU, HLSTM, STATE_CONF, HBidirectional
+from .proxy import GRU, LSTM, Bidirectional
 
 
 def refuse(layer, what, reason):
     return ValueError(f"quantize_model: {type(layer).__name__} {layer.name!r} has {what}; {reason}")
 
 
+def check_recurrent(layer, rnn, backwards=False):
+    """Refuse by name, for ``layer`` (the model's layer), a float ``GRU`` or ``LSTM`` ``rnn`` that hls4ml computes
+    otherwise or not at all (``go_backwards`` is the backward direction's own where ``backwards``)."""
+    cfg = rnn.get_config()
+    for key, reason in (("return_state", "hls4ml's converter refuses it: use return_state=False"),
+                        ("stateful", "hls4ml's firmware starts every sequence from zero states")):
+        if cfg.get(key):
+            raise refuse(layer, f"{key}=True", reason)
+    if cfg.get("go_backwards") != backwards:
+        raise refuse(layer, f"go_backwards={cfg.get('go_backwards')}", "hls4ml ignores it (it reads the sequence "
+                     "forwards): reverse the input, or use a Bidirectional")
+    if isinstance(rnn, keras.layers.GRU) and not cfg["reset_after"]:
+        raise refuse(layer, "reset_after=False", "hls4ml splits its bias wrongly on Keras 3: use reset_after=True")
+    for key, expected in (("activation", "tanh"), ("recurrent_activation", "sigmoid")):
+        if cfg[key] != expected:
+            raise refuse(layer, f"{key}={cfg[key]!r}", f"hgq computes hls4ml's {expected} table only")
+    return cfg
+
+
+def h_recurrent(rnn, name, options):
+    """The ``HGRU`` or ``HLSTM`` of the float ``rnn`` (not yet called), with ``quantize_model``'s options."""
+    cfg = rnn.get_config()
+    paq_conf = {k: v for k, v in (options.paq_conf or {}).items() if k not in STATE_CONF}
+    h_class = HGRU if isinstance(rnn, keras.layers.GRU) else HLSTM
+    return h_class(rnn.units, return_sequences=cfg["return_sequences"], use_bias=cfg["use_bias"], name=name,
+                   **{**options.h_kwargs(), "paq_conf": paq_conf})
+
+
+def copy_cell(kernel, recurrent_kernel, bias, rnn):
+    """The float ``rnn``'s kernels and bias into an H-layer's (``bias`` ``None`` without one)."""
+    copy_weight(kernel, rnn.cell.kernel)
+    copy_weight(recurrent_kernel, rnn.cell.recurrent_kernel)
+    if bias is not None:
+        copy_weight(bias, rnn.cell.bias)
+
+
 @register(keras.layers.GRU, keras.layers.LSTM)
 class RecurrentLayerSpec(LayerSpec):
     """A float model's ``GRU`` or ``LSTM``, which ``quantize_model`` makes an ``HGRU`` or an ``HLSTM`` (its kernels and
-    biases copied). Refused by name: what hls4ml computes otherwise or not at all (``return_state``, ``go_backwards``,
-    ``stateful``, a GRU's ``reset_after=False``, activations other than tanh and sigmoid)."""
+    biases copied). Refused by name: what hls4ml computes otherwise or not at all (``check_recurrent``)."""
 
     def quantized(self, layer, args, kwargs, options):
-        cfg = layer.get_config()
-        for key, reason in (("return_state", "hls4ml's converter refuses it: use return_state=False"),
-                            ("go_backwards", "hls4ml ignores it (it reads the sequence forwards): reverse the input"),
-                            ("stateful", "hls4ml's firmware starts every sequence from zero states")):
-            if cfg.get(key):
-                raise refuse(layer, f"{key}=True", reason)
-        if isinstance(layer, keras.layers.GRU) and not cfg["reset_after"]:
-            raise refuse(layer, "reset_after=False", "hls4ml splits its bias wrongly on Keras 3: use reset_after=True")
-        for key, expected in (("activation", "tanh"), ("recurrent_activation", "sigmoid")):
-            if cfg[key] != expected:
-                raise refuse(layer, f"{key}={cfg[key]!r}", f"hgq computes hls4ml's {expected} table only")
-        paq_conf = {k: v for k, v in (options.paq_conf or {}).items() if k not in STATE_CONF}
-        h_class = HGRU if isinstance(layer, keras.layers.GRU) else HLSTM
-        h = h_class(layer.units, return_sequences=cfg["return_sequences"], use_bias=cfg["use_bias"], name=layer.name,
-                    **{**options.h_kwargs(), "paq_conf": paq_conf})
+        check_recurrent(layer, layer)
+        h = h_recurrent(layer, layer.name, options)
         y = h(args[0])
-        cell = layer.cell
-        copy_weight(h.kernel, cell.kernel)
-        copy_weight(h.recurrent_kernel, cell.recurrent_kernel)
-        if cfg["use_bias"]:
-            copy_weight(h.bias, cell.bias)
+        copy_cell(h.kernel, h.recurrent_kernel, h.bias, layer)
         return y
 
 
@@ -64,33 +82,50 @@ class SimpleRNNSpec(LayerSpec):
 
 @register(keras.layers.Bidirectional)
 class BidirectionalSpec(LayerSpec):
-    """Refused by name: hgq has no bidirectional recurrent layer yet (and hls4ml's Keras-3 converter fails on a
-    bidirectional GRU)."""
+    """A float model's ``Bidirectional`` of a ``GRU`` or an ``LSTM``, which ``quantize_model`` makes an
+    ``HBidirectional`` (both directions' kernels and biases copied). Refused by name: a ``merge_mode`` other than
+    ``"concat"``, directions of different kinds or sizes, and what ``check_recurrent`` refuses."""
 
     def quantized(self, layer, args, kwargs, options):
-        raise refuse(layer, "a bidirectional recurrence", "hgq exports forward recurrent layers only (hls4ml's Keras-3 "
-                                                          "converter fails on a bidirectional GRU); use one GRU or "
-                                                          "LSTM, on the reversed sequence too if needed")
+        forward, backward = layer.forward_layer, layer.backward_layer
+        if not isinstance(forward, (keras.layers.GRU, keras.layers.LSTM)):
+            raise refuse(layer, f"a {type(forward).__name__} inside", "hgq computes GRU and LSTM layers only")
+        if layer.merge_mode != "concat":
+            raise refuse(layer, f"merge_mode={layer.merge_mode!r}", "hls4ml puts the directions side by side only: "
+                         "use merge_mode='concat'")
+        if type(backward) is not type(forward) or backward.units != forward.units:
+            raise refuse(layer, "directions of different kinds or sizes", "hls4ml's layer takes one of each")
+        check_recurrent(layer, forward)
+        check_recurrent(layer, backward, backwards=True)
+        h = HBidirectional(h_recurrent(forward, f"{layer.name}_forward", options), name=layer.name)
+        y = h(args[0])
+        copy_cell(h.kernel, h.recurrent_kernel, h.bias, forward)
+        copy_cell(h.backward_kernel, h.backward_recurrent_kernel, h.backward_bias, backward)
+        return y
 
 
 def recurrent_costs(arithmetic, input_bits, kernel_bits, recurrent_bits, state_width, accum_width, bias_bits,
                     dsp_min_bits):
-    """The costs of one recurrent layer: BOPs of one time step's hardware (``RecurrentArithmetic.bops``; ``input_bits``:
-    each input feature's widest width over the steps, ``None`` for a float input), the memory of its weights and
-    tables."""
+    """The costs of one recurrent layer: BOPs of one time step's hardware of each direction
+    (``RecurrentArithmetic.bops``; ``input_bits``: each input feature's widest width over the steps, ``None`` for a
+    float input), the memory of its weights and tables. ``kernel_bits``, ``recurrent_bits``, ``bias_bits``: one array
+    per direction."""
     a = arithmetic
     width = a.gates * a.units
-    n_in = int(np.shape(kernel_bits)[0])
-    params = int(np.size(kernel_bits) + np.size(recurrent_bits) + np.size(bias_bits))
-    macs = n_in * width + a.units * width + 3 * a.units
+    n_in = int(np.shape(kernel_bits[0])[0])
+    params = int(sum(np.size(bits) for bits in (*kernel_bits, *recurrent_bits, *bias_bits)))
+    macs = len(kernel_bits) * (n_in * width + a.units * width + 3 * a.units)
     bops = None
     if input_bits is not None:
-        bops = float(a.bops(float(np.sum(np.reshape(input_bits, (n_in, 1)) * kernel_bits)),
-                            float(np.sum(recurrent_bits)) * state_width, state_width, accum_width))
+        bops = float(sum(a.bops(float(np.sum(np.reshape(input_bits, (n_in, 1)) * kernel)),
+                                float(np.sum(recurrent)) * state_width, state_width, accum_width)
+                         for kernel, recurrent in zip(kernel_bits, recurrent_bits)))
     on_dsp = accum_width >= dsp_min_bits
-    memory = int(np.sum(kernel_bits) + np.sum(recurrent_bits) + np.sum(bias_bits)) + 2 * a.table_size * a.table_t.width
-    return LayerCosts(params=params, macs=macs, bops=bops, weight_bits_mean=float(np.mean(kernel_bits)),
-                      weight_bits_max=float(np.max(kernel_bits)), pruned_fraction=float(np.mean(kernel_bits == 0)),
+    all_kernels = np.concatenate([np.ravel(bits) for bits in kernel_bits])
+    memory = (int(sum(np.sum(bits) for bits in (*kernel_bits, *recurrent_bits, *bias_bits)))
+              + 2 * a.table_size * a.table_t.width)
+    return LayerCosts(params=params, macs=macs, bops=bops, weight_bits_mean=float(np.mean(all_kernels)),
+                      weight_bits_max=float(np.max(all_kernels)), pruned_fraction=float(np.mean(all_kernels == 0)),
                       accumulator_bits=accum_width, weight_memory_bits=memory,
                       lut_est=None if bops is None else (0.0 if on_dsp else bops),
                       dsp_est=float(macs if on_dsp else 0),
@@ -133,21 +168,25 @@ def biases_bits(arithmetic, bias, recurrent_bias):
     return np.concatenate([bits_of(b) for b in biases])
 
 
-@register(GRU)
+#: The proxy layer of each H-layer.
+PROXIES = {HGRU: GRU, HLSTM: LSTM, HBidirectional: Bidirectional}
+
+
+@register(GRU, Bidirectional)
 class RecurrentSpec(LayerSpec):
     """hls4ml's static GRU and LSTM: the output is the state type; the costs (``recurrent_costs``) from the weights'
     smallest widths."""
 
     def output_kif(self, layer, input_kifs):
-        a = layer.arithmetic
-        return layer.output_kif((1, a.n_steps, a.units) if layer.return_sequences else (1, a.units))
+        return layer.output_kif((1, *layer.compute_output_shape((None, layer.arithmetic.n_steps, None))[1:]))
 
     def costs(self, layer, input_kifs, parallel_factor, dsp_min_bits):
-        kernel_bits = bits_of(layer.kernel)
-        bias_bits = biases_bits(layer.arithmetic, layer.bias, layer.recurrent_bias)
-        return recurrent_costs(layer.arithmetic, widest_input_bits(input_kifs[0], kernel_bits.shape[0]), kernel_bits,
-                               bits_of(layer.recurrent_kernel), layer.state_t.width, layer.accum_t.width, bias_bits,
-                               dsp_min_bits)
+        weights = layer.direction_weights()
+        kernel_bits = [bits_of(kernel) for kernel, *_ in weights]
+        bias_bits = [biases_bits(layer.arithmetic, bias, recurrent_bias) for _, _, bias, recurrent_bias in weights]
+        return recurrent_costs(layer.arithmetic, widest_input_bits(input_kifs[0], kernel_bits[0].shape[0]),
+                               kernel_bits, [bits_of(recurrent) for _, recurrent, *_ in weights], layer.state_t.width,
+                               layer.accum_t.width, bias_bits, dsp_min_bits)
 
 
 #: Why an LSTM has no io_stream export.
@@ -162,27 +201,28 @@ class LSTMSpec(RecurrentSpec):
     io_stream = LSTM_IO_STREAM
 
 
-@register(HGRU)
+@register(HGRU, HBidirectional)
 class HRecurrentSpec(OwnTypes, RecurrentSpec):
     """The proxy ``GRU`` or ``LSTM`` (an LSTM's input cast to its one type first: ``one_type_input``) with the layer's
     quantized weights, accumulator and state types, then a quantizer of the state type (``state_quantizer``).
     Refused by name where the firmware's arithmetic needs more bits than float64 holds exactly."""
 
     def costs(self, layer, input_kifs, parallel_factor, dsp_min_bits):
-        fw = layer.firmware(False)
-        state_t, accum_t = layer.state_t(fw), layer.accum_t(fw)
-        kernel_bits = as_numpy(layer.kq.bits(ops.cast(fw.kernel, "float32")))
-        recurrent_bits = as_numpy(layer.rkq.bits(ops.cast(fw.recurrent_kernel, "float32")))
-        n_in = kernel_bits.shape[0]
+        fws = layer.firmware(False)
+        state_t, accum_t = layer.state_t(fws), layer.accum_t(fws)
+        kernel_bits = [as_numpy(d.kq.bits(ops.cast(fw.kernel, "float32"))) for d, fw in zip(layer.directions(), fws)]
+        recurrent_bits = [as_numpy(d.rkq.bits(ops.cast(fw.recurrent_kernel, "float32")))
+                          for d, fw in zip(layer.directions(), fws)]
+        n_in = kernel_bits[0].shape[0]
         input_bits = (np.full(n_in, state_t.width) if layer.arithmetic.one_type
                       else widest_input_bits(input_kifs[0], n_in))
-        bias_bits = biases_bits(layer.arithmetic, fw.bias, fw.recurrent_bias)
+        bias_bits = [biases_bits(layer.arithmetic, fw.bias, fw.recurrent_bias) for fw in fws]
         return recurrent_costs(layer.arithmetic, input_bits, kernel_bits, recurrent_bits, state_t.width,
                                accum_t.width, bias_bits, dsp_min_bits)
 
     def convert(self, layer, x, ctx):
-        fw = layer.firmware(False)
-        accum_t, state_t = layer.accum_t(fw), layer.state_t(fw)
+        fws = layer.firmware(False)
+        accum_t, state_t = layer.accum_t(fws), layer.state_t(fws)
         bits = layer.exact_bits()
         if bits > EXACT_BITS:
             raise ValueError(f"{ctx.caller}: {type(layer).__name__} {layer.name!r} computes values of up to {bits} "
@@ -190,11 +230,10 @@ class HRecurrentSpec(OwnTypes, RecurrentSpec):
                              f"float64 holds exactly ({EXACT_BITS}); narrow the kernels' or the input's fractional bits")
         if layer.arithmetic.one_type:
             x = one_type_input(x, state_t, layer.name)
-        proxy = (GRU if layer.cell == "gru" else LSTM)(layer.arithmetic, accum_t, state_t, layer.return_sequences,
-                                                        name=layer.name)
+        proxy = PROXIES[type(layer)](layer.arithmetic, accum_t, state_t, layer.return_sequences, name=layer.name)
         y = proxy(x)
-        proxy.set_weights([as_numpy(w) for w in (fw.kernel, fw.recurrent_kernel, fw.bias, fw.recurrent_bias,
-                                                 proxy.tables)])
+        weights = [w for fw in fws for w in (fw.kernel, fw.recurrent_kernel, fw.bias, fw.recurrent_bias)]
+        proxy.set_weights([as_numpy(w) for w in (*weights, proxy.tables)])
         return state_quantizer(y, state_t, f"{layer.name}_q")
 
 
