@@ -84,7 +84,7 @@ def test_mixer_demo_is_bit_exact_and_learns_and_profiles(tmp_path, capsys):
 
 def test_demo_rejects_unknown_model():
     with pytest.raises(ValueError, match="model must be one of"):
-        demo.run(model="rnn", verbose=False)
+        demo.run(model="gan", verbose=False)
 
 
 def test_commands_handle_the_transformer(tmp_path, capsys):

@@ -1,6 +1,7 @@
-"""Specs of the recurrent family: the float ``keras.layers.GRU`` and ``LSTM`` (which ``quantize_model`` makes an
-``HGRU`` and an ``HLSTM``), ``SimpleRNN`` and ``Bidirectional`` (refused by name, with hls4ml's reason), the H-layers
-and the proxy's ``GRU`` and ``LSTM`` (hls4ml's). Registered by being defined."""
+"""Specs of the recurrent family: the float ``keras.layers.GRU``, ``LSTM`` and ``Bidirectional`` (which
+``quantize_model`` makes an ``HGRU``, an ``HLSTM`` and an ``HBidirectional``; the other engines refuse the float layers
+by name: their specs play the ``QuantizeRule`` role only) and ``SimpleRNN`` (refused by name, with hls4ml's reason),
+the H-layers and the proxy's ``GRU``, ``LSTM`` and ``Bidirectional`` (hls4ml's). Registered by being defined."""
 
 import keras
 import numpy as np
@@ -11,7 +12,7 @@ from ...quantizer.types import as_numpy, minimal_kif, total_bits
 from .. import estimates
 from ..copy import copy_weight
 from ..costs import LayerCosts
-from ..registry import LayerSpec, OwnTypes, register
+from ..registry import LayerSpec, OwnTypes, QuantizeRule, register
 from .arithmetic import EXACT_BITS
 from .layer import HGRU, HLSTM, STATE_CONF, HBidirectional
 from .proxy import GRU, LSTM, Bidirectional
@@ -58,7 +59,7 @@ def copy_cell(kernel, recurrent_kernel, bias, rnn):
 
 
 @register(keras.layers.GRU, keras.layers.LSTM)
-class RecurrentLayerSpec(LayerSpec):
+class RecurrentLayerSpec(QuantizeRule):
     """A float model's ``GRU`` or ``LSTM``, which ``quantize_model`` makes an ``HGRU`` or an ``HLSTM`` (its kernels and
     biases copied). Refused by name: what hls4ml computes otherwise or not at all (``check_recurrent``)."""
 
@@ -71,7 +72,7 @@ class RecurrentLayerSpec(LayerSpec):
 
 
 @register(keras.layers.SimpleRNN)
-class SimpleRNNSpec(LayerSpec):
+class SimpleRNNSpec(QuantizeRule):
     """Refused by name: hls4ml 1.3 never computes a SimpleRNN on Vivado or Vitis (no template: the writer skips it
     and leaves its output unwritten, hls4ml issue #1464)."""
 
@@ -81,7 +82,7 @@ class SimpleRNNSpec(LayerSpec):
 
 
 @register(keras.layers.Bidirectional)
-class BidirectionalSpec(LayerSpec):
+class BidirectionalSpec(QuantizeRule):
     """A float model's ``Bidirectional`` of a ``GRU`` or an ``LSTM``, which ``quantize_model`` makes an
     ``HBidirectional`` (both directions' kernels and biases copied). Refused by name: a ``merge_mode`` other than
     ``"concat"``, directions of different kinds or sizes, and what ``check_recurrent`` refuses."""

@@ -10,7 +10,7 @@ import numpy as np
 from keras import ops
 
 from ... import graph
-from ...specs import require_specs
+from ...specs import PruningRule, require_specs
 from ..attributes import hgq_bit_attributes, kernel_of
 from ..config import SUPPORTED_STRUCTURES
 from ..objectives import ObjectiveEstimator
@@ -74,7 +74,7 @@ class MaskConstraint(keras.constraints.Constraint):
 def _check(model, model_attributes, objective, scheduler, epochs, rewinding_epochs, ranking_metric, rtol, tuner,
            hold_bit_widths):
     """Refuse bad arguments up front; returns the objective's class."""
-    require_specs(model, "optimize_model")  # subclassed models and layer types without a spec, by name
+    require_specs(model, "optimize_model", PruningRule)  # subclassed models, layer types it cannot prune, by name
     objective = objective if isinstance(objective, type) else type(objective)
     if not issubclass(objective, ObjectiveEstimator):
         raise TypeError("objective must be a subclass of hgq.optimization.objectives.ObjectiveEstimator (e.g. "
