@@ -100,6 +100,7 @@ int main() {{
 
 
 @pytest.mark.hls4ml
+@pytest.mark.once
 @pytest.mark.parametrize("size, bits", [(512, 11), (4096, 16)])
 def test_tables_equal_hls4mls_compiled_tables(size, bits, tmp_path):
     """The tables as hls4ml's C++ fills them (``init_sigmoid_table``, ``init_tanh_table``), compiled with g++."""
@@ -177,6 +178,7 @@ def test_bops_and_costs(trained):
      "has a SimpleRNN inside; hgq computes GRU and LSTM layers only"),
     (keras.layers.Bidirectional(keras.layers.GRU(3), backward_layer=keras.layers.GRU(4, go_backwards=True), name="rnn"),
      "has directions of different kinds or sizes")])
+@pytest.mark.once
 def test_quantize_model_refuses_what_hls4ml_computes_otherwise(layer, message):
     inp = keras.Input((STEPS, FEATURES))
     out = layer(inp)
