@@ -126,7 +126,7 @@ def test_refusals(digits):
     with pytest.raises(ValueError, match="epochs"):
         optimize_model(model, attrs, ParameterEstimator, PolynomialScheduler(2), *digits[:4], 64, 1, "adam", LOSS,
                        "accuracy", True, 0.9, tuner=None)
-    lstm = keras.Sequential([keras.Input((8, 8)), keras.layers.LSTM(4), keras.layers.Dense(10)])
+    lstm = keras.Sequential([keras.Input((8, 8)), keras.layers.LSTM(4, name="lstm"), keras.layers.Dense(10)])
     with pytest.raises(ValueError, match=r"optimize_model: layer 'lstm' of type LSTM is not supported"):
         run(lstm, digits, ParameterEstimator)
     with pytest.raises(TypeError, match="objective must be a subclass of .*ObjectiveEstimator"):

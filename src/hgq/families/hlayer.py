@@ -91,12 +91,14 @@ class HLayer(ExactDType, ReadsInputTypes, QuantizedOutput, keras.layers.Layer):
     #: Whether the layer quantizes its output with a quantizer of its own (a composite layer's output is its last
     #: part's, which it exposes as ``paq``).
     has_own_output_quantizer = True
+    #: The dtype the output quantizer computes in (``None``: the layer's; a recurrent layer rounds its float64 states).
+    paq_dtype = None
 
     def __init__(self, *args, beta=0.0, paq_conf=None, **kwargs):
         super().__init__(*args, **kwargs)
         if self.has_own_output_quantizer:
             self.paq = Quantizer(paq_conf, kind="activation", bias_absorbs_rounding=self.bias_absorbs_rounding(),
-                                 owner=self.name, name=f"{self.name}_paq")
+                                 owner=self.name, name=f"{self.name}_paq", dtype=self.paq_dtype)
         self.beta_weight = BetaWeight(beta, name=f"{self.name}_beta")
 
     def bias_absorbs_rounding(self):

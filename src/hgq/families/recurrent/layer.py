@@ -20,8 +20,9 @@ from .arithmetic import RecurrentArithmetic, recurrence, straight_through
 #: What the state quantizer must be: one width for the whole state (hls4ml's result type is one type), rounding half
 #: up in training as in the firmware, recording the states' range.
 STATE_CONF = {"skip_dims": "all", "rnd_strategy": "standard_round", "exact_q_value": True, "minmax_record": True}
-#: The state quantizer's defaults where ``paq_conf`` does not set them.
-STATE_DEFAULTS = {"init_bw": 8, "bw_clip": (0, 16)}
+#: The state quantizer's defaults where ``paq_conf`` does not set them (its width a float32 variable, as the model's
+#: other variables and losses, though it computes in float64).
+STATE_DEFAULTS = {"init_bw": 8, "bw_clip": (0, 16), "dtype": "float32"}
 #: The most fractional bits of the state: the layer's output (``|h| <= 1``) stays exact in float32.
 MAX_STATE_FRACTIONAL_BITS = 22
 #: The only activations hls4ml's recurrent layers tabulate as Keras defines them.
@@ -36,7 +37,7 @@ def state_conf(owner, paq_conf):
         if key in conf and conf[key] != value:
             raise ValueError(f"{owner}: paq_conf[{key!r}] = {conf[key]!r}; the state of a recurrent layer is one "
                              f"type (hls4ml's result type), rounded half up: leave it out or set {value!r}")
-    conf.update(STATE_CONF)
+    conf.update(STATE_CONF, dtype=conf["dtype"] or STATE_DEFAULTS["dtype"])
     if conf["bw_clip"][0] < 0:
         raise ValueError(f"{owner}: paq_conf['bw_clip'] = {conf['bw_clip']!r}; the state's fractional bits are at "
                          "least 0")
@@ -86,6 +87,8 @@ class HRecurrent(HLayer):
     cell = None
     #: The directions the layer reads its input in (``directions()``).
     n_directions = 1
+    #: The states are rounded in float64, where the firmware's sums are exact (their width stays float32: ``STATE_CONF``).
+    paq_dtype = "float64"
 
     def __init__(self, units, return_sequences=False, activation="tanh", recurrent_activation="sigmoid",
                  use_bias=True, kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
@@ -94,10 +97,6 @@ class HRecurrent(HLayer):
         owner = f"{type(self).__name__} {kwargs.get('name')!r}"
         super().__init__(beta=beta, paq_conf=state_conf(owner, paq_conf), **kwargs)
         owner = f"{type(self).__name__} {self.name!r}"
-        # the states are rounded in float64, where the firmware's sums are exact; its width stays float32, as the
-        # model's other variables and losses
-        conf = {**self.paq.conf, "dtype": self.paq.conf["dtype"] or "float32"}
-        self.paq = Quantizer(conf, kind="activation", owner=self.name, name=f"{self.name}_paq", dtype="float64")
         for key, value in (("activation", activation), ("recurrent_activation", recurrent_activation)):
             if name_of(value) != ACTIVATIONS[key]:
                 raise ValueError(f"{owner}: {key}={name_of(value)!r}; hgq computes hls4ml's {ACTIVATIONS[key]} table "
@@ -119,9 +118,6 @@ class HRecurrent(HLayer):
     def kq_conf(self):
         """The full config of the kernel quantizers (``kq``: the input kernel, ``rkq``: the recurrent kernel)."""
         return self.kq.conf
-
-    def bias_shape(self):
-        return (self.arithmetic.gates * self.units,)
 
     def build(self, input_shape):
         owner = f"{type(self).__name__} {self.name!r}"
