@@ -42,9 +42,9 @@ def trained():
                             table_size=512, table_bits=11, beta=1e-6), name="gru")(x)
     x = HLSTM(6, table_size=512, table_bits=11, beta=1e-6, name="lstm")(x)
     model = keras.Model(inp, HDense(3, name="head")(x))
-    x, y = sequences(1200)
+    x, y = sequences(1000)
     model.compile(keras.optimizers.Adam(3e-3), "mse")
-    model.fit(x, y, epochs=3, batch_size=64, verbose=0)
+    model.fit(x, y, epochs=2, batch_size=64, verbose=0)
     hgq.trace_minmax(model, x)
     return model, x
 
@@ -116,8 +116,7 @@ def test_tables_equal_hls4mls_compiled_tables(size, bits, tmp_path):
     assert np.array_equal(arithmetic.tables().T, printed)
 
 
-@pytest.mark.parametrize("cell, bidirectional", [(keras.layers.GRU, False), (keras.layers.LSTM, False),
-                                                 (keras.layers.GRU, True)])
+@pytest.mark.parametrize("cell, bidirectional", [(keras.layers.LSTM, False), (keras.layers.GRU, True)])
 def test_fine_widths_compute_keras_layer(cell, bidirectional):
     """``quantize_model`` of a float GRU, LSTM or bidirectional GRU with wide widths and fine tables computes what Keras
     does, up to the tables' steps: the gates' order, the biases, the states and the backward direction are Keras'."""
