@@ -1,5 +1,6 @@
-"""Our digits GRU against HGQ2's, interleaved: ``rnn_digits.py`` and ``rnn_digits_hgq2.py`` taking turns, per
-backend, each run a fresh process with its own seed (run ``r`` uses ``--seed r`` on both sides); prints the median
+"""Our digits GRU against HGQ2's GRU and SimpleRNN, interleaved: ``rnn_digits.py`` and ``rnn_digits_hgq2.py``
+(``--cell gru`` and ``--cell simple_rnn``) taking turns, per backend, each run a fresh process with its own seed (run
+``r`` uses ``--seed r`` on every side); prints the median
 and range over the runs of the test accuracy, the neutral BOPs, the epoch-time ratio over float Keras and whether
 hls4ml converts (and bit for bit) what each exports.
 
@@ -15,7 +16,8 @@ import sys
 from compare_hgq2 import run_one, summary
 
 SCRIPTS = {"hgq": "rnn_digits.py", "hgq2": "rnn_digits_hgq2.py"}
-NAMES = {"hgq": "ours (HGRU)", "hgq2": "HGQ2 (QGRU)"}
+#: (library, cell) -> its name in the table
+CASES = {("hgq", "gru"): "ours (HGRU)", ("hgq2", "gru"): "HGQ2 (QGRU)", ("hgq2", "simple_rnn"): "HGQ2 (QSimpleRNN)"}
 
 
 def main():
@@ -31,28 +33,28 @@ def main():
     for r in range(args.runs):
         for backend in args.backends:
             options = ["--seed", str(r), *(["--x64"] if backend == "jax" else []), *extra]
-            for project in (["hgq", "hgq2"] if r % 2 == 0 else ["hgq2", "hgq"]):
-                res = run_one(pythons[project], SCRIPTS[project], backend, "rnn", options)
-                results.setdefault((backend, project), []).append(res)
-                print(f"run {r + 1}/{args.runs} {backend:<10} {project:<4}: accuracy {res['accuracy']:.4f}, neutral "
-                      f"BOPs {res['bops']:,.0f}, converts {res['converts']}, exact {res['bit_exact_fraction']}, "
-                      f"epoch ratio {res['ratio']:.2f}x", flush=True)
+            for case in (list(CASES) if r % 2 == 0 else list(reversed(CASES))):
+                project, cell = case
+                res = run_one(pythons[project], SCRIPTS[project], backend, "rnn", [*options, "--cell", cell])
+                results.setdefault((backend, case), []).append(res)
+                print(f"run {r + 1}/{args.runs} {backend:<10} {CASES[case]:<17}: accuracy {res['accuracy']:.4f}, "
+                      f"neutral BOPs {res['bops']:,.0f}, converts {res['converts']}, exact "
+                      f"{res['bit_exact_fraction']}, epoch ratio {res['ratio']:.2f}x", flush=True)
     print(f"\nmedian (range) over {args.runs} runs (seeds 0..{args.runs - 1}); ratio = quantized / float epoch")
     print("| backend | library | beta | test accuracy | neutral BOPs | epoch / float | hls4ml converts | bit-exact "
           "samples | float accuracy |")
     print("|---|---|---|---|---|---|---|---|---|")
     for backend in args.backends:
-        for project in ("hgq", "hgq2"):
-            res = results[(backend, project)]
+        for case, name in CASES.items():
+            res = results[(backend, case)]
             converts = res[0]["converts"]
             exact = (summary([100 * x["bit_exact_fraction"] for x in res], "{:.1f}") + " %" if converts else "—")
-            print(f"| {backend} | {NAMES[project]} | {res[0]['beta']:g} "
+            print(f"| {backend} | {name} | {res[0]['beta']:g} "
                   f"| {summary([x['accuracy'] for x in res], '{:.4f}')} "
                   f"| {summary([x['bops'] for x in res], '{:,.0f}')} "
                   f"| {summary([x['ratio'] for x in res], '{:.2f}')}× "
                   f"| {'yes' if converts else 'no: ' + res[0]['hls4ml_error']} | {exact} "
                   f"| {summary([x['float_accuracy'] for x in res], '{:.4f}')} |")
-
 
 if __name__ == "__main__":
     main()

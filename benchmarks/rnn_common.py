@@ -11,7 +11,8 @@ in [0, 1], the 30 % test split of ``random_state=0``; Adam with a cosine-decayed
 
 **Architecture** (both libraries and the float model): a GRU of 16 units (``reset_after=True``), its last state, a
 ``Dense(10)`` head (logits). Each library with its own defaults: ours ``HGRU`` (hls4ml's sigmoid and tanh tables),
-HGRU2's ``QGRU`` (its activations are hard sigmoid and hard tanh, made by its quantizers).
+HGQ2's ``QGRU`` (its activations are hard sigmoid and hard tanh, made by its quantizers). ``--cell simple_rnn``: a
+SimpleRNN of 16 units instead (HGQ2's ``QSimpleRNN``; we refuse a SimpleRNN, which hls4ml never computes).
 
 **Neutral BOPs** (``neutral_gru_bops``), one rule for both libraries, counted from the widths each library gives the
 values of one time step (the firmware reuses that hardware for every step) and of the head: the products of a
@@ -42,22 +43,26 @@ EPOCHS = common.EPOCHS
 CHUNKS = common.CHUNKS
 
 
-def float_gru():
-    """The architecture in float Keras (the reference of the epoch-time ratio)."""
+def float_rnn(cell):
+    """The architecture in float Keras (the reference of the epoch-time ratio): a GRU, or a SimpleRNN."""
     rows = keras.Input((8, 8))
-    x = keras.layers.GRU(UNITS, name="gru")(rows)
-    return keras.Model(rows, keras.layers.Dense(10, name="head")(x), name="digits_float_gru")
+    layer = keras.layers.GRU if cell == "gru" else keras.layers.SimpleRNN
+    x = layer(UNITS, name="rnn")(rows)
+    return keras.Model(rows, keras.layers.Dense(10, name="head")(x), name=f"digits_float_{cell}")
 
 
 def neutral_gru_bops(widths):
     """Neutral BOPs (module docstring) from ``widths``: a dict of NumPy arrays: ``input`` (per input feature),
-    ``kernel`` (``(n_in, 3 units)``), ``state`` (per unit), ``recurrent_kernel`` (``(units, 3 units)``), ``r``, ``z``,
-    ``recurrent_candidate``, ``candidate`` (per unit), ``head_input`` (per feature), ``head_kernel``."""
+    ``kernel`` (``(n_in, gates · units)``), ``state`` (per unit), ``recurrent_kernel`` (``(units, gates · units)``),
+    ``head_input`` (per feature), ``head_kernel``, and a GRU's ``r``, ``z``, ``recurrent_candidate``, ``candidate`` (per
+    unit; a SimpleRNN has none of these products)."""
     w = {key: np.asarray(value, np.float64) for key, value in widths.items()}
-    gru = (np.sum(w["input"][:, None] * w["kernel"]) + np.sum(w["state"][:, None] * w["recurrent_kernel"])
-           + np.sum(w["r"] * w["recurrent_candidate"]) + np.sum(w["z"] * w["candidate"]) + np.sum(w["z"] * w["state"]))
+    rnn = np.sum(w["input"][:, None] * w["kernel"]) + np.sum(w["state"][:, None] * w["recurrent_kernel"])
+    if "r" in w:
+        rnn += (np.sum(w["r"] * w["recurrent_candidate"]) + np.sum(w["z"] * w["candidate"])
+                + np.sum(w["z"] * w["state"]))
     head = np.sum(w["head_input"][:, None] * w["head_kernel"])
-    return {"gru": float(gru), "head": float(head)}
+    return {"rnn": float(rnn), "head": float(head)}
 
 
 def main(doc, project, build, export, widths, default_beta):
@@ -67,7 +72,7 @@ def main(doc, project, build, export, widths, default_beta):
     Args:
         doc: the script's docstring (its first line describes the command).
         project: ``"hgq"`` or ``"hgq2"`` (in the ``RESULT`` line).
-        build: ``beta -> `` the library's (not yet trained) model.
+        build: ``(beta, cell) -> `` the library's (not yet trained) model (``cell``: ``"gru"`` or ``"simple_rnn"``).
         export: ``(model, x_calibration, output_dir) -> (own_bops, reference, hls_model)``: the library's
             calibration and its BOPs (or EBOPs), the Keras model its users compare with hls4ml and the converted (not
             yet compiled) hls4ml model; it raises where hls4ml cannot convert the model.
@@ -79,6 +84,8 @@ def main(doc, project, build, export, widths, default_beta):
                         help="Keras backend (default: KERAS_BACKEND, else Keras' default)")
     parser.add_argument("--x64", action="store_true", help="JAX 64-bit mode (JAX_ENABLE_X64=1)")
     parser.add_argument("--model", choices=("rnn",), default="rnn", help="the workload (for compare_hgq2.run_one)")
+    parser.add_argument("--cell", choices=("gru", "simple_rnn"), default="gru",
+                        help="the recurrent layer (default gru; simple_rnn: HGQ2's QSimpleRNN only)")
     parser.add_argument("--epochs", type=int, default=EPOCHS, help=f"training epochs (default {EPOCHS})")
     parser.add_argument("--chunks", type=int, default=CHUNKS,
                         help=f"fit calls per model, the two models taking turns (default {CHUNKS})")
@@ -91,7 +98,7 @@ def main(doc, project, build, export, widths, default_beta):
 
     x_train, x_test, y_train, y_test = common.digits_tokens()
     keras.utils.set_random_seed(args.seed)
-    models = {"quantized": build(args.beta), "float": float_gru()}
+    models = {"quantized": build(args.beta, args.cell), "float": float_rnn(args.cell)}
     times = common.train_taking_turns(models, x_train, y_train, args.epochs, args.chunks)
     float_accuracy = float(np.mean(np.argmax(models["float"].predict(x_test, verbose=0), axis=1) == y_test))
 
@@ -113,13 +120,14 @@ def main(doc, project, build, export, widths, default_beta):
     neutral = neutral_gru_bops(widths(models["quantized"]))
 
     quantized, float_ = statistics.median(times["quantized"]), statistics.median(times["float"])
-    result = {"project": project, "backend": keras.backend.backend(), "model": args.model, "beta": args.beta,
+    result = {"project": project, "backend": keras.backend.backend(), "model": args.model, "cell": args.cell,
+              "beta": args.beta,
               "epochs": args.epochs, "accuracy": check["accuracy"], "hls4ml_accuracy": check["hls4ml_accuracy"],
               "float_accuracy": float_accuracy, "bops": sum(neutral.values()), "neutral_parts": neutral,
               "own_bops": float(own_bops), "converts": converts, "hls4ml_error": error,
               "bit_exact_fraction": check["bit_exact_fraction"], "quantized": quantized, "float": float_,
               "ratio": quantized / float_, "convert_seconds": convert_seconds}
-    print(f"{project} {common.overhead_common.backend_versions()}; digits rows as 8 steps, GRU({UNITS}), "
+    print(f"{project} {common.overhead_common.backend_versions()}; digits rows as 8 steps, {args.cell}({UNITS}), "
           f"{len(x_train)} training / {len(x_test)} test samples, {args.epochs} epochs, beta={args.beta:g}")
     print(f"test accuracy {check['accuracy']:.4f} (float {float_accuracy:.4f}); neutral BOPs {result['bops']:,.0f} "
           f"({', '.join(f'{k} {v:,.0f}' for k, v in neutral.items())}); hls4ml converts: "

@@ -34,7 +34,7 @@ def export(model, x_calibration, output_dir):
 def widths(model):
     """The widths of ``rnn_common.neutral_gru_bops``: the firmware's types (the tables' values at the table's width,
     the recurrent candidate ``ĥ`` in the accumulator)."""
-    gru, head = model.get_layer("gru"), model.get_layer("head")
+    gru, head = model.get_layer("gru"), model.get_layer("head")  # the demo's names
     units = gru.units
     (fw,) = gru.firmware(False)
     state, accum, table = gru.state_t([fw]).width, gru.accum_t([fw]).width, gru.arithmetic.table_t.width
@@ -46,5 +46,11 @@ def widths(model):
             "head_kernel": as_numpy(head.weight_bits())}
 
 
+def build(beta, cell):
+    if cell != "gru":
+        raise SystemExit("rnn_digits.py: --cell gru only (hgq refuses a SimpleRNN, which hls4ml never computes)")
+    return build_rnn_model(beta)
+
+
 if __name__ == "__main__":
-    common.main(__doc__, "hgq", build_rnn_model, export, widths, BETA)
+    common.main(__doc__, "hgq", build, export, widths, BETA)

@@ -155,9 +155,9 @@ class TestHLayerNormalization(LayerTest):
 class TestHGRU(LayerTest):
     strategies = ("latency", "resource")
     layer_cls = HGRU
-    kwargs = {"units": 3, "return_sequences": True, "bias_initializer": "random_normal", "table_size": 256,
+    kwargs = {"units": 2, "return_sequences": True, "bias_initializer": "random_normal", "table_size": 256,
               "table_bits": 10, "beta": 1e-5}
-    input_shape = (4, 3)
+    input_shape = (3, 3)
     # kernel, recurrent_kernel, bias, kq, rkq and paq widths; tables, paq min, max, beta
     expected_weights, expected_trainable_weights, expected_non_trainable_weights = 10, 6, 4
 
@@ -171,7 +171,7 @@ class TestHBidirectional(TestHGRU):
     """A bidirectional LSTM (hls4ml's static code only: an exact accumulator, not the one type)."""
 
     layer_cls = HBidirectional
-    kwargs = {"layer": HLSTM(3, return_sequences=True, bias_initializer="random_normal", table_size=256,
+    kwargs = {"layer": HLSTM(2, return_sequences=True, bias_initializer="random_normal", table_size=256,
                              table_bits=10), "beta": 1e-5}
     # kernel, recurrent_kernel, bias twice, four kernel quantizers' and paq widths; tables, paq min, max, beta
     expected_weights, expected_trainable_weights, expected_non_trainable_weights = 15, 11, 4

@@ -50,6 +50,7 @@ def trained():
 
 
 @pytest.mark.hls4ml
+@pytest.mark.xdist_group("test_recurrent")  # one worker trains the shared model
 def test_trained_stack_is_bit_exact_with_hls4ml(trained, hls4ml_projects):
     model, x = trained
     proxy = hgq.to_proxy_model(model)
@@ -77,6 +78,7 @@ def test_gru_is_bit_exact_through_io_stream(hls4ml_projects):
     check_bit_exact(proxy, x, hls4ml_projects(proxy, io_type="io_stream"), model=model, scales=(2.5, 3.0))
 
 
+@pytest.mark.xdist_group("test_recurrent")  # one worker trains the shared model
 def test_lstm_io_stream_is_refused_by_name(trained, tmp_path):
     model, _ = trained
     with pytest.raises(ValueError, match=r"hls4ml's LSTM compiles only when its input is of its one type.*io_stream "
@@ -140,6 +142,7 @@ def test_fine_widths_compute_keras_layer(cell, bidirectional):
     assert np.max(difference) < 0.03, np.max(difference)  # the tables: 1024 entries, steps of 1/64 and 1/128
 
 
+@pytest.mark.xdist_group("test_recurrent")  # one worker trains the shared model
 def test_bops_and_costs(trained):
     model, _ = trained
     for name in ("gru", "lstm"):
