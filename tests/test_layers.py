@@ -18,11 +18,12 @@ from hgq.layers import (HActivation, HAdd, HBatchNormalization, HConv1D, HConv1D
                         PGlobalAveragePooling1D, PGlobalAveragePooling2D, PGlobalMaxPooling1D, PGlobalMaxPooling2D,
                         PMaxPooling1D, PMaxPooling2D, PPermute, PReshape, Signature)
 from hgq.layers import PCropping1D, PCropping2D, PUpSampling1D, PUpSampling2D, PZeroPadding1D, PZeroPadding2D
-from hgq.layers import (HGRU, HLSTM, HAverage, HBidirectional, HEinsum, HEmbedding, HLayerNormalization, HMaximum, HMinimum,
-                        HMultiHeadAttention, HMultiply, HPReLU, HSoftmax, HSubtract)
+from hgq.layers import (HGRU, HLSTM, HAverage, HBidirectional, HEinsum, HEmbedding, HLayerNormalization, HMaximum,
+                        HMinimum, HMultiHeadAttention, HMultiply, HPReLU, HSoftmax, HSubtract)
 from hgq.families.activation import ParametricELU, ParametricReLU
 from hgq.families.softmax.layer import table_types
-from hgq.proxy import GRU, LSTM, BatchNormalization, Bidirectional, Einsum, FixedPointQuantizer, LayerNormalization, Softmax, UnaryLUT
+from hgq.proxy import (GRU, LSTM, BatchNormalization, Bidirectional, Einsum, FixedPointQuantizer, LayerNormalization,
+                       Softmax, UnaryLUT)
 from hgq.families.recurrent.arithmetic import RecurrentArithmetic
 from hgq.families.recurrent.spec import one_type_input, state_quantizer
 from hgq.quantizer.fixed_type import FixedType

@@ -1,7 +1,7 @@
 """HGRU, HLSTM and HBidirectional: a trained stack (a bidirectional GRU returning sequences into an LSTM) bit-exact
-through hls4ml with inputs that overflow and gate inputs that saturate the tables; a GRU through io_stream; the tables against hls4ml's own C++
-compiled with g++; the layers against Keras' GRU, LSTM and Bidirectional with fine widths; ``quantize_model``'s mapping; BOPs and
-costs; refusals by name. Their layer checks are in ``test_layers.py``."""
+through hls4ml with inputs that overflow and gate inputs that saturate the tables; a GRU through io_stream; the tables
+against hls4ml's own C++ compiled with g++; the layers against Keras' GRU, LSTM and Bidirectional with fine widths;
+``quantize_model``'s mapping; BOPs and costs; refusals by name. Their layer checks are in ``test_layers.py``."""
 
 import subprocess
 from pathlib import Path
@@ -20,7 +20,7 @@ from hgq.quantizer.types import as_numpy
 
 from bitexact import check_bit_exact
 
-STEPS, FEATURES = 6, 5
+STEPS, FEATURES = 4, 5
 
 
 def sequences(n, seed=0):
@@ -40,7 +40,7 @@ def trained():
     x = HQuantize(paq_conf={"init_bw": 4}, name="q")(inp)
     x = HBidirectional(HGRU(4, return_sequences=True, kernel_initializer=keras.initializers.RandomNormal(stddev=1.5),
                             table_size=512, table_bits=11, beta=1e-6), name="gru")(x)
-    x = HLSTM(6, table_size=512, table_bits=11, beta=1e-6, name="lstm")(x)
+    x = HLSTM(4, table_size=512, table_bits=11, beta=1e-6, name="lstm")(x)
     model = keras.Model(inp, HDense(3, name="head")(x))
     x, y = sequences(1000)
     model.compile(keras.optimizers.Adam(3e-3), "mse")
@@ -75,15 +75,22 @@ def test_gru_is_bit_exact_through_io_stream(hls4ml_projects):
     x, _ = sequences(1000, seed=1)
     hgq.trace_minmax(model, x)
     proxy = hgq.to_proxy_model(model)
+    assert isinstance(proxy.get_layer("gru"), GRU)
     check_bit_exact(proxy, x, hls4ml_projects(proxy, io_type="io_stream"), model=model, scales=(2.5, 3.0))
 
 
 @pytest.mark.xdist_group("test_recurrent")  # one worker trains the shared model
-def test_lstm_io_stream_is_refused_by_name(trained, tmp_path):
+def test_lstm_and_bidirectional_io_stream_are_refused_by_name(trained, tmp_path):
     model, _ = trained
+    with pytest.raises(ValueError, match=r"hls4ml has no streamed bidirectional layer \(its bidirectional_stack takes "
+                                         r"arrays only\) \(Bidirectional\); use io_type='io_parallel'"):
+        convert_to_hls4ml(hgq.to_proxy_model(model), tmp_path / "prj", io_type="io_stream")
+    inp = keras.Input((STEPS, FEATURES))
+    lstm = keras.Model(inp, HLSTM(2, name="lstm")(HQuantize(paq_conf={"skip_dims": "all"}, name="q")(inp)))
+    hgq.trace_minmax(lstm, sequences(64)[0])
     with pytest.raises(ValueError, match=r"hls4ml's LSTM compiles only when its input is of its one type.*io_stream "
                                          r"fuses every quantizer \(LSTM\); use io_type='io_parallel'"):
-        convert_to_hls4ml(hgq.to_proxy_model(model), tmp_path / "prj", io_type="io_stream")
+        convert_to_hls4ml(hgq.to_proxy_model(lstm), tmp_path / "prj", io_type="io_stream")
     assert not (tmp_path / "prj").exists()
 
 
@@ -156,7 +163,7 @@ def test_bops_and_costs(trained):
     lstm = model.get_layer("lstm")
     fw = lstm.firmware(False)
     one = lstm.state_t(fw)
-    assert lstm.accum_t(fw).width == one.width and one.i >= 3  # one type, holding |c| <= 6 steps
+    assert lstm.accum_t(fw).width == one.width and one.i >= 3  # one type, holding |c| <= 4 steps
     # by hand: the input dense at the one type's width, the recurrent dense at the state's, the gates' products
     kernel_bits = as_numpy(lstm.kq.bits(lstm.quantized_kernels(False)[0]))
     recurrent_bits = as_numpy(lstm.rkq.bits(lstm.quantized_kernels(False)[1]))

@@ -22,11 +22,11 @@ from ..families.quantize import HQuantize, Signature
 from ..families.recurrent import HGRU, HLSTM, HBidirectional
 from ..families.softmax import HSoftmax
 
-__all__ = ["HActivation", "HAdd", "HAverage", "HBatchNormalization", "HBidirectional", "HConv1D", "HConv1DBatchNorm", "HConv2D",
-           "HConv2DBatchNorm", "HDense", "HDenseBatchNorm", "HDepthwiseConv1D", "HDepthwiseConv2D", "HEinsum",
-           "HEinsumDense", "HEinsumDenseBatchNorm", "HEmbedding", "HGRU", "HLayer", "HLSTM", "HLayerNormalization", "HMaximum",
-           "HMinimum", "HMultiHeadAttention", "HMultiply", "HPReLU", "HQuantize", "HSeparableConv1D",
-           "HSeparableConv2D", "HSoftmax", "HSubtract", "PAveragePooling1D", "PAveragePooling2D", "PConcatenate",
-           "PCropping1D", "PCropping2D", "PFlatten", "PGlobalAveragePooling1D", "PGlobalAveragePooling2D",
-           "PGlobalMaxPooling1D", "PGlobalMaxPooling2D", "PMaxPooling1D", "PMaxPooling2D", "PPermute", "PReshape",
-           "PUpSampling1D", "PUpSampling2D", "PZeroPadding1D", "PZeroPadding2D", "Signature"]
+__all__ = ["HActivation", "HAdd", "HAverage", "HBatchNormalization", "HBidirectional", "HConv1D", "HConv1DBatchNorm",
+           "HConv2D", "HConv2DBatchNorm", "HDense", "HDenseBatchNorm", "HDepthwiseConv1D", "HDepthwiseConv2D",
+           "HEinsum", "HEinsumDense", "HEinsumDenseBatchNorm", "HEmbedding", "HGRU", "HLayer", "HLSTM",
+           "HLayerNormalization", "HMaximum", "HMinimum", "HMultiHeadAttention", "HMultiply", "HPReLU", "HQuantize",
+           "HSeparableConv1D", "HSeparableConv2D", "HSoftmax", "HSubtract", "PAveragePooling1D", "PAveragePooling2D",
+           "PConcatenate", "PCropping1D", "PCropping2D", "PFlatten", "PGlobalAveragePooling1D",
+           "PGlobalAveragePooling2D", "PGlobalMaxPooling1D", "PGlobalMaxPooling2D", "PMaxPooling1D", "PMaxPooling2D",
+           "PPermute", "PReshape", "PUpSampling1D", "PUpSampling2D", "PZeroPadding1D", "PZeroPadding2D", "Signature"]

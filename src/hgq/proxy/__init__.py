@@ -15,6 +15,6 @@ from .verify import verify as verify  # the function shadows its module's name o
 
 register_hls4ml_handlers()  # so that hls4ml converts the proxy layers quietly, whoever calls it
 
-__all__ = ["BatchNormalization", "Bidirectional", "Einsum", "FixedPointQuantizer", "GRU", "LSTM", "LayerNormalization", "Mismatch",
-           "Softmax", "UnaryLUT", "VerifyResult",
+__all__ = ["BatchNormalization", "Bidirectional", "Einsum", "FixedPointQuantizer", "GRU", "LSTM", "LayerNormalization",
+           "Mismatch", "Softmax", "UnaryLUT", "VerifyResult",
            "convert_to_hls4ml", "hls4ml_predict", "proxy_predict", "to_proxy_model", "verify"]

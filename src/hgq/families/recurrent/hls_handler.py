@@ -1,6 +1,6 @@
 """hls4ml's side of the proxy's ``GRU``, ``LSTM`` and ``Bidirectional``: their Keras-3 handlers (hls4ml's static
-recurrent layers with the proxy's weights, table size and types) and their rules in hls4ml's bit-exact pass, which has none: the output is the
-state type, and the layer's own types are kept. Registered by being defined; ``hgq.proxy`` hands the registries to
+recurrent layers with the proxy's weights, table size and types) and their rules in hls4ml's bit-exact pass, which has
+none: the output is the state type, and the layer's own types are kept. Registered by being defined; ``hgq.proxy`` hands the registries to
 hls4ml."""
 
 import numpy as np

@@ -87,7 +87,8 @@ class HRecurrent(HLayer):
     cell = None
     #: The directions the layer reads its input in (``directions()``).
     n_directions = 1
-    #: The states are rounded in float64, where the firmware's sums are exact (their width stays float32: ``STATE_CONF``).
+    #: The states are rounded in float64, where the firmware's sums are exact (their width is a float32 variable:
+    #: ``STATE_DEFAULTS``).
     paq_dtype = "float64"
 
     def __init__(self, units, return_sequences=False, activation="tanh", recurrent_activation="sigmoid",

@@ -173,7 +173,7 @@ def biases_bits(arithmetic, bias, recurrent_bias):
 PROXIES = {HGRU: GRU, HLSTM: LSTM, HBidirectional: Bidirectional}
 
 
-@register(GRU, Bidirectional)
+@register(GRU)
 class RecurrentSpec(LayerSpec):
     """hls4ml's static GRU and LSTM: the output is the state type; the costs (``recurrent_costs``) from the weights'
     smallest widths."""
@@ -202,7 +202,18 @@ class LSTMSpec(RecurrentSpec):
     io_stream = LSTM_IO_STREAM
 
 
-@register(HGRU, HBidirectional)
+#: Why a bidirectional layer has no io_stream export.
+BIDIRECTIONAL_IO_STREAM = "hls4ml has no streamed bidirectional layer (its bidirectional_stack takes arrays only)"
+
+
+@register(Bidirectional)
+class BidirectionalProxySpec(RecurrentSpec):
+    """``RecurrentSpec``, refused with ``io_stream`` (``BIDIRECTIONAL_IO_STREAM``)."""
+
+    io_stream = BIDIRECTIONAL_IO_STREAM
+
+
+@register(HGRU)
 class HRecurrentSpec(OwnTypes, RecurrentSpec):
     """The proxy ``GRU`` or ``LSTM`` (an LSTM's input cast to its one type first: ``one_type_input``) with the layer's
     quantized weights, accumulator and state types, then a quantizer of the state type (``state_quantizer``).
@@ -228,7 +239,8 @@ class HRecurrentSpec(OwnTypes, RecurrentSpec):
         if bits > EXACT_BITS:
             raise ValueError(f"{ctx.caller}: {type(layer).__name__} {layer.name!r} computes values of up to {bits} "
                              f"bits (its {accum_t.width}-bit accumulator, its {state_t.width}-bit state), more than "
-                             f"float64 holds exactly ({EXACT_BITS}); narrow the kernels' or the input's fractional bits")
+                             f"float64 holds exactly ({EXACT_BITS}); narrow the kernels' or the input's "
+                             "fractional bits")
         if layer.arithmetic.one_type:
             x = one_type_input(x, state_t, layer.name)
         proxy = PROXIES[type(layer)](layer.arithmetic, accum_t, state_t, layer.return_sequences, name=layer.name)
@@ -243,3 +255,10 @@ class HLSTMSpec(HRecurrentSpec):
     """``HRecurrentSpec``, refused with ``io_stream`` (``LSTM_IO_STREAM``)."""
 
     io_stream = LSTM_IO_STREAM
+
+
+@register(HBidirectional)
+class HBidirectionalSpec(HRecurrentSpec):
+    """``HRecurrentSpec``, refused with ``io_stream`` (``BIDIRECTIONAL_IO_STREAM``)."""
+
+    io_stream = BIDIRECTIONAL_IO_STREAM
