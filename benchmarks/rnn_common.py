@@ -39,8 +39,6 @@ import keras  # after the backend is chosen
 import numpy as np
 
 UNITS = 16
-EPOCHS = common.EPOCHS
-CHUNKS = common.CHUNKS
 
 
 def float_rnn(cell):
@@ -80,21 +78,10 @@ def main(doc, project, build, export, widths, default_beta):
         default_beta: the BOPs weight of the library's layers unless ``--beta`` is given.
     """
     parser = argparse.ArgumentParser(description=doc.splitlines()[0])
-    parser.add_argument("--backend", choices=("tensorflow", "jax"),
-                        help="Keras backend (default: KERAS_BACKEND, else Keras' default)")
-    parser.add_argument("--x64", action="store_true", help="JAX 64-bit mode (JAX_ENABLE_X64=1)")
     parser.add_argument("--model", choices=("rnn",), default="rnn", help="the workload (for compare_hgq2.run_one)")
     parser.add_argument("--cell", choices=("gru", "simple_rnn"), default="gru",
                         help="the recurrent layer (default gru; simple_rnn: HGQ2's QSimpleRNN only)")
-    parser.add_argument("--epochs", type=int, default=EPOCHS, help=f"training epochs (default {EPOCHS})")
-    parser.add_argument("--chunks", type=int, default=CHUNKS,
-                        help=f"fit calls per model, the two models taking turns (default {CHUNKS})")
-    parser.add_argument("--beta", type=float, default=default_beta,
-                        help=f"BOPs weight of every quantized layer (default {default_beta:g})")
-    parser.add_argument("--seed", type=int, default=0, help="keras.utils.set_random_seed (default 0)")
-    args = parser.parse_args()
-    if args.epochs < 2 * args.chunks or args.chunks < 1:
-        parser.error("need --chunks >= 1 and --epochs >= 2 * --chunks (the first epoch of each fit call is dropped)")
+    args = common.parse_recipe_arguments(parser, default_beta)
 
     x_train, x_test, y_train, y_test = common.digits_tokens()
     keras.utils.set_random_seed(args.seed)

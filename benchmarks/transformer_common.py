@@ -198,6 +198,24 @@ def compare_with_hls4ml(hls_model, reference, x_test, y_test):
             "compile_seconds": compile_seconds}
 
 
+def parse_recipe_arguments(parser, default_beta):
+    """Add the options every comparison script shares (backend, 64-bit mode, epochs, chunks, beta, seed) to
+    ``parser`` and parse the command line."""
+    parser.add_argument("--backend", choices=("tensorflow", "jax"),
+                        help="Keras backend (default: KERAS_BACKEND, else Keras' default)")
+    parser.add_argument("--x64", action="store_true", help="JAX 64-bit mode (JAX_ENABLE_X64=1)")
+    parser.add_argument("--epochs", type=int, default=EPOCHS, help=f"training epochs (default {EPOCHS})")
+    parser.add_argument("--chunks", type=int, default=CHUNKS,
+                        help=f"fit calls per model, the two models taking turns (default {CHUNKS})")
+    parser.add_argument("--beta", type=float, default=default_beta,
+                        help=f"BOPs weight of every quantized layer (default {default_beta:g})")
+    parser.add_argument("--seed", type=int, default=0, help="keras.utils.set_random_seed (default 0)")
+    args = parser.parse_args()
+    if args.epochs < 2 * args.chunks or args.chunks < 1:
+        parser.error("need --chunks >= 1 and --epochs >= 2 * --chunks (the first epoch of each fit call is dropped)")
+    return args
+
+
 def main(doc, project, build, export, default_beta):
     """Parse the command line, train the quantized and the float model taking turns, export, compare with hls4ml,
     print the report and the ``RESULT`` line.
@@ -212,21 +230,10 @@ def main(doc, project, build, export, default_beta):
         default_beta: the BOPs weight of the library's layers unless ``--beta`` is given.
     """
     parser = argparse.ArgumentParser(description=doc.splitlines()[0])
-    parser.add_argument("--backend", choices=("tensorflow", "jax"),
-                        help="Keras backend (default: KERAS_BACKEND, else Keras' default)")
-    parser.add_argument("--x64", action="store_true", help="JAX 64-bit mode (JAX_ENABLE_X64=1)")
     parser.add_argument("--model", choices=("transformer",), default="transformer",
                         help="the workload (only transformer; for compare_hgq2.run_one)")
-    parser.add_argument("--epochs", type=int, default=EPOCHS, help=f"training epochs (default {EPOCHS})")
-    parser.add_argument("--chunks", type=int, default=CHUNKS,
-                        help=f"fit calls per model, the two models taking turns (default {CHUNKS})")
-    parser.add_argument("--beta", type=float, default=default_beta,
-                        help=f"BOPs weight of every quantized layer (default {default_beta:g})")
-    parser.add_argument("--seed", type=int, default=0, help="keras.utils.set_random_seed (default 0)")
     parser.add_argument("--output-dir", help="keep the hls4ml project here (default: a temporary folder)")
-    args = parser.parse_args()
-    if args.epochs < 2 * args.chunks or args.chunks < 1:
-        parser.error("need --chunks >= 1 and --epochs >= 2 * --chunks (the first epoch of each fit call is dropped)")
+    args = parse_recipe_arguments(parser, default_beta)
 
     x_train, x_test, y_train, y_test = digits_tokens()
     keras.utils.set_random_seed(args.seed)
