@@ -248,9 +248,9 @@ class HRecurrent(HLayer):
         k, i, f = self.output_kif()
         return k + i + f
 
-    def exact_bits(self):
+    def exact_bits(self, firmware=None):
         """The most significant bits the firmware's arithmetic holds (``RecurrentArithmetic.exact_bits``)."""
-        fws = self.firmware(False)
+        fws = firmware or self.firmware(False)
         widest = max(float(ops.convert_to_numpy(ops.max(q.bits(ops.cast(w, "float32")))))
                      for d, fw in zip(self.directions(), fws)
                      for q, w in ((d.kq, fw.kernel), (d.rkq, fw.recurrent_kernel)))

@@ -235,7 +235,7 @@ class HRecurrentSpec(OwnTypes, RecurrentSpec):
     def convert(self, layer, x, ctx):
         fws = layer.firmware(False)
         accum_t, state_t = layer.accum_t(fws), layer.state_t(fws)
-        bits = layer.exact_bits()
+        bits = layer.exact_bits(fws)
         if bits > EXACT_BITS:
             raise ValueError(f"{ctx.caller}: {type(layer).__name__} {layer.name!r} computes values of up to {bits} "
                              f"bits (its {accum_t.width}-bit accumulator, its {state_t.width}-bit state), more than "
