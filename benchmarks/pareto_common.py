@@ -4,8 +4,9 @@ the data, the float MLP, the neutral BOPs count and the report of a front. It im
 Import it before Keras: it imports ``overhead_common``, which sets ``KERAS_BACKEND`` from ``--backend`` at import.
 
 **Data.** scikit-learn's digits, 64 pixels scaled to [0, 1], ``train_test_split(test_size=0.3, random_state=0)``:
-1257 training and 540 test samples. Both libraries pick their front on the test split (as HGQ2's and HGQ's papers do)
-and report test accuracy: the same protocol for both.
+1257 training and 540 test samples; a fifth of the training samples (``validation_split``, 252) is held out for
+choosing. Both libraries train on the other 1005, pick their front on the validation samples and report the accuracy
+of every front design on the untouched test samples: the same protocol for both.
 
 **Architecture.** 64-32-32-10 MLP, ReLU, logits.
 
@@ -95,20 +96,34 @@ def hls4ml_graph(model, output_dir):
                                                       io_type="io_parallel")
 
 
-def best_at_goal(points):
-    """The point of ``points`` (dicts with ``test_accuracy`` and ``neutral_bops``) with the fewest neutral BOPs at
-    the goal's accuracy, or ``None``."""
-    good = [p for p in points if p["test_accuracy"] >= GOAL[0]]
+def best_at_goal(points, key="test_accuracy"):
+    """The point of ``points`` (dicts with ``key`` and ``neutral_bops``) with the fewest neutral BOPs at the goal's
+    accuracy in ``key``, or ``None``."""
+    good = [p for p in points if p[key] >= GOAL[0]]
     return min(good, key=lambda p: p["neutral_bops"]) if good else None
+
+
+def summary(points):
+    """The two numbers of a front: the fewest neutral BOPs at test accuracy >= 0.95 (the issue's measure), and the
+    design a user picks without the test data, the fewest neutral BOPs at validation accuracy >= 0.95, with its test
+    accuracy."""
+    by_test, by_val = best_at_goal(points), best_at_goal(points, "val_accuracy")
+    return {"at_test_goal": None if by_test is None else (by_test["neutral_bops"], by_test["test_accuracy"]),
+            "val_pick": None if by_val is None else (by_val["neutral_bops"], by_val["test_accuracy"])}
+
+
+def pair_text(pair):
+    return "none" if pair is None else f"{pair[0]:,} ({pair[1]:.4f})"
 
 
 def report(project, points, seconds):
     """Print the front (fewest BOPs first) and a ``RESULT`` JSON line."""
     print(f"{project}: {len(points)} designs on the front, {seconds:.0f} s")
-    print(f"  {'neutral BOPs':>12} {'own BOPs':>10} {'test acc':>9} {'epoch':>6}")
+    print(f"  {'neutral BOPs':>12} {'own BOPs':>10} {'val acc':>8} {'test acc':>9} {'epoch':>6}")
     for p in sorted(points, key=lambda p: p["neutral_bops"]):
-        print(f"  {p['neutral_bops']:>12,} {p['own_bops']:>10,.0f} {p['test_accuracy']:>9.4f} {p['epoch']:>6}")
-    best = best_at_goal(points)
-    print(f"  fewest BOPs at test accuracy >= {GOAL[0]}: "
-          + ("none" if best is None else f"{best['neutral_bops']:,} ({best['test_accuracy']:.4f})"))
+        print(f"  {p['neutral_bops']:>12,} {p['own_bops']:>10,.0f} {p['val_accuracy']:>8.4f} {p['test_accuracy']:>9.4f} "
+              f"{p['epoch']:>6}")
+    numbers = summary(points)
+    print(f"  fewest BOPs at test accuracy >= {GOAL[0]}: " + pair_text(numbers["at_test_goal"]))
+    print(f"  fewest BOPs at validation accuracy >= {GOAL[0]} (test accuracy): " + pair_text(numbers["val_pick"]))
     print("RESULT " + json.dumps({"project": project, "seconds": seconds, "points": points}))

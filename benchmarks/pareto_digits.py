@@ -1,12 +1,13 @@
 """The digits front of ``hgq.fit_pareto``'s defaults, and (with ``--hgq2-python``) HGQ2's front from its documented
-recipe on the same data and the same neutral BOPs count, in one run (``pareto_common.py`` says how).
+recipe on the same data and the same neutral BOPs count, in one run per seed (``pareto_common.py`` says how).
 
 Ours: the float 64-32-32-10 MLP, ``hgq.fit_pareto(float_model, ...)`` with its defaults (it quantizes the model with
-``hgq.quantize_model``). Every design of the front is exported (``hgq.to_proxy_model``), converted to hls4ml and
-counted; the design with the fewest neutral BOPs at test accuracy >= 0.95 is compiled and compared bit for bit with
-its proxy on the test set.
+``hgq.quantize_model``), the front chosen on the validation samples and every design scored on the test samples
+(``test_data``). Every design of the front is exported (``hgq.to_proxy_model``), converted to hls4ml and counted; the
+design with the fewest neutral BOPs at test accuracy >= 0.95 is compiled and compared bit for bit with its proxy on
+the test set. A table of every seed's two numbers (``pareto_common.summary``) ends the output.
 
-    .venv/bin/python benchmarks/pareto_digits.py [--backend tensorflow|jax] [--epochs N]
+    .venv/bin/python benchmarks/pareto_digits.py [--backend tensorflow|jax] [--seeds 0 1 2] [--epochs N]
         [--beta START STOP] [--learning-rate LR] [--hgq2-python /tmp/hgq2venv/bin/python] [--plot FRONTS.png]
 """
 
@@ -28,17 +29,16 @@ import hgq
 from hgq.proxy.hls import proxy_predict
 
 
-def front_points(result, x_test, y_test, workdir):
-    """Each design of ``result``: its proxy's test accuracy, own and neutral BOPs."""
+def front_points(result, workdir):
+    """Each design of ``result``: its proxy's validation and test accuracy (``fit_pareto``'s), own and neutral
+    BOPs."""
     points = []
     for index, design in enumerate(result.points):
-        model = keras.models.load_model(design["path"])
-        proxy = hgq.to_proxy_model(model)
-        logits = proxy_predict(proxy, x_test)
+        proxy = hgq.to_proxy_model(keras.models.load_model(design["path"]))
         hls_model = common.hls4ml_graph(proxy, os.path.join(workdir, f"prj{index}"))
         points.append({"epoch": design["epoch"], "beta": design["beta"], "own_bops": design["bops"],
                        "neutral_bops": common.neutral_bops(hls_model), "path": design["path"],
-                       "test_accuracy": float(np.mean(np.argmax(logits, axis=1) == y_test))})
+                       "val_accuracy": design[result.metric], "test_accuracy": design[result.test_metric]})
     return points
 
 
@@ -62,14 +62,14 @@ def recipe(args):
     return {**r, "warmup": r["epochs"] // 10}
 
 
-def run_hgq2(python, args):
+def run_hgq2(python, args, seed):
     """HGQ2's front from ``pareto_digits_hgq2.py`` in its own interpreter, with ``fit_pareto``'s recipe."""
     script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "pareto_digits_hgq2.py")
     r = recipe(args)
     command = [python, script, "--backend", args.backend or os.environ.get("KERAS_BACKEND", "tensorflow"),
                "--epochs", str(r["epochs"]), "--warmup", str(r["warmup"]), "--beta", *map(str, r["beta"]),
                "--learning-rate", str(r["learning_rate"]), "--batch-size", str(r["batch_size"]),
-               "--seed", str(args.seed)]
+               "--seed", str(seed)]
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
     if done.returncode or not lines:
@@ -101,37 +101,53 @@ def plot_fronts(fronts, path):
     plt.close(fig)
 
 
+def run_ours(args, seed, data):
+    """Our front for ``seed``: its points (``front_points``), the bit-exact fraction of its best design at the goal
+    printed."""
+    x_fit, x_val, x_test, y_fit, y_val, y_test = data
+    keras.utils.set_random_seed(seed)
+    options = {key: value for key, value in (("epochs", args.epochs), ("beta", args.beta),
+                                             ("learning_rate", args.learning_rate)) if value is not None}
+    with tempfile.TemporaryDirectory() as workdir:
+        start = time.perf_counter()
+        result = hgq.fit_pareto(common.float_mlp(), x_fit, y_fit, (x_val, y_val), common.loss(),
+                                path=os.path.join(workdir, "front"), test_data=(x_test, y_test), verbose=False,
+                                **options)
+        seconds = time.perf_counter() - start
+        points = front_points(result, workdir)
+        common.report(f"hgq {hgq.__version__} ({keras.backend.backend()}), seed {seed}", points, seconds)
+        best = common.best_at_goal(points)
+        if best is not None:
+            print(f"  bit-exact fraction of that design through hls4ml: {bit_exact_fraction(best, x_test, workdir):.4f}")
+    return points
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backend", choices=("tensorflow", "jax"))
     parser.add_argument("--epochs", type=int, default=None, help="fit_pareto's epochs (default: its own)")
     parser.add_argument("--beta", type=float, nargs=2, help="fit_pareto's beta ramp (default: its own)")
     parser.add_argument("--learning-rate", type=float, help="fit_pareto's learning rate (default: its own)")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--hgq2-python", help="HGQ2's virtual environment's python, to run its front too")
-    parser.add_argument("--plot", help="write the fronts as a PNG here")
+    parser.add_argument("--plot", help="write the last seed's fronts as a PNG here")
     args = parser.parse_args()
     x_train, x_test, y_train, y_test = common.digits()
-    keras.utils.set_random_seed(args.seed)
-    with tempfile.TemporaryDirectory() as workdir:
-        start = time.perf_counter()
-        options = {key: value for key, value in (("epochs", args.epochs), ("beta", args.beta),
-                                                 ("learning_rate", args.learning_rate)) if value is not None}
-        result = hgq.fit_pareto(common.float_mlp(), x_train, y_train, (x_test, y_test),
-                                keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-                                path=os.path.join(workdir, "front"), **options)
-        seconds = time.perf_counter() - start
-        points = front_points(result, x_test, y_test, workdir)
-        common.report(f"hgq {hgq.__version__} ({keras.backend.backend()})", points, seconds)
-        best = common.best_at_goal(points)
-        if best is not None:
-            exact = bit_exact_fraction(best, x_test, workdir)
-            print(f"  bit-exact fraction of that design through hls4ml: {exact:.4f}")
-    fronts = {f"hgq ({keras.backend.backend()})": points}
-    if args.hgq2_python:
-        fronts["HGQ2 0.2.0"] = run_hgq2(args.hgq2_python, args)
-    if args.plot:
-        plot_fronts(fronts, args.plot)
+    x_fit, x_val, y_fit, y_val = common.validation_split(x_train, y_train)
+    rows = []
+    for seed in args.seeds:
+        fronts = {f"hgq ({keras.backend.backend()})": run_ours(args, seed, (x_fit, x_val, x_test, y_fit, y_val,
+                                                                              y_test))}
+        if args.hgq2_python:
+            fronts["HGQ2 0.2.0"] = run_hgq2(args.hgq2_python, args, seed)
+        rows += [(label, seed, len(points), common.summary(points)) for label, points in fronts.items()]
+        if args.plot:
+            plot_fronts(fronts, args.plot)
+    print("| library | seed | designs | fewest neutral BOPs at test acc >= 0.95 | at val acc >= 0.95 (test acc) |")
+    print("|---|---|---|---|---|")
+    for label, seed, size, numbers in rows:
+        print(f"| {label} | {seed} | {size} | {common.pair_text(numbers['at_test_goal'])} | "
+              f"{common.pair_text(numbers['val_pick'])} |")
     print(f"recipe: {recipe(args)}")
 
 

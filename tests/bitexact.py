@@ -76,7 +76,22 @@ def check_bit_exact(proxy, x, hls_model, model=None, scales=(3.0,), min_samples=
         overflowing = _model_inputs([a[n:] for a in x_all], arrays[0].dtype)
         assert not np.array_equal(y_proxy[n:], model.predict(overflowing, verbose=0)), \
             "the overflow test data did not overflow"
+        check_exported_outputs(model, proxy, x_all)
     return _model_inputs(x_all)
+
+
+def check_exported_outputs(model, proxy, x):
+    """``hgq.calibration.exported_outputs`` of the H-model (the proxy's outputs computed by the H-model) equals the
+    proxy on ``x`` (as the H-model's float32 inputs), overflows included, where the proxy wraps (``aggressive``)."""
+    from hgq.calibration import exported_outputs
+    from hgq.proxy_layers import FixedPointQuantizer
+
+    if any(layer.SAT != "WRAP" for layer in proxy.layers if isinstance(layer, FixedPointQuantizer)):
+        return
+    x = [a.astype(np.float32) for a in x]
+    y = exported_outputs(model, _model_inputs(x))
+    assert_exact(np.asarray(y, np.float64), proxy_predict(proxy, x),
+                 "the H-model's exported outputs vs the proxy, overflows included")
 
 
 def with_proxy(build, aggressive=True):

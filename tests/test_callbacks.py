@@ -118,19 +118,29 @@ def parse_front(path):
     return points
 
 
-def test_pareto_front_keeps_exactly_the_non_dominated_models(tmp_path):
+@pytest.mark.parametrize("in_memory", [False, True], ids=["saved-as-found", "in-memory"])
+def test_pareto_front_keeps_exactly_the_non_dominated_models(tmp_path, in_memory):
+    """Each saved model is the one of its epoch (its BOPs are the ones logged then); ``in_memory`` writes the files
+    when training ends, and leaves the model with its last epoch's weights."""
     x, y = regression_data(1024)
     model = mlp(beta=3e-5)
     model.compile(keras.optimizers.Adam(1e-2), "mse")
-    front = hgq.ParetoFront(tmp_path, metrics=("val_loss", "bops"), sides=(min, min))
+    front = hgq.ParetoFront(tmp_path, metrics=("val_loss", "bops"), sides=(min, min), in_memory=in_memory)
+    files, last = [], {}
+    watch = keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: (
+        files.append(len(list(tmp_path.glob("*.keras")))), last.update(weights=model.get_weights())))
     history = model.fit(x, y, epochs=6, batch_size=128, validation_split=0.25, verbose=0,
-                        callbacks=[hgq.FreeBOPs(), front])
+                        callbacks=[hgq.FreeBOPs(), front, watch])
     saved = parse_front(tmp_path)
     assert saved
+    assert (max(files) == 0) is in_memory
     for a in saved:  # no saved model is dominated by another
         assert not any(b[0] <= a[0] and b[1] <= a[1] and (b[0], b[1]) != (a[0], a[1]) for b in saved)
     for v, b in zip(history.history["val_loss"], history.history["bops"]):  # every epoch is covered
         assert any(s[0] <= float(f"{v:.6g}") and s[1] <= b for s in saved)
+    for point in front.points:
+        assert hgq.total_bops(keras.models.load_model(point["path"])) == point["bops"]
+    assert all(np.array_equal(a, b) for a, b in zip(model.get_weights(), last["weights"]))
     loaded = keras.models.load_model(saved[0][2])
     assert loaded.predict(x[:4], verbose=0).shape == (4, 5)
 

@@ -178,27 +178,3 @@ def test_command_line_front_without_matplotlib_notes_the_missing_plot(tmp_path):
     assert "front.png not drawn: matplotlib is not installed (pip install 'hgq-keras[profiling]')" in done.stderr
     assert (tmp_path / "front" / "front.csv").is_file() and not (tmp_path / "front" / "front.png").exists()
     assert "front.png" not in done.stdout
-
-
-def test_the_proxy_of_each_epoch_is_one_compiled_proxy_with_the_new_weights():
-    """``fit_pareto`` evaluates each epoch's proxy by copying its weights and types into the first one of the same
-    structure: what it computes is what a new proxy computes."""
-    from hgq.pareto import ProxyOfEachEpoch
-
-    keras.utils.set_random_seed(0)
-    x, y = classification(n=300)
-    h = hgq.quantize_model(float_mlp(), paq_conf={"init_bw": 4})
-    h.compile(keras.optimizers.Adam(1e-2), keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-    proxy_of = ProxyOfEachEpoch()
-    hgq.trace_minmax(h, x)
-    first = proxy_of(h)
-    before = proxy_predict(first, x)
-    h.fit(x, y, epochs=2, verbose=0)
-    hgq.trace_minmax(h, x)
-    assert proxy_of(h) is first
-    fresh = hgq.to_proxy_model(h)
-    assert not np.array_equal(proxy_predict(first, x), before)  # the weights and types did move
-    np.testing.assert_array_equal(proxy_predict(first, x * 3), proxy_predict(fresh, x * 3))  # overflows too
-    other = hgq.quantize_model(float_mlp(n_in=12, classes=3))
-    hgq.trace_minmax(other, x)
-    assert proxy_of(other) is not first

@@ -1,9 +1,14 @@
 """Calibration: record the value range of every quantized tensor, which fixes integer bits and signs."""
 
+import keras
+import numpy as np
+
 from .backend import inference
 from .cost import iter_hlayers, total_bops
 from .data import check_values, input_arrays, same_size_batches
+from .families.quantize.signature import Signature
 from .families.registry import require_specs
+from .graph import flat_layers
 
 
 def all_quantizers(model):
@@ -15,6 +20,43 @@ def reset_minmax(model):
     """Forget every recorded range of ``model``."""
     for q in all_quantizers(model):
         q.reset_minmax()
+
+
+def _run(model, arrays, batch_size, purpose, layers, attribute, verbose=False, outputs=False):
+    """Run ``arrays`` through ``model`` in inference mode with ``attribute`` set to True on each of ``layers`` (then
+    False again); with ``outputs``, the model's outputs as NumPy arrays (one per output), in the order of the
+    samples."""
+    for layer in layers:
+        setattr(layer, attribute, True)
+    batches = []
+    try:
+        run = inference(model, purpose)
+        # the samples that fill up the last batch were already seen: they leave the recorded ranges as they are
+        for end, batch in same_size_batches(arrays, batch_size):
+            y = run(batch if len(batch) > 1 else batch[0])
+            if outputs:
+                batches.append([np.asarray(keras.ops.convert_to_numpy(t)) for t in keras.tree.flatten(y)])
+            if verbose:
+                print(f"\rtrace_minmax: {end}/{len(arrays[0])} samples", end="", flush=True)
+    finally:
+        for layer in layers:
+            setattr(layer, attribute, False)
+    return [np.concatenate(parts)[:len(arrays[0])] for parts in zip(*batches)] if outputs else None
+
+
+def exported_outputs(model, data, batch_size=1024):
+    """The outputs of ``to_proxy_model(model)`` on ``data``, computed by the calibrated H-model itself in one pass (no
+    export): every quantizer wraps around its calibrated type as the proxy's quantizer does, and a ``Signature``
+    truncates and wraps to its declared types. A NumPy array, or a list for several outputs.
+
+    Raises:
+        ValueError: for data that does not match the model's inputs, is empty, or holds NaN or infinite values.
+    """
+    require_specs(model, "exported_outputs")
+    arrays = check_values(model, input_arrays(model, data, "exported_outputs"), "exported_outputs")
+    layers = all_quantizers(model) + [layer for _, layer in flat_layers(model) if isinstance(layer, Signature)]
+    outputs = _run(model, arrays, batch_size, "exported_outputs", layers, "emulated_overflow", outputs=True)
+    return outputs if len(outputs) > 1 else outputs[0]
 
 
 def trace_minmax(model, data, batch_size=1024, cover_factor=1.0, verbose=False):
@@ -42,20 +84,10 @@ def trace_minmax(model, data, batch_size=1024, cover_factor=1.0, verbose=False):
     arrays = check_values(model, input_arrays(model, data, "trace_minmax"), "trace_minmax")
     quantizers = all_quantizers(model)
     reset_minmax(model)
-    for q in quantizers:
-        q.calibrating = True
-    try:
-        run = inference(model, "calibration")
-        # the samples that fill up the last batch were already seen: they leave the recorded ranges as they are
-        for end, batch in same_size_batches(arrays, batch_size):
-            run(batch if len(batch) > 1 else batch[0])
-            if verbose:
-                print(f"\rtrace_minmax: {end}/{len(arrays[0])} samples", end="", flush=True)
-    finally:
+    _run(model, arrays, batch_size, "calibration", quantizers, "calibrating", verbose)
+    if cover_factor != 1:
         for q in quantizers:
-            q.calibrating = False
-    for q in quantizers:
-        q.widen_minmax(cover_factor)
+            q.widen_minmax(cover_factor)
     bops = total_bops(model)
     if verbose:
         print(f"\ntrace_minmax: BOPs = {bops:,.0f}")

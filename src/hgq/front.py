@@ -32,9 +32,12 @@ class ParetoFront(keras.callbacks.Callback):
             ``CalibratedBOPs``, which must come earlier in the callback list).
         sides: for each metric, ``max`` if larger is better, ``min`` if smaller is better.
         overwrite: save into ``path`` even though it holds files that hgq did not write (they are kept).
+        in_memory: keep the weights of each new front design in memory and write the files when training ends
+            (a front design written as it appears can take longer than a small model's epoch). An interrupted
+            training then leaves the files of its earlier trainings only.
     """
 
-    def __init__(self, path, metrics=("val_accuracy", "bops"), sides=(max, min), overwrite=False):
+    def __init__(self, path, metrics=("val_accuracy", "bops"), sides=(max, min), overwrite=False, in_memory=False):
         super().__init__()
         metrics, sides = tuple(metrics), tuple(sides)
         if not metrics or len(metrics) != len(sides):
@@ -43,8 +46,10 @@ class ParetoFront(keras.callbacks.Callback):
         self.folder = None  # the OutputFolder, from the start of training
         self.metrics = metrics
         self.signs = tuple(_side(s) for s in sides)
+        self.in_memory = in_memory
         self.front = []  # (oriented values: larger is better, file path)
         self._logs = {}  # file path -> {"epoch": ..., logged numbers}
+        self._unsaved = {}  # file path -> the weights to save there when training ends (in_memory)
 
     def on_train_begin(self, logs=None):
         if self.folder is None:  # a later fit with this callback goes on with its front
@@ -63,15 +68,29 @@ class ParetoFront(keras.callbacks.Callback):
         if any(_dominates(saved, point) or saved == point for saved, _ in self.front):
             return
         for saved, file in [entry for entry in self.front if _dominates(point, entry[0])]:
-            self.folder.remove(os.path.basename(file))
+            if self._unsaved.pop(file, None) is None:
+                self.folder.remove(os.path.basename(file))
             self.front.remove((saved, file))
             del self._logs[file]
         name = "-".join([f"epoch={epoch}"] + [f"{m}={float(logs[m]):.6g}" for m in self.metrics])
         file = self.folder.target(re.sub(r"[^\w=.+-]", "_", name) + ".keras")
-        self.model.save(file)
+        if self.in_memory:
+            self._unsaved[file] = self.model.get_weights()
+        else:
+            self.model.save(file)
         self.front.append((point, file))
         self._logs[file] = {"epoch": epoch, **{key: float(value) for key, value in logs.items()
                                                if isinstance(value, (int, float)) or getattr(value, "ndim", 1) == 0}}
+
+    def on_train_end(self, logs=None):
+        if not self._unsaved:
+            return
+        current = self.model.get_weights()
+        for file, weights in self._unsaved.items():
+            self.model.set_weights(weights)
+            self.model.save(file)
+        self.model.set_weights(current)
+        self._unsaved.clear()
 
     @property
     def points(self):

@@ -11,7 +11,7 @@ import keras
 import numpy as np
 
 from .beta import BetaScheduler, LogRampBeta
-from .calibration import trace_minmax
+from .calibration import exported_outputs, trace_minmax
 from .front import ParetoFront
 from .model_kind import FLOAT, H_MODEL, model_kind
 from .outputs import OutputFolder
@@ -58,35 +58,6 @@ def proxy_metric(proxy, data, metric, batch_size=1024):
     return float(keras.ops.convert_to_numpy(metric.result()))
 
 
-def proxy_structure(proxy):
-    """What a proxy computes apart from its weights: each layer's class and configuration (but names, which the
-    model gives its input anew, and what only tells hls4ml how to build a layer: ``hls4ml_only_config``) and each
-    weight's shape. Two proxies of one structure compute the same function of their weights."""
-    layers = []
-    for layer in proxy.layers:
-        skipped = {"name", *getattr(layer, "hls4ml_only_config", ())}
-        layers.append((type(layer).__name__, {k: v for k, v in layer.get_config().items() if k not in skipped}))
-    return repr(layers), [tuple(w.shape) for w in proxy.weights]
-
-
-class ProxyOfEachEpoch:
-    """The proxy of a model being trained, one per epoch, computed by one proxy model as long as the structure
-    stays the same (the new proxy's weights and types copied into it): a compiled proxy is compiled once, not at
-    every epoch (on JAX, most of an epoch's evaluation)."""
-
-    def __init__(self):
-        self.proxy, self.structure = None, None
-
-    def __call__(self, model):
-        proxy = to_proxy_model(model)
-        structure = proxy_structure(proxy)
-        if structure != self.structure:
-            self.proxy, self.structure = proxy, structure
-        else:
-            self.proxy.set_weights(proxy.get_weights())
-        return self.proxy
-
-
 def check_pair(data, name):
     """``data`` as an ``(x, y)`` pair of as many samples, or ``ValueError`` naming the argument ``name``."""
     if not isinstance(data, (list, tuple)) or len(data) != 2:
@@ -116,18 +87,20 @@ def metric_object(metric, y):
 
 class ProxyEvaluation(keras.callbacks.Callback):
     """At each epoch end: calibrate on ``calibration`` (``trace_minmax``), log the exact BOPs as ``bops``, and log
-    ``metric`` (a ``keras.metrics.Metric``) on ``validation`` (``(x, y)``) of the proxy model (what hls4ml computes, overflows included) under
-    ``name``."""
+    ``metric`` (a ``keras.metrics.Metric``) on ``validation`` (``(x, y)``) of the proxy model (what hls4ml computes,
+    overflows included) under ``name``, computed by the calibrated H-model as its proxy would (``exported_outputs``)."""
 
     def __init__(self, calibration, validation, metric, name, batch_size=1024):
         super().__init__()
         self.calibration, self.validation = calibration, validation
         self.metric, self.name, self.batch_size = metric, name, batch_size
-        self.proxy_of = ProxyOfEachEpoch()
 
     def on_epoch_end(self, epoch, logs=None):
         bops = trace_minmax(self.model, self.calibration, batch_size=self.batch_size)
-        value = proxy_metric(self.proxy_of(self.model), self.validation, self.metric, self.batch_size)
+        x, y = self.validation
+        self.metric.reset_state()
+        self.metric.update_state(y, np.asarray(exported_outputs(self.model, x, batch_size=self.batch_size), np.float64))
+        value = float(keras.ops.convert_to_numpy(self.metric.result()))
         if logs is not None:
             logs.update({"bops": bops, self.name: value})
 
@@ -217,7 +190,8 @@ def fit_pareto(model, x, y, validation_data, loss, path="pareto", metric="accura
     folder = OutputFolder(path, "fit_pareto", overwrite)
     folder.clear()
     model.compile(keras.optimizers.Adam(learning_rate), loss)
-    front = ParetoFront(path, metrics=(name, "bops"), sides=(max if maximize else min, min), overwrite=overwrite)
+    front = ParetoFront(path, metrics=(name, "bops"), sides=(max if maximize else min, min), overwrite=overwrite,
+                        in_memory=True)
     callbacks = [BetaScheduler(schedule),
                  ProxyEvaluation(x if calibration_data is None else calibration_data, validation_data, metric_fn, name),
                  front]

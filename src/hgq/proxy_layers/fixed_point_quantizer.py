@@ -25,9 +25,6 @@ class FixedPointQuantizer(keras.layers.Layer):
         overrides: hls4ml configuration for named layers, e.g. ``{"layers": {"d": {"parallelization_factor": 2}}}``.
     """
 
-    #: Configuration that only tells hls4ml how to build the layer: the proxy computes the same whatever it holds.
-    hls4ml_only_config = ("fusible", "overrides")
-
     def __init__(self, kbi_shape=(1,), RND="TRN", SAT="WRAP", fusible=None, overrides=None, **kwargs):
         super().__init__(**kwargs)
         if RND not in fxp.HLS_ROUNDINGS:

@@ -104,6 +104,7 @@ class Quantizer(ExactDType, keras.layers.Layer):
         self.bias_absorbs_rounding = bool(bias_absorbs_rounding)
         self.rounding = fxp.training_rounding(self.conf["rnd_strategy"], self.bias_absorbs_rounding)
         self.calibrating = False
+        self.emulated_overflow = False  # True: at inference, wrap around the calibrated type as the export does
         if self.rounding in ("stochastic_round", "fast_uniform_noise_injection"):
             self.seed_generator = keras.random.SeedGenerator()
 
@@ -161,7 +162,7 @@ class Quantizer(ExactDType, keras.layers.Layer):
             return _clip_round_ste(f, lo, hi)
         return ops.clip(f, lo, hi)
 
-    def call(self, x, training=None, f=None):
+    def call(self, x, training=None, f=None, overflow=True):
         f = ops.cast(self.fractional_bits() if f is None else f, x.dtype)
         rounding = self.rounding if training else fxp.inference_rounding(self.rounding)
         noise = None
@@ -170,6 +171,9 @@ class Quantizer(ExactDType, keras.layers.Layer):
         out = _quantize_ste(x, f, rounding, noise, self.conf["exact_q_value"])
         if self.records_minmax and (training or self.calibrating):
             self._record(out)
+        elif self.emulated_overflow and overflow and self.records_minmax and not training:
+            k, i, f = (ops.cast(t, out.dtype) for t in self.kif())
+            out = fxp.apply_overflow(out, k, i, f, "WRAP")
         return out
 
     def _record(self, xq):

@@ -4,6 +4,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from ...quantizer import fixed_point as fxp
 from ...quantizer.quantizer import ExactDType
 from ...quantizer.types import kif_from_kbi
 from ...validation import check_int_array
@@ -15,8 +16,8 @@ class Signature(ExactDType, QuantizedOutput, keras.layers.Layer):
     """Declare that the input is already quantized (e.g. samples of an ADC), so that an H-layer may follow it
     without an ``HQuantize``.
 
-    An identity in the H-model; in the proxy model it becomes a ``FixedPointQuantizer`` (``TRN``, ``WRAP``)
-    with the declared types. Arguments use hls4ml's convention, each a scalar or an array broadcastable to the
+    An identity in the H-model (but in ``hgq.calibration.exported_outputs``, which computes the proxy's outputs); in
+    the proxy model it becomes a ``FixedPointQuantizer`` (``TRN``, ``WRAP``) with the declared types. Arguments use hls4ml's convention, each a scalar or an array broadcastable to the
     input's feature shape (without the batch axis):
 
     Args:
@@ -41,6 +42,7 @@ class Signature(ExactDType, QuantizedOutput, keras.layers.Layer):
             raise ValueError(f"Signature {self.name!r}: keep_negative, bits and int_bits have shapes {k.shape}, "
                              f"{b.shape}, {integers.shape}, which do not broadcast together") from None
         self.keep_negative, self.bits, self.int_bits = k, b, integers
+        self.emulated_overflow = False  # True: truncate to the declared types and wrap, as the proxy does
 
     def build(self, input_shape):
         features = tuple(input_shape[1:])
@@ -54,7 +56,10 @@ class Signature(ExactDType, QuantizedOutput, keras.layers.Layer):
         self.built = True
 
     def call(self, inputs):
-        return inputs
+        if not self.emulated_overflow:
+            return inputs
+        k, i, f = (ops.cast(t, inputs.dtype) for t in self.output_kif())
+        return fxp.apply_overflow(fxp.round_to_grid(inputs, f, "floor"), k, i, f, "WRAP")
 
     def compute_output_shape(self, input_shape):
         return input_shape

@@ -271,8 +271,8 @@ class HRecurrent(HLayer):
             x = accum(x)
         f_state = self.paq.fractional_bits()
 
-        def quantize_state(v):
-            return self.paq(v, training=training, f=f_state)
+        def quantize_state(v):  # |h| <= 1 fits the state type whatever the records: no overflow to emulate
+            return self.paq(v, training=training, f=f_state, overflow=False)
 
         tables = ops.convert_to_tensor(self.tables)
         outputs = [run_direction(x, fw, direction.backward, a, tables, accum, quantize_state, self.return_sequences)
