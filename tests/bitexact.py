@@ -81,7 +81,7 @@ def check_bit_exact(proxy, x, hls_model, model=None, scales=(3.0,), min_samples=
 
 
 def check_exported_outputs(model, proxy, x):
-    """``hgq.calibration.exported_outputs`` of the H-model (the proxy's outputs computed by the H-model) equals the
+    """``hgq.exported_outputs`` of the H-model (the proxy's outputs computed by the H-model) equals the
     proxy on ``x`` (as the H-model's float32 inputs), overflows included, where the proxy wraps (``aggressive``)."""
     from hgq.calibration import exported_outputs
     from hgq.proxy_layers import FixedPointQuantizer

@@ -27,7 +27,8 @@ pytestmark = [pytest.mark.once]
 
 SCRIPT = os.path.join(os.path.dirname(__file__), "distributed_check.py")
 TIMEOUT_S = 420
-JAX = {"KERAS_BACKEND": "jax", "JAX_ENABLE_X64": "1", "JAX_PLATFORMS": "cpu", "XLA_FLAGS": ""}
+OPT0 = "--xla_backend_optimization_level=0"  # as conftest.py: small programs, mostly compiled once
+JAX = {"KERAS_BACKEND": "jax", "JAX_ENABLE_X64": "1", "JAX_PLATFORMS": "cpu", "XLA_FLAGS": OPT0}
 CLUSTER_VARIABLES = ("TF_CONFIG", "KERAS_DISTRIBUTION_JOB_ADDRESSES", "KERAS_DISTRIBUTION_NUM_PROCESSES",
                      "KERAS_DISTRIBUTION_PROCESS_ID")  # set per setting, never inherited
 
@@ -58,7 +59,7 @@ def jax_processes(ports):
 SETTINGS = {
     "tf-mirrored": (["mirrored"], {"KERAS_BACKEND": "tensorflow"}, None),
     "tf-multiworker": (["multiworker"], {"KERAS_BACKEND": "tensorflow"}, tf_workers),
-    "jax-dataparallel": (["dataparallel"], {**JAX, "XLA_FLAGS": "--xla_force_host_platform_device_count=2"}, None),
+    "jax-dataparallel": (["dataparallel"], {**JAX, "XLA_FLAGS": f"--xla_force_host_platform_device_count=2 {OPT0}"}, None),
     "jax-processes": (["processes"], JAX, jax_processes),
 }
 

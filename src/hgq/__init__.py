@@ -30,7 +30,7 @@ import_keras()  # a missing backend fails here, with the extra to install
 from . import callbacks  # noqa: E402
 from . import layers  # noqa: E402, F401  (imports every layer family: registers every spec and hls4ml handler)
 from . import specs  # noqa: E402, F401  (the spec API, as hgq.specs)
-from .calibration import reset_minmax, trace_minmax
+from .calibration import exported_outputs, reset_minmax, trace_minmax
 from .callbacks import (BetaScheduler, CalibratedBOPs, FreeBOPs, LogRampBeta, ParetoFront, PiecewiseBeta,
                         ResetMinMax)
 from .cost import bit_width_summary, get_beta, layer_bops, set_beta, total_bops
@@ -40,6 +40,6 @@ from .quantize_model import quantize_model
 from .quantizer import get_default_kq_conf, get_default_paq_conf, set_default_kq_conf, set_default_paq_conf
 
 __all__ = ["BetaScheduler", "CalibratedBOPs", "FreeBOPs", "LogRampBeta", "ParetoFront", "ParetoResult",
-           "PiecewiseBeta", "ResetMinMax", "__version__", "bit_width_summary", "callbacks", "fit_pareto", "get_beta",
+           "PiecewiseBeta", "ResetMinMax", "__version__", "bit_width_summary", "callbacks", "exported_outputs", "fit_pareto", "get_beta",
            "get_default_kq_conf", "get_default_paq_conf", "layer_bops", "quantize_model", "reset_minmax", "set_beta", "set_default_kq_conf",
            "set_default_paq_conf", "to_proxy_model", "total_bops", "trace_minmax"]

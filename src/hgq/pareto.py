@@ -49,13 +49,18 @@ class ParetoResult:
         return "\n".join(lines)
 
 
-def proxy_metric(proxy, data, metric, batch_size=1024):
-    """``metric`` (a ``keras.metrics.Metric``, reset first) of ``proxy`` on ``data`` (``(x, y)``): what hls4ml
-    computes, overflows included."""
-    x, y = data
+def score(metric, y, outputs):
+    """``metric`` (a ``keras.metrics.Metric``, reset first) of the float64 ``outputs`` against the labels ``y``."""
     metric.reset_state()
-    metric.update_state(y, proxy_predict(proxy, x, batch_size))
+    metric.update_state(y, np.asarray(outputs, np.float64))
     return float(keras.ops.convert_to_numpy(metric.result()))
+
+
+def proxy_metric(proxy, data, metric, batch_size=1024):
+    """``metric`` (a ``keras.metrics.Metric``) of ``proxy`` on ``data`` (``(x, y)``): what hls4ml computes, overflows
+    included."""
+    x, y = data
+    return score(metric, y, proxy_predict(proxy, x, batch_size))
 
 
 def check_pair(data, name):
@@ -98,9 +103,7 @@ class ProxyEvaluation(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         bops = trace_minmax(self.model, self.calibration, batch_size=self.batch_size)
         x, y = self.validation
-        self.metric.reset_state()
-        self.metric.update_state(y, np.asarray(exported_outputs(self.model, x, batch_size=self.batch_size), np.float64))
-        value = float(keras.ops.convert_to_numpy(self.metric.result()))
+        value = score(self.metric, y, exported_outputs(self.model, x, batch_size=self.batch_size))
         if logs is not None:
             logs.update({"bops": bops, self.name: value})
 
@@ -130,10 +133,11 @@ def fit_pareto(model, x, y, validation_data, loss, path="pareto", metric="accura
     other beats in both ``metric`` (on ``validation_data``) and exact BOPs.
 
     At each epoch end the model is calibrated on ``calibration_data`` (``trace_minmax``, the training inputs by
-    default) and exported (``to_proxy_model``): its BOPs are exact and its metric is the proxy's, bit-exact with
-    hls4ml (overflows of validation values beyond the calibrated ranges included); a design not dominated by a
-    saved one is saved to ``path`` (calibrated: ``hgq export``/``hgq verify`` take it as it is) and the designs it
-    dominates are deleted. ``path`` ends holding the front, ``front.csv`` and, where matplotlib is installed,
+    default): its BOPs are exact, and its metric is its proxy's (``hgq.exported_outputs``: what
+    ``to_proxy_model`` and hls4ml compute, overflows of validation values beyond the calibrated ranges included,
+    without an export). A design that no design of the front dominates joins it and the designs it dominates leave;
+    the front is kept in memory and saved to ``path`` when training ends (calibrated: ``hgq export``/``hgq verify``
+    take each file as it is). ``path`` ends holding the front, ``front.csv`` and, where matplotlib is installed,
     ``front.png``.
 
     ``path`` must be new, empty, or hold only what hgq wrote there; a front written there before is replaced. Any
