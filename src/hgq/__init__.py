@@ -40,6 +40,7 @@ from .quantize_model import quantize_model
 from .quantizer import get_default_kq_conf, get_default_paq_conf, set_default_kq_conf, set_default_paq_conf
 
 __all__ = ["BetaScheduler", "CalibratedBOPs", "FreeBOPs", "LogRampBeta", "ParetoFront", "ParetoResult",
-           "PiecewiseBeta", "ResetMinMax", "__version__", "bit_width_summary", "callbacks", "exported_outputs", "fit_pareto", "get_beta",
-           "get_default_kq_conf", "get_default_paq_conf", "layer_bops", "quantize_model", "reset_minmax", "set_beta", "set_default_kq_conf",
-           "set_default_paq_conf", "to_proxy_model", "total_bops", "trace_minmax"]
+           "PiecewiseBeta", "ResetMinMax", "__version__", "bit_width_summary", "callbacks", "exported_outputs",
+           "fit_pareto", "get_beta", "get_default_kq_conf", "get_default_paq_conf", "layer_bops", "quantize_model",
+           "reset_minmax", "set_beta", "set_default_kq_conf", "set_default_paq_conf", "to_proxy_model", "total_bops",
+           "trace_minmax"]

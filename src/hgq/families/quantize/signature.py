@@ -16,9 +16,9 @@ class Signature(ExactDType, QuantizedOutput, keras.layers.Layer):
     """Declare that the input is already quantized (e.g. samples of an ADC), so that an H-layer may follow it
     without an ``HQuantize``.
 
-    An identity in the H-model (but in ``hgq.exported_outputs``, which computes the proxy's outputs); in
-    the proxy model it becomes a ``FixedPointQuantizer`` (``TRN``, ``WRAP``) with the declared types. Arguments use hls4ml's convention, each a scalar or an array broadcastable to the
-    input's feature shape (without the batch axis):
+    An identity in the H-model (but in ``hgq.exported_outputs``, which computes the proxy's outputs); in the proxy
+    model it becomes a ``FixedPointQuantizer`` (``TRN``, ``WRAP``) with the declared types. Arguments use hls4ml's
+    convention, each a scalar or an array broadcastable to the input's feature shape (without the batch axis):
 
     Args:
         keep_negative: sign bit, 0 or 1.
