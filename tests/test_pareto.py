@@ -178,3 +178,22 @@ def test_command_line_front_without_matplotlib_notes_the_missing_plot(tmp_path):
     assert "front.png not drawn: matplotlib is not installed (pip install 'hgq-keras[profiling]')" in done.stderr
     assert (tmp_path / "front" / "front.csv").is_file() and not (tmp_path / "front" / "front.png").exists()
     assert "front.png" not in done.stdout
+
+
+@pytest.mark.parametrize("metric", ["accuracy", "mse", "crossentropy"])
+def test_metric_value_is_what_keras_computes_on_one_batch(metric):
+    """``hgq.backend.metric_value`` (compiled on JAX) equals the metric's reset, update and result, call after call
+    (no state carried over)."""
+    from hgq.backend import metric_value
+    from hgq.pareto import metric_object
+
+    rng = np.random.default_rng(0)
+    make = {"accuracy": lambda: metric_object("accuracy", np.zeros(1)), "mse": keras.metrics.MeanSquaredError,
+            "crossentropy": lambda: keras.metrics.SparseCategoricalCrossentropy(from_logits=True)}[metric]
+    compiled = make()
+    for _ in range(2):
+        y_pred = rng.normal(size=(50, 4))
+        y_true = rng.integers(0, 4, size=50) if metric != "mse" else rng.normal(size=(50, 4))
+        eager = make()
+        eager.update_state(y_true, y_pred)
+        assert metric_value(compiled, y_true, y_pred) == pytest.approx(float(eager.result()), abs=1e-7)

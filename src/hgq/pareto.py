@@ -10,6 +10,7 @@ import time
 import keras
 import numpy as np
 
+from .backend import metric_value
 from .beta import BetaScheduler, LogRampBeta
 from .calibration import exported_outputs, trace_minmax
 from .front import ParetoFront
@@ -50,10 +51,8 @@ class ParetoResult:
 
 
 def score(metric, y, outputs):
-    """``metric`` (a ``keras.metrics.Metric``, reset first) of the float64 ``outputs`` against the labels ``y``."""
-    metric.reset_state()
-    metric.update_state(y, np.asarray(outputs, np.float64))
-    return float(keras.ops.convert_to_numpy(metric.result()))
+    """``metric`` (a ``keras.metrics.Metric``) of the float64 ``outputs`` against the labels ``y``."""
+    return metric_value(metric, y, np.asarray(outputs, np.float64))
 
 
 def proxy_metric(proxy, data, metric, batch_size=1024):

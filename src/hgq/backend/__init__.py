@@ -13,6 +13,8 @@ on every backend. Everything else in hgq is written with ``keras.ops`` only.
   whole where the backend would otherwise compile every operation on its own (JAX), with the variables the pass
   assigns (calibration records) written back.
 - ``evaluate(model, purpose, fn)``: ``fn()``, a computation on ``model``'s variables, as one compiled program on JAX.
+- ``metric_value(metric, y_true, y_pred)``: a Keras metric of one batch of predictions, as one compiled program on
+  JAX.
 
 Each backend has its module here (``tensorflow.py``, ``jax.py``, ``torch.py``); a backend without one gets the behaviour of a
 single device with exact float64 (``generic.py``).
@@ -90,3 +92,10 @@ def evaluate(model, purpose, fn):
     instead of an XLA compilation for each of its operations, compiled once per model and ``purpose`` and run on the
     variables' current values."""
     return _impl().evaluate(model, purpose, fn)
+
+
+def metric_value(metric, y_true, y_pred):
+    """``metric`` (a ``keras.metrics.Metric``) of ``y_pred`` against ``y_true`` alone, as a float (what
+    ``reset_state``, ``update_state`` and ``result`` give). On JAX one compiled program per metric instead of an XLA
+    dispatch per operation, and the metric's own state is left as it is."""
+    return _impl().metric_value(metric, y_true, y_pred)

@@ -30,3 +30,11 @@ def inference(model, purpose):
 
 def evaluate(model, purpose, fn):
     return fn()
+
+
+def metric_value(metric, y_true, y_pred):
+    from keras import ops
+
+    metric.reset_state()
+    metric.update_state(y_true, y_pred)
+    return float(ops.convert_to_numpy(metric.result()))

@@ -130,3 +130,18 @@ def evaluate(model, purpose, fn):
         return jax.jit(run)
 
     return _compiled(model, purpose, variables, compile_)([v.value for v in variables])
+
+
+#: metric -> (its reset state, the compiled update and result); dropped with the metric.
+_METRICS = weakref.WeakKeyDictionary()
+
+
+def metric_value(metric, y_true, y_pred):
+    import jax
+
+    if metric not in _METRICS:
+        owner = weakref.ref(metric)  # the compiled function must not keep the metric alive
+        _METRICS[metric] = metric.stateless_reset_state(), jax.jit(
+            lambda values, t, p: owner().stateless_result(owner().stateless_update_state(values, t, p)))
+    reset, run = _METRICS[metric]
+    return float(run(reset, y_true, y_pred))

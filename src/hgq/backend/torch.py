@@ -9,6 +9,7 @@ from .generic import (  # noqa: F401  (as any backend)
     float64_is_exact,
     inference,
     max_over_replicas,
+    metric_value,
     min_over_replicas,
 )
 
