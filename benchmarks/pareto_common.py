@@ -18,7 +18,11 @@ exact value). The input element's width is the per-element width of the ``FixedP
 Any other node with weights is refused rather than counted as 0.
 """
 
+import argparse
 import json
+import statistics
+import sys
+import time
 
 import overhead_common  # noqa: F401  first: it sets KERAS_BACKEND from --backend
 
@@ -127,3 +131,25 @@ def report(project, points, seconds):
     print(f"  fewest BOPs at test accuracy >= {GOAL[0]}: " + pair_text(numbers["at_test_goal"]))
     print(f"  fewest BOPs at validation accuracy >= {GOAL[0]} (test accuracy): " + pair_text(numbers["val_pick"]))
     print("RESULT " + json.dumps({"project": project, "seconds": seconds, "points": points}))
+
+
+def speed_arguments(description):
+    """The command line of ``pareto_speed.py`` and ``pareto_speed_hgq2.py``: ``--backend``, ``--epochs``, ``--runs``."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--backend", choices=("tensorflow", "jax"))
+    parser.add_argument("--epochs", type=int, default=60)
+    parser.add_argument("--runs", type=int, default=2, help="pairs of runs (a plain fit, then one with the front)")
+    return parser.parse_args()
+
+
+def median_times(runs, kinds):
+    """``{name: median seconds}`` of ``kinds`` (``{name: function of the run's index}``), called in turn ``runs``
+    times each (a line on stderr per call)."""
+    times = {name: [] for name in kinds}
+    for run in range(runs):
+        for name, call in kinds.items():
+            start = time.perf_counter()
+            call(run)
+            times[name].append(time.perf_counter() - start)
+            print(f"run {run}: {name} {times[name][-1]:.2f} s", file=sys.stderr, flush=True)
+    return {name: statistics.median(seconds) for name, seconds in times.items()}

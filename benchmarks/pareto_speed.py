@@ -9,13 +9,9 @@ compiling) is timed too, as a user waits for it.
     .venv/bin/python benchmarks/pareto_speed.py [--backend tensorflow|jax] [--epochs 60] [--runs 2]
 """
 
-import argparse
 import inspect
 import os
-import statistics
-import sys
 import tempfile
-import time
 
 import pareto_common as common  # first: it sets KERAS_BACKEND from --backend
 
@@ -39,31 +35,25 @@ def plain_fit(model, x, y, epochs, options):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--backend", choices=("tensorflow", "jax"))
-    parser.add_argument("--epochs", type=int, default=60)
-    parser.add_argument("--runs", type=int, default=2, help="pairs of runs (plain fit, fit_pareto)")
-    args = parser.parse_args()
+    args = common.speed_arguments(__doc__.splitlines()[0])
     x_train, x_val, y_train, y_val = common.validation_split(*common.digits()[::2])
     options = fit_pareto_defaults()
     keras.utils.set_random_seed(0)
     h_model = hgq.quantize_model(common.float_mlp())
     initial = h_model.get_weights()
-    times = {"model.fit": [], "fit_pareto": []}
+
+    def fresh():
+        model = keras.models.clone_model(h_model)
+        model.set_weights(initial)
+        return model
+
     with tempfile.TemporaryDirectory() as workdir:
-        for run in range(args.runs):
-            for kind in times:
-                model = keras.models.clone_model(h_model)
-                model.set_weights(initial)
-                start = time.perf_counter()
-                if kind == "model.fit":
-                    plain_fit(model, x_train, y_train, args.epochs, options)
-                else:
-                    hgq.fit_pareto(model, x_train, y_train, (x_val, y_val), common.loss(),
-                                   path=os.path.join(workdir, f"front{run}"), epochs=args.epochs, verbose=False)
-                times[kind].append(time.perf_counter() - start)
-                print(f"run {run}: {kind} {times[kind][-1]:.2f} s", file=sys.stderr, flush=True)
-    fit, pareto = (statistics.median(times[k]) for k in ("model.fit", "fit_pareto"))
+        times = common.median_times(args.runs, {
+            "model.fit": lambda run: plain_fit(fresh(), x_train, y_train, args.epochs, options),
+            "fit_pareto": lambda run: hgq.fit_pareto(fresh(), x_train, y_train, (x_val, y_val), common.loss(),
+                                                     path=os.path.join(workdir, f"front{run}"), epochs=args.epochs,
+                                                     verbose=False)})
+    fit, pareto = times["model.fit"], times["fit_pareto"]
     print(f"{keras.backend.backend()}: {args.epochs} epochs, median of {args.runs}: model.fit {fit:.2f} s, "
           f"fit_pareto {pareto:.2f} s, ratio {pareto / fit:.2f}x")
 

@@ -11,12 +11,8 @@ the saved models afterwards), so this measures less work than ``fit_pareto`` doe
     /tmp/hgq2venv/bin/python benchmarks/pareto_speed_hgq2.py [--backend tensorflow|jax] [--epochs 60] [--runs 2]
 """
 
-import argparse
 import os
-import statistics
-import sys
 import tempfile
-import time
 
 import pareto_common as common  # first: it sets KERAS_BACKEND from --backend
 
@@ -29,11 +25,7 @@ BETA = (1e-6, 1e-3)
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--backend", choices=("tensorflow", "jax"))
-    parser.add_argument("--epochs", type=int, default=60)
-    parser.add_argument("--runs", type=int, default=2, help="pairs of runs (plain fit, fit with the front)")
-    args = parser.parse_args()
+    args = common.speed_arguments(__doc__.splitlines()[0])
     x_train, x_val, y_train, y_val = common.validation_split(*common.digits()[::2])
     warmup = args.epochs // 10
     schedule = PieceWiseSchedule([(0, BETA[0], "constant"), (warmup, BETA[0], "log"),
@@ -41,26 +33,24 @@ def main():
     keras.utils.set_random_seed(0)
     initial = hgq2_mlp(BETA[0])
     weights = initial.get_weights()
-    times = {"model.fit": [], "with ParetoFront": []}
+
+    def fit(front=None):
+        model = keras.models.clone_model(initial)
+        model.set_weights(weights)
+        model.compile(keras.optimizers.Adam(3e-3), common.loss(), metrics=["accuracy"])
+        callbacks, extra = [BetaScheduler(schedule)], {}
+        if front:
+            callbacks += [FreeEBOPs(), ParetoFront(front, ["val_accuracy", "ebops"], [1, -1])]
+            extra = {"validation_data": (x_val, y_val)}
+        model.fit(x_train, y_train, epochs=args.epochs, batch_size=64, callbacks=callbacks, verbose=0, **extra)
+
     with tempfile.TemporaryDirectory() as workdir:
-        for run in range(args.runs):
-            for kind in times:
-                model = keras.models.clone_model(initial)
-                model.set_weights(weights)
-                model.compile(keras.optimizers.Adam(3e-3), common.loss(), metrics=["accuracy"])
-                callbacks, extra = [BetaScheduler(schedule)], {}
-                if kind != "model.fit":
-                    callbacks += [FreeEBOPs(), ParetoFront(os.path.join(workdir, f"front{run}"),
-                                                           ["val_accuracy", "ebops"], [1, -1])]
-                    extra = {"validation_data": (x_val, y_val)}
-                start = time.perf_counter()
-                model.fit(x_train, y_train, epochs=args.epochs, batch_size=64, callbacks=callbacks, verbose=0,
-                          **extra)
-                times[kind].append(time.perf_counter() - start)
-                print(f"run {run}: {kind} {times[kind][-1]:.2f} s", file=sys.stderr, flush=True)
-    fit, front = (statistics.median(times[k]) for k in times)
-    print(f"HGQ2 0.2.0, {keras.backend.backend()}: {args.epochs} epochs, median of {args.runs}: model.fit {fit:.2f} s, "
-          f"with ParetoFront {front:.2f} s, ratio {front / fit:.2f}x")
+        times = common.median_times(args.runs, {
+            "model.fit": lambda run: fit(),
+            "with ParetoFront": lambda run: fit(os.path.join(workdir, f"front{run}"))})
+    plain, front = times["model.fit"], times["with ParetoFront"]
+    print(f"HGQ2 0.2.0, {keras.backend.backend()}: {args.epochs} epochs, median of {args.runs}: model.fit {plain:.2f} "
+          f"s, with ParetoFront {front:.2f} s, ratio {front / plain:.2f}x")
 
 
 if __name__ == "__main__":
