@@ -36,7 +36,8 @@ REFUSED = [
         ("table_bits", 0), ("table_bits", 25), ("table_bits", True), ("table_size", 1), ("table_size", 2**16 + 1),
         ("table_size", 256.0)]),
     *((layer, "rnn", lambda make=cls, **kw: make(3, **kw), arg, value)
-      for layer, cls in (("HGRU", HGRU), ("HLSTM", HLSTM)) for arg, value in [("table_bits", 1), ("table_bits", 17), ("table_bits", True), ("table_size", 3),
+      for layer, cls in (("HGRU", HGRU), ("HLSTM", HLSTM))
+      for arg, value in [("table_bits", 1), ("table_bits", 17), ("table_bits", True), ("table_size", 3),
                          ("table_size", 2**16 + 1), ("table_size", 512.0)]),
     *(("Signature", "sig", Signature, arg, value) for arg, value in [
         ("keep_negative", 2), ("keep_negative", -1), ("keep_negative", [1, 0.5]), ("bits", -1), ("bits", [8, -1]),

@@ -94,4 +94,4 @@ def inference(model, purpose):
 
 
 def evaluate(model, purpose, fn):
-    return _compiled_on_reuse(model, purpose, lambda: fn())()
+    return _compiled_on_reuse(model, purpose, fn)()
