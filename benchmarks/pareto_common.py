@@ -56,6 +56,11 @@ def loss():
     return keras.losses.SparseCategoricalCrossentropy(from_logits=True)
 
 
+def learning_rate(start, epochs, n_samples, batch_size):
+    """``fit_pareto``'s learning rate for a float ``start``: decaying along a cosine to a tenth at the last step."""
+    return keras.optimizers.schedules.CosineDecay(start, epochs * -(-n_samples // batch_size), alpha=0.1)
+
+
 def float_mlp():
     x = keras.Input((64,), name="pixels")
     y = keras.layers.Dense(32, activation="relu", name="dense1")(x)

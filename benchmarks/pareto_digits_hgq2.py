@@ -4,9 +4,10 @@ HGQ2 (PyPI ``hgq2``) installs a top-level ``hgq`` module too, so it lives in its
 neutral BOPs count and the report are ``pareto_common.py``'s. The recipe is the one HGQ2 documents
 (``example/larger_jet_tagger.ipynb``): HGQ2's layers with their defaults (``QDense`` 32-32-10, ReLU, an input
 quantizer on the first), Adam, ``BetaScheduler(PieceWiseSchedule(...))``, ``FreeEBOPs``, and ``ParetoFront`` on
-``(val_accuracy, ebops)``; with the same epochs, ``beta`` ramp (constant, then log-linear), learning rate and batch as
-``hgq.fit_pareto``'s defaults (passed by ``pareto_digits.py``), trained on the same 1005 samples and choosing on the same
-252 validation samples (``pareto_common.validation_split``). Each saved model is then calibrated as HGQ2 documents
+``(val_accuracy, ebops)``; with the same epochs, ``beta`` ramp (constant, then log-linear), learning rate (decayed
+along a cosine to a tenth at the last step, ``pareto_common.learning_rate``) and batch as ``hgq.fit_pareto``'s
+(passed by ``pareto_digits.py``), trained on the same 1005 samples and choosing on the same 252 validation samples
+(``pareto_common.validation_split``). Each saved model is then calibrated as HGQ2 documents
 (``hgq.utils.trace_minmax`` on the training samples), converted to hls4ml as it is, counted, and its validation and
 test accuracy taken after calibration.
 
@@ -49,7 +50,8 @@ def main():
     x_train, x_val, y_train, y_val = common.validation_split(x_train, y_train)
     keras.utils.set_random_seed(args.seed)
     model = hgq2_mlp(args.beta[0])
-    model.compile(keras.optimizers.Adam(args.learning_rate),
+    learning_rate = common.learning_rate(args.learning_rate, args.epochs, len(x_train), args.batch_size)
+    model.compile(keras.optimizers.Adam(learning_rate),
                   keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
     schedule = PieceWiseSchedule([(0, args.beta[0], "constant"), (args.warmup, args.beta[0], "log"),
                                   (args.epochs - 1, args.beta[1], "constant")])

@@ -27,9 +27,11 @@ def fit_pareto_defaults():
 
 
 def plain_fit(model, x, y, epochs, options):
-    """``model.fit`` with ``fit_pareto``'s optimizer, batch and beta ramp."""
+    """``model.fit`` with ``fit_pareto``'s optimizer (its learning rate decaying as ``fit_pareto``'s does), batch
+    and beta ramp."""
     warmup = epochs // 10
-    model.compile(keras.optimizers.Adam(options["learning_rate"]), common.loss())
+    rate = common.learning_rate(options["learning_rate"], epochs, len(x), options["batch_size"])
+    model.compile(keras.optimizers.Adam(rate), common.loss())
     ramp = hgq.BetaScheduler(hgq.LogRampBeta(*options["beta"], warmup, max(epochs - 1, warmup + 1)))
     model.fit(x, y, epochs=epochs, batch_size=options["batch_size"], callbacks=[ramp], verbose=0)
 

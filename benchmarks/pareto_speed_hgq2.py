@@ -4,9 +4,10 @@ environment; HGQ2 installs a top-level ``hgq`` too).
 HGQ2's documented front (``example/larger_jet_tagger.ipynb``): ``model.fit`` with ``validation_data``,
 ``BetaScheduler(PieceWiseSchedule(...))``, ``FreeEBOPs`` and ``ParetoFront`` on ``(val_accuracy, ebops)``, against
 ``model.fit`` with the ``BetaScheduler`` alone; the same model (``pareto_digits_hgq2.hgq2_mlp``), data, epochs, ramp,
-Adam 3e-3 and batch 64 as ``pareto_speed.py``, alternating in one process from the same initial weights. HGQ2's
-front is not calibrated while it is chosen (``FreeEBOPs`` counts from the ranges seen in training; its users calibrate
-the saved models afterwards), so this measures less work than ``fit_pareto`` does.
+Adam from 3e-3 (decaying as ``fit_pareto``'s does) and batch 64 as ``pareto_speed.py``, alternating in one process
+from the same initial weights. HGQ2's front is not calibrated while it is chosen (``FreeEBOPs`` counts from the
+ranges seen in training; its users calibrate the saved models afterwards), so this measures less work than
+``fit_pareto`` does.
 
     /tmp/hgq2venv/bin/python benchmarks/pareto_speed_hgq2.py [--backend tensorflow|jax] [--epochs 60] [--runs 2]
 """
@@ -37,7 +38,8 @@ def main():
     def fit(front=None):
         model = keras.models.clone_model(initial)
         model.set_weights(weights)
-        model.compile(keras.optimizers.Adam(3e-3), common.loss(), metrics=["accuracy"])
+        model.compile(keras.optimizers.Adam(common.learning_rate(3e-3, args.epochs, len(x_train), 64)), common.loss(),
+                      metrics=["accuracy"])
         callbacks, extra = [BetaScheduler(schedule)], {}
         if front:
             callbacks += [FreeEBOPs(), ParetoFront(front, ["val_accuracy", "ebops"], [1, -1])]

@@ -16,14 +16,21 @@ STRATEGIES = ("latency", "resource", "distributed_arithmetic")  # hgq.proxy.hls.
 DEMO_MODELS = ("cnn", "mixer", "mlp", "rnn", "transformer")
 
 
-def _positive_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
-    return value
+def _int_at_least(minimum):
+    """An argparse type: an integer of at least ``minimum``."""
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            value = minimum - 1
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be an integer >= {minimum}, got {text}")
+        return value
+
+    return parse
+
+
+_positive_int, _non_negative_int = _int_at_least(1), _int_at_least(0)
 
 
 def _positive_float(text):
@@ -145,6 +152,8 @@ def build_parser():
                    help="the ramp of beta (default: hgq.fit_pareto's)")
     p.add_argument("--learning-rate", type=_positive_float, help="Adam's (default: hgq.fit_pareto's)")
     p.add_argument("--batch-size", type=_positive_int, help="samples per step (default: hgq.fit_pareto's)")
+    p.add_argument("--smoothing", type=_non_negative_int, help="choose on the metric averaged over this many epochs "
+                                                               "on each side of a design (default: hgq.fit_pareto's)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress lines on stderr")
     _common(p)
     p.set_defaults(handler="run_pareto")

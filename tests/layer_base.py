@@ -50,7 +50,7 @@ from hgq.layers import HQuantize
 from hgq.proxy import FixedPointQuantizer
 from hgq.quantizer.quantizer import EXACT_DTYPES, ExactDType
 
-from bitexact import assert_exact, check_bit_exact
+from bitexact import assert_exact, check_bit_exact, proxy_predict
 
 WIDTHS = "fractional_bits"
 NO_RESOURCE = ("latency", "distributed_arithmetic")  # einsums: hls4ml has no Resource implementation (refused)
@@ -131,7 +131,7 @@ class LayerChecks:
         assert [v.path for v in loaded.weights] == [v.path for v in model.weights]
         for saved, revived in zip(model.weights, loaded.weights):
             assert np.array_equal(ops.convert_to_numpy(revived), ops.convert_to_numpy(saved)), saved.path
-        assert_exact(loaded.predict(x, verbose=0), model.predict(x, verbose=0), "loaded vs saved model")
+        assert_exact(inference(loaded, x), inference(model, x), "loaded vs saved model")
         self.check_loaded(model, loaded)
 
     def test_weight_counts(self):
@@ -193,7 +193,9 @@ class LayerTest(LayerChecks):
         assert watched, "no trainable bit widths in the model"
         before = [np.array(v) for v in watched]
         y = np.random.default_rng(self.seed + 2).normal(size=(len(x), *model.output_shape[1:])).astype("float32")
-        model.compile(keras.optimizers.Adam(0.1), "mse")
+        # one step: on TensorFlow, tracing its graph costs more than the step; on JAX, dispatching op by op costs
+        # more than compiling
+        model.compile(keras.optimizers.Adam(0.1), "mse", run_eagerly=keras.backend.backend() == "tensorflow")
         loss = model.train_on_batch(x[:128], y[:128])
         assert np.all(np.isfinite(loss)), f"loss {loss}"
         moved = [v.path for v, b in zip(watched, before) if not np.array_equal(np.array(v), b)]
@@ -209,7 +211,7 @@ class LayerTest(LayerChecks):
         if not self.mixed_training_step:
             return
         head = keras.layers.Dense(2, name="plain_head")  # follows the policy
-        mixed = keras.Model(model.inputs, head(keras.layers.Flatten()(model.outputs[0])))
+        mixed = keras.Model(model.input, head(keras.layers.Flatten()(model.outputs[0])))
         assert head.compute_dtype == "bfloat16"
         self.check_training_step(mixed, layer, x)
 
@@ -217,8 +219,7 @@ class LayerTest(LayerChecks):
     def test_proxy_equals_model(self, aggressive):
         model, _, x = self.model()
         proxy = hgq.to_proxy_model(model, aggressive=aggressive)
-        assert_exact(proxy.predict(x.astype(np.float64), verbose=0), model.predict(x, verbose=0),
-                     "proxy vs H-model on in-range data")
+        assert_exact(proxy_predict(proxy, x), inference(model, x), "proxy vs H-model on in-range data")
 
     def proxy_case(self):
         """``(model, proxy, x)`` of the hls4ml check: the calibrated H-model, its proxy (WRAP) and the data."""
@@ -231,6 +232,12 @@ class LayerTest(LayerChecks):
         model, proxy, x, part = layer_project(type(self), self.io_type, strategy=strategy,
                                                   project=self.project)
         check_bit_exact(proxy, x, part, model=model, scales=self.scales)
+
+
+def inference(model, x):
+    """``model(x)`` in inference mode as NumPy: one call, no ``predict`` loop (whose tracing or compiling, once per
+    model, costs more than these small models' inference; ``check_bit_exact`` compares ``predict``'s outputs)."""
+    return ops.convert_to_numpy(model(x, training=False))
 
 
 def representable(quantizer, x):

@@ -145,6 +145,37 @@ def test_pareto_front_keeps_exactly_the_non_dominated_models(tmp_path, in_memory
     assert loaded.predict(x[:4], verbose=0).shape == (4, 5)
 
 
+@pytest.mark.parametrize("in_memory", [False, True], ids=["saved-as-found", "in-memory"])
+def test_smoothed_pareto_front_chooses_on_the_mean_around_each_epoch(tmp_path, in_memory):
+    """``smoothing=2``: each design is chosen on the mean of a scripted, noisy score over the five epochs around its
+    own (fewer at the ends), and is still the model of its own epoch (its BOPs are the ones logged then)."""
+    scores = [0.1, 0.9, 0.2, 0.8, 0.3, 0.7, 0.4, 0.6]
+    x, y = regression_data(1024)
+    model = mlp(beta=3e-5)
+    model.compile(keras.optimizers.Adam(1e-2), "mse")
+    front = hgq.ParetoFront(tmp_path, metrics=("score", "bops"), sides=(max, min), in_memory=in_memory, smoothing=2)
+    script = keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: logs.update(score=scores[epoch]))
+    last = {}
+    watch = keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: last.update(weights=model.get_weights()))
+    history = model.fit(x, y, epochs=len(scores), batch_size=128, verbose=0,
+                        callbacks=[hgq.FreeBOPs(), script, front, watch])
+    smoothed = [np.mean(scores[max(0, e - 2):e + 3]) for e in range(len(scores))]
+    designs = [(s, b) for s, b in zip(smoothed, history.history["bops"])]
+    points = front.points
+    assert points and len(list(tmp_path.glob("*.keras"))) == len(points)
+    for point in points:
+        assert point["score"] == pytest.approx(smoothed[point["epoch"]], abs=1e-12)
+        assert point["epoch_score"] == scores[point["epoch"]]
+        assert point["bops"] == history.history["bops"][point["epoch"]]
+        assert hgq.total_bops(keras.models.load_model(point["path"])) == point["bops"]
+    chosen = [(p["score"], p["bops"]) for p in points]
+    for a in chosen:  # none dominated, every epoch covered
+        assert not any(b[0] >= a[0] and b[1] <= a[1] and b != a for b in chosen)
+    for s, b in designs:
+        assert any(c[0] >= s - 1e-12 and c[1] <= b for c in chosen)
+    assert all(np.array_equal(a, b) for a, b in zip(model.get_weights(), last["weights"]))
+
+
 def test_pareto_front_names_an_unknown_metric(tmp_path):
     x, y = regression_data(64)
     with pytest.raises(ValueError, match=r"metric 'val_accuracy' is not in the logs; logged metrics: \['loss'\]"):
@@ -154,6 +185,8 @@ def test_pareto_front_names_an_unknown_metric(tmp_path):
 @pytest.mark.parametrize("kwargs, message", [
     ({"metrics": ("val_loss", "bops"), "sides": (min,)}, "one side per metric"),
     ({"metrics": ("val_loss",), "sides": ("smaller",)}, "each side must be max or min"),
+    ({"smoothing": -1}, "smoothing must be a number of epochs >= 0, got -1"),
+    ({"smoothing": 1.5}, "smoothing must be a number of epochs >= 0, got 1.5"),
 ])
 def test_pareto_front_rejects_bad_arguments(tmp_path, kwargs, message):
     with pytest.raises(ValueError, match=message):

@@ -70,7 +70,9 @@ def streamable_model():
     return keras.Model(inp, HDense(3, beta=1e-5)(HDense(8, activation="relu", beta=1e-5)(x)))
 
 
-def trained(build, rnd_strategy, paq_extra=None):
+def trained(build, rnd_strategy, paq_extra=None, weights_of=None):
+    """``build()``'s model with this rounding of its outputs, trained two epochs or given the weights of
+    ``weights_of`` (a model of the same layers), and calibrated; and the data."""
     keras.utils.set_random_seed(0)
     hgq.set_default_kq_conf({"init_bw": 4})  # the grid is about output rounding: weights are exported as values
     hgq.set_default_paq_conf({"rnd_strategy": rnd_strategy, "init_bw": 4, **(paq_extra or {})})
@@ -78,8 +80,11 @@ def trained(build, rnd_strategy, paq_extra=None):
     x = rng.normal(size=(1000, 8, 8, 2)).astype("float32")
     y = np.tanh(x.reshape(1000, -1)[:, :3] * 2).astype("float32")
     model = build()
-    model.compile(keras.optimizers.Adam(3e-3), "mse")
-    model.fit(x, y, epochs=2, batch_size=64, verbose=0)
+    if weights_of is None:
+        model.compile(keras.optimizers.Adam(3e-3), "mse")
+        model.fit(x, y, epochs=2, batch_size=64, verbose=0)
+    else:
+        model.set_weights(weights_of.get_weights())
     hgq.trace_minmax(model, x)
     return model, x
 
@@ -89,17 +94,21 @@ AGGRESSIVE = [True, False]
 CELLS = {"io_parallel": (every_layer_model, None), "io_stream": (streamable_model, {"skip_dims": "all"})}
 
 
+@functools.cache
 def trained_cell(io_type, rnd_strategy):
     """The trained and calibrated ``(model, x)`` of an io type's cells with this rounding. ``aggressive`` (WRAP or
-    SAT) only chooses how it is exported: the ``grid_projects`` fixture trains it once for both."""
+    SAT) only chooses how it is exported, so both share it. The first rounding's model is trained; the others are
+    built with their rounding and given its weights (the grid is about how outputs are rounded on export, and a
+    training, its graph traced or compiled, takes most of a cell's time)."""
     build, paq_extra = CELLS[io_type]
-    return trained(build, rnd_strategy, paq_extra)
+    first = None if rnd_strategy == ROUNDINGS[0] else trained_cell(io_type, ROUNDINGS[0])[0]
+    return trained(build, rnd_strategy, paq_extra, first)
 
 
-def cover_factor_case(models):
-    """Ranges shrunk below the data (``cover_factor=0.5``): a copy of the io_parallel "auto" cell's model (trained
-    as ``trained(every_layer_model, "auto")`` would train it), calibrated anew."""
-    model, x = models("io_parallel", "auto")
+def cover_factor_case():
+    """Ranges shrunk below the data (``cover_factor=0.5``): a copy of the io_parallel "auto" cell's model,
+    calibrated anew."""
+    model, x = trained_cell("io_parallel", "auto")
     copy = keras.models.clone_model(model)
     copy.set_weights(model.get_weights())
     hgq.trace_minmax(copy, x, cover_factor=0.5)
@@ -109,13 +118,14 @@ def cover_factor_case(models):
 @pytest.fixture(scope="module")
 def grid_projects(tmp_path_factory):
     """Every cell of the grid (and the cover-factor case), side by side: one hls4ml project per io type."""
-    projects, models = SideBySide(tmp_path_factory.mktemp("grid")), functools.cache(trained_cell)
+    projects = SideBySide(tmp_path_factory.mktemp("grid"))
     for io_type in CELLS:
         for rnd_strategy in ROUNDINGS:
             for aggressive in AGGRESSIVE:
-                cell = functools.partial(with_proxy, functools.partial(models, io_type, rnd_strategy), aggressive)
-                projects.add((io_type, rnd_strategy, aggressive), cell, io_type)
-    projects.add("cover_factor", functools.partial(cover_factor_case, models), "io_parallel")
+                build = functools.partial(trained_cell, io_type, rnd_strategy)
+                projects.add((io_type, rnd_strategy, aggressive), functools.partial(with_proxy, build, aggressive),
+                             io_type)
+    projects.add("cover_factor", cover_factor_case, "io_parallel")
     return projects
 
 

@@ -1,6 +1,7 @@
 """The Pareto front of a training: the callback that keeps exactly the non-dominated models on disk
 (``ParetoFront``)."""
 
+import collections
 import os
 import re
 
@@ -35,13 +36,21 @@ class ParetoFront(keras.callbacks.Callback):
         in_memory: keep the weights of each new front design in memory and write the files when training ends
             (a front design written as it appears can take longer than a small model's epoch). An interrupted
             training then leaves the files of its earlier trainings only.
+        smoothing: choose on the mean of the first metric over the ``2 * smoothing + 1`` epochs centred on each
+            design's (fewer at the ends of a training), not on its own epoch's value: on a small validation set one
+            epoch's score is noisy, and the best of hundreds of noisy scores does not hold on new data. Each design
+            is then decided ``smoothing`` epochs after its own (its weights held in memory until then); its logged
+            first metric is the mean, its own epoch's value is logged as ``epoch_<metric>``.
     """
 
-    def __init__(self, path, metrics=("val_accuracy", "bops"), sides=(max, min), overwrite=False, in_memory=False):
+    def __init__(self, path, metrics=("val_accuracy", "bops"), sides=(max, min), overwrite=False, in_memory=False,
+                 smoothing=0):
         super().__init__()
         metrics, sides = tuple(metrics), tuple(sides)
         if not metrics or len(metrics) != len(sides):
             raise ValueError(f"ParetoFront: need one side per metric, got metrics={metrics} and sides={sides}")
+        if not isinstance(smoothing, int) or isinstance(smoothing, bool) or smoothing < 0:
+            raise ValueError(f"ParetoFront: smoothing must be a number of epochs >= 0, got {smoothing!r}")
         self.path, self.overwrite = os.fspath(path), overwrite
         self.folder = None  # the OutputFolder, from the start of training
         self.metrics = metrics
@@ -50,11 +59,15 @@ class ParetoFront(keras.callbacks.Callback):
         self.front = []  # (oriented values: larger is better, file path)
         self._logs = {}  # file path -> {"epoch": ..., logged numbers}
         self._unsaved = {}  # file path -> the weights to save there when training ends (in_memory)
+        self.smoothing = smoothing
+        self._values = []  # the first metric of every epoch of this training (smoothing)
+        self._pending = collections.deque()  # (epoch, logs, weights) of the designs not decided yet (smoothing)
 
     def on_train_begin(self, logs=None):
         if self.folder is None:  # a later fit with this callback goes on with its front
             self.folder = OutputFolder(self.path, "ParetoFront", self.overwrite)
             self.folder.clear()
+        self._values.clear()
 
     def _oriented(self, logs):
         missing = [m for m in self.metrics if m not in (logs or {})]
@@ -64,6 +77,26 @@ class ParetoFront(keras.callbacks.Callback):
         return tuple(sign * float(logs[m]) for sign, m in zip(self.signs, self.metrics))
 
     def on_epoch_end(self, epoch, logs=None):
+        self._oriented(logs)  # a missing metric stops the first epoch, whatever the smoothing
+        if not self.smoothing:
+            self._offer(epoch, logs, None)
+            return
+        self._values.append(float(logs[self.metrics[0]]))
+        self._pending.append((epoch, dict(logs), self.model.get_weights()))
+        if len(self._pending) > self.smoothing:
+            self._offer_smoothed()
+
+    def _offer_smoothed(self):
+        """Decide the oldest pending design on the mean of the first metric around its epoch."""
+        index = len(self._values) - len(self._pending)  # its place among this training's epochs
+        epoch, logs, weights = self._pending.popleft()
+        window = self._values[max(0, index - self.smoothing):index + self.smoothing + 1]
+        name = self.metrics[0]
+        self._offer(epoch, {**logs, f"epoch_{name}": logs[name], name: sum(window) / len(window)}, weights)
+
+    def _offer(self, epoch, logs, weights):
+        """The design of ``epoch`` (the model's current weights, or ``weights``) joins the front unless a front design
+        dominates or equals it; the designs it dominates leave."""
         point = self._oriented(logs)
         if any(_dominates(saved, point) or saved == point for saved, _ in self.front):
             return
@@ -75,22 +108,30 @@ class ParetoFront(keras.callbacks.Callback):
         name = "-".join([f"epoch={epoch}"] + [f"{m}={float(logs[m]):.6g}" for m in self.metrics])
         file = self.folder.target(re.sub(r"[^\w=.+-]", "_", name) + ".keras")
         if self.in_memory:
-            self._unsaved[file] = self.model.get_weights()
-        else:
+            self._unsaved[file] = self.model.get_weights() if weights is None else weights
+        elif weights is None:
             self.model.save(file)
+        else:
+            self._save_with({file: weights})
         self.front.append((point, file))
         self._logs[file] = {"epoch": epoch, **{key: float(value) for key, value in logs.items()
                                                if isinstance(value, (int, float)) or getattr(value, "ndim", 1) == 0}}
 
     def on_train_end(self, logs=None):
-        if not self._unsaved:
+        while self._pending:  # the last designs, on the epochs there are after them
+            self._offer_smoothed()
+        self._save_with(self._unsaved)
+        self._unsaved.clear()
+
+    def _save_with(self, weights_of):
+        """Save the model with ``weights_of[file]`` to each ``file``; the model keeps its own weights."""
+        if not weights_of:
             return
         current = self.model.get_weights()
-        for file, weights in self._unsaved.items():
+        for file, weights in weights_of.items():
             self.model.set_weights(weights)
             self.model.save(file)
         self.model.set_weights(current)
-        self._unsaved.clear()
 
     @property
     def points(self):

@@ -3,6 +3,7 @@
 
 import csv
 import dataclasses
+import math
 import os
 import sys
 import time
@@ -25,28 +26,33 @@ from .quantize_model import quantize_model
 @dataclasses.dataclass
 class ParetoResult:
     """The front ``fit_pareto`` found: ``points`` (best metric first: ``{"path", "epoch", "beta", "bops", metric}``,
-    and ``test_<metric>`` with test data), the metric's name, the folder holding the models and ``front.csv``, the
-    path of ``front.png`` (``None`` without matplotlib) and the name of the test column (``None`` without test
-    data)."""
+    with smoothing ``epoch_<metric>``, the design's own epoch's value, and with test data ``test_<metric>``), the
+    metric's name (its value is the one the front was chosen on, averaged over ``smoothing`` epochs on each side),
+    the folder holding the models and ``front.csv``, the path of ``front.png`` (``None`` without matplotlib), the
+    name of the test column (``None`` without test data) and the smoothing."""
 
     points: list
     metric: str
     path: str
     plot: str = None
     test_metric: str = None
+    smoothing: int = 0
 
     @property
     def columns(self):
         """The numbers of each design, in the order ``table()`` and ``front.csv`` give them."""
-        return ["epoch", "beta", "bops", self.metric] + ([self.test_metric] if self.test_metric else [])
+        return (["epoch", "beta", "bops", self.metric] + ([f"epoch_{self.metric}"] if self.smoothing else [])
+                + ([self.test_metric] if self.test_metric else []))
 
     def table(self):
         """The front as aligned text, one design a line."""
-        test = self.test_metric
-        lines = [f"{'epoch':>6} {'beta':>9} {'BOPs':>10} {self.metric:>12}" + (f" {test:>14}" if test else "")
+        numbers = self.columns[3:]
+        widths = [max(12, len(name)) for name in numbers]
+        lines = [f"{'epoch':>6} {'beta':>9} {'BOPs':>10}" + "".join(f" {n:>{w}}" for n, w in zip(numbers, widths))
                  + "  model"]
-        lines += [f"{p['epoch']:>6} {p['beta']:>9.2e} {p['bops']:>10,.0f} {p[self.metric]:>12.4f}"
-                  + (f" {p[test]:>14.4f}" if test else "") + f"  {os.path.basename(p['path'])}" for p in self.points]
+        lines += [f"{p['epoch']:>6} {p['beta']:>9.2e} {p['bops']:>10,.0f}"
+                  + "".join(f" {p[n]:>{w}.4f}" for n, w in zip(numbers, widths))
+                  + f"  {os.path.basename(p['path'])}" for p in self.points]
         return "\n".join(lines)
 
 
@@ -126,18 +132,20 @@ class _Progress(keras.callbacks.Callback):
 
 
 def fit_pareto(model, x, y, validation_data, loss, path="pareto", metric="accuracy", maximize=True, epochs=600,
-               beta=(1e-6, 1e-3), warmup_epochs=None, learning_rate=3e-3, batch_size=64, calibration_data=None,
-               test_data=None, quantize=None, overwrite=False, verbose=True):
+               beta=(1e-6, 1e-3), warmup_epochs=None, learning_rate=3e-3, batch_size=64, smoothing=10,
+               calibration_data=None, test_data=None, quantize=None, overwrite=False, verbose=True):
     """Train ``model`` once while its BOPs weight rises log-linearly over ``beta``, and keep every design that no
     other beats in both ``metric`` (on ``validation_data``) and exact BOPs.
 
     At each epoch end the model is calibrated on ``calibration_data`` (``trace_minmax``, the training inputs by
     default): its BOPs are exact, and its metric is its proxy's (``hgq.exported_outputs``: what
     ``to_proxy_model`` and hls4ml compute, overflows of validation values beyond the calibrated ranges included,
-    without an export). A design that no design of the front dominates joins it and the designs it dominates leave;
-    the front is kept in memory and saved to ``path`` when training ends (calibrated: ``hgq export``/``hgq verify``
-    take each file as it is). ``path`` ends holding the front, ``front.csv`` and, where matplotlib is installed,
-    ``front.png``.
+    without an export). The front is chosen on that metric averaged over the ``2 * smoothing + 1`` epochs around
+    each design's (``ParetoFront(smoothing=...)``): one epoch's score on a small validation set is noisy, and the
+    best of hundreds of noisy scores does not hold on new data. A design that no design of the front dominates joins
+    it and the designs it dominates leave; the front is kept in memory and saved to ``path`` when training ends
+    (calibrated: ``hgq export``/``hgq verify`` take each file as it is). ``path`` ends holding the front,
+    ``front.csv`` and, where matplotlib is installed, ``front.png``.
 
     ``path`` must be new, empty, or hold only what hgq wrote there; a front written there before is replaced. Any
     other file in it stops the call before training (``hgq.outputs.OutputFolderError``) unless ``overwrite=True``,
@@ -155,8 +163,11 @@ def fit_pareto(model, x, y, validation_data, loss, path="pareto", metric="accura
         epochs: length of the run.
         beta: ``(start, stop)`` of the ramp of every H-layer's BOPs weight.
         warmup_epochs: epochs at ``beta[0]`` before the ramp (default: a tenth of ``epochs``).
-        learning_rate: Adam's learning rate (a float or a Keras schedule).
+        learning_rate: Adam's learning rate at the start, decayed along a cosine to a tenth of it at the last step
+            (a float), or a Keras schedule, used as it is.
         batch_size: samples per step.
+        smoothing: epochs on each side of a design whose metric is averaged with its own to choose the front (0:
+            each epoch's own metric).
         calibration_data: inputs to calibrate on (default ``x``).
         test_data: ``(x_test, y_test)``: every front design's proxy is scored on it, never chosen by it.
         quantize: keyword arguments of ``quantize_model`` for a float ``model``.
@@ -192,18 +203,22 @@ def fit_pareto(model, x, y, validation_data, loss, path="pareto", metric="accura
     name = f"val_{label}"
     folder = OutputFolder(path, "fit_pareto", overwrite)
     folder.clear()
+    if isinstance(learning_rate, (int, float)):
+        steps = epochs * math.ceil(len(keras.tree.flatten(x)[0]) / batch_size)
+        learning_rate = keras.optimizers.schedules.CosineDecay(learning_rate, steps, alpha=0.1)
     model.compile(keras.optimizers.Adam(learning_rate), loss)
     front = ParetoFront(path, metrics=(name, "bops"), sides=(max if maximize else min, min), overwrite=overwrite,
-                        in_memory=True)
+                        in_memory=True, smoothing=smoothing)
     callbacks = [BetaScheduler(schedule),
                  ProxyEvaluation(x if calibration_data is None else calibration_data, validation_data, metric_fn, name),
                  front]
     if verbose:
         callbacks.append(_Progress(epochs, max(1, epochs // 20), name, front))
     model.fit(x, y, epochs=epochs, batch_size=batch_size, callbacks=callbacks, verbose=0)
-    points = [{"path": p["path"], "epoch": p["epoch"], "beta": p["beta"], "bops": p["bops"], label: p[name]}
-              for p in front.points]
-    result = ParetoResult(points, label, path, test_metric=None if test_data is None else f"test_{label}")
+    points = [{"path": p["path"], "epoch": p["epoch"], "beta": p["beta"], "bops": p["bops"], label: p[name],
+               **({f"epoch_{label}": p[f"epoch_{name}"]} if smoothing else {})} for p in front.points]
+    result = ParetoResult(points, label, path, test_metric=None if test_data is None else f"test_{label}",
+                          smoothing=smoothing)
     if test_data is not None:
         for p in points:  # the saved designs are calibrated: scored as they are exported
             p[result.test_metric] = proxy_metric(to_proxy_model(keras.saving.load_model(p["path"])), test_data,

@@ -42,7 +42,8 @@ def run_pareto(args):
     loss = _loss(args.loss)
     path = output_folder(args, "hgq pareto").path  # refused before training; fit_pareto checks it again
     recipe = {key: value for key, value in (("epochs", args.epochs), ("beta", args.beta),
-                                            ("learning_rate", args.learning_rate), ("batch_size", args.batch_size))
+                                            ("learning_rate", args.learning_rate), ("batch_size", args.batch_size),
+                                            ("smoothing", args.smoothing))
               if value is not None}
     result = fit_pareto(model, x, y, (x_val, y_val), loss, path=path, metric=args.metric, test_data=test_data,
                         maximize=not args.lower_is_better, overwrite=args.overwrite, verbose=not args.quiet, **recipe)
