@@ -125,6 +125,11 @@ def test_refusals(tmp_path):
         hgq.fit_pareto(h, x, y, (x, y), loss, path=str(tmp_path / "d"), test_data=(x, y[:50]))
     with pytest.raises(ValueError, match=r"fit_pareto: validation_data must be an \(x, y\) pair, got ndarray"):
         hgq.fit_pareto(h, x, y, x, loss, path=str(tmp_path / "e"))
+    (tmp_path / "f").mkdir()
+    (tmp_path / "f" / "notes.txt").write_text("mine")
+    with pytest.raises(ValueError, match=r"fit_pareto: smoothing must be a number of epochs >= 0, got -2"):
+        hgq.fit_pareto(h, x, y, (x, y), loss, path=str(tmp_path / "f"), smoothing=-2)
+    assert os.listdir(tmp_path / "f") == ["notes.txt"]  # refused before the folder is looked at
 
 
 @pytest.mark.once  # the command line; fit_pareto on both backends is covered above

@@ -10,6 +10,12 @@ import keras
 from .outputs import OutputFolder
 
 
+def check_smoothing(smoothing, who):
+    """``ValueError`` naming ``who`` unless ``smoothing`` is a whole number of epochs >= 0."""
+    if not isinstance(smoothing, int) or isinstance(smoothing, bool) or smoothing < 0:
+        raise ValueError(f"{who}: smoothing must be a number of epochs >= 0, got {smoothing!r}")
+
+
 def _side(side):
     if side in (max, "max"):
         return 1.0
@@ -49,8 +55,7 @@ class ParetoFront(keras.callbacks.Callback):
         metrics, sides = tuple(metrics), tuple(sides)
         if not metrics or len(metrics) != len(sides):
             raise ValueError(f"ParetoFront: need one side per metric, got metrics={metrics} and sides={sides}")
-        if not isinstance(smoothing, int) or isinstance(smoothing, bool) or smoothing < 0:
-            raise ValueError(f"ParetoFront: smoothing must be a number of epochs >= 0, got {smoothing!r}")
+        check_smoothing(smoothing, "ParetoFront")
         self.path, self.overwrite = os.fspath(path), overwrite
         self.folder = None  # the OutputFolder, from the start of training
         self.metrics = metrics

@@ -14,7 +14,7 @@ import numpy as np
 from .backend import metric_value
 from .beta import BetaScheduler, LogRampBeta
 from .calibration import exported_outputs, trace_minmax
-from .front import ParetoFront
+from .front import ParetoFront, check_smoothing
 from .model_kind import FLOAT, H_MODEL, model_kind
 from .outputs import OutputFolder
 from .proxy import to_proxy_model
@@ -179,8 +179,8 @@ def fit_pareto(model, x, y, validation_data, loss, path="pareto", metric="accura
 
     Raises:
         ValueError: for a model with several outputs, a proxy or QKeras model, ``quantize`` with an H-model,
-            ``validation_data`` or ``test_data`` that is not an ``(x, y)`` pair of as many samples, or on JAX without
-            64-bit mode (the proxy computes in float64).
+            ``validation_data`` or ``test_data`` that is not an ``(x, y)`` pair of as many samples, a negative or
+            non-integer ``smoothing``, or on JAX without 64-bit mode (the proxy computes in float64).
         hgq.outputs.OutputFolderError: ``path`` holds files that hgq did not write (without ``overwrite``).
     """
     require_exact_float64("fit_pareto")
@@ -194,6 +194,7 @@ def fit_pareto(model, x, y, validation_data, loss, path="pareto", metric="accura
         raise ValueError(f"fit_pareto: model {model.name!r} is a {kind}; give an H-model or a float Keras model")
     elif quantize:
         raise ValueError(f"fit_pareto: quantize={quantize!r} applies to a float model; {model.name!r} is an H-model")
+    check_smoothing(smoothing, "fit_pareto")  # before the folder is touched
     validation_data = check_pair(validation_data, "validation_data")
     test_data = None if test_data is None else check_pair(test_data, "test_data")
     warmup = epochs // 10 if warmup_epochs is None else warmup_epochs
