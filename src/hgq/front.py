@@ -82,10 +82,10 @@ class ParetoFront(keras.callbacks.Callback):
         return tuple(sign * float(logs[m]) for sign, m in zip(self.signs, self.metrics))
 
     def on_epoch_end(self, epoch, logs=None):
-        self._oriented(logs)  # a missing metric stops the first epoch, whatever the smoothing
         if not self.smoothing:
             self._offer(epoch, logs, None)
             return
+        self._oriented(logs)  # a missing metric stops the first epoch, not the one decided ``smoothing`` epochs later
         self._values.append(float(logs[self.metrics[0]]))
         self._pending.append((epoch, dict(logs), self.model.get_weights()))
         if len(self._pending) > self.smoothing:
