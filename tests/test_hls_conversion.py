@@ -92,3 +92,42 @@ def test_proxy_predictions_keep_float64_inputs(hls4ml_projects):
     hls = hls4ml_predict(hls4ml_projects(proxy), x, proxy)
     assert np.array_equal(hls, expected) and np.array_equal(proxy_predict(proxy, x), expected)
     assert not np.array_equal(proxy.predict(x, verbose=0), expected)  # the float32 cast: 0.5 + 2^-20
+
+
+def two_in_two_out_proxy():
+    """A calibrated proxy of two inputs (one of them 2-D) and two outputs."""
+    import numpy as np
+
+    keras.utils.set_random_seed(0)
+    a, b = keras.Input((4,), name="a"), keras.Input((2, 2), name="b")
+    qa = HQuantize(name="qa")(a)
+    added = HAdd(name="add")([qa, PFlatten(name="flat")(HQuantize(name="qb")(b))])
+    model = keras.Model([a, b], [HDense(3, name="d1")(added), HDense(2, name="d2")(qa)])
+    rng = np.random.default_rng(0)
+    hgq.trace_minmax(model, [rng.normal(size=(64, 4)).astype("float32"), rng.normal(size=(64, 2, 2)).astype("float32")])
+    return hgq.to_proxy_model(model)
+
+
+@pytest.mark.hls4ml
+def test_c_simulation_computes_what_hls4mls_predict_computes(hls4ml_projects):
+    """``c_simulation`` calls the compiled function on addresses computed once instead of through hls4ml's
+    ``predict``: the same outputs, overflowing inputs included; inputs that do not fit are refused by name."""
+    import numpy as np
+
+    from hgq.proxy import hls4ml_predict, proxy_predict
+    from hgq.proxy.c_simulation import c_simulation
+
+    proxy = two_in_two_out_proxy()
+    hls_model = hls4ml_projects(proxy)
+    rng = np.random.default_rng(1)
+    x = [rng.normal(size=(300, 4)) * 4, rng.normal(size=(300, 2, 2)) * 4]  # 4x the calibration data: overflows
+    expected = hls_model.predict([np.ascontiguousarray(a.reshape(300, -1)) for a in x])
+    got = c_simulation(hls_model, x)
+    assert len(got) == 2 and all(np.array_equal(g, e) for g, e in zip(got, expected))
+    assert all(np.array_equal(h, p) for h, p in zip(hls4ml_predict(hls_model, x, proxy), proxy_predict(proxy, x)))
+    with pytest.raises(ValueError, match="has 2 inputs, got 1 arrays"):
+        c_simulation(hls_model, x[:1])
+    with pytest.raises(ValueError, match=r"input 1 \(.*\) holds \(300, 3\), expected 300 samples of 4 values"):
+        c_simulation(hls_model, [x[0], np.zeros((300, 3))])
+    with pytest.raises(ValueError, match=r"input 1 \(.*\) holds \(299, 2, 2\)"):
+        c_simulation(hls_model, [x[0], x[1][:299]])

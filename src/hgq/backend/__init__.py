@@ -15,11 +15,14 @@ on every backend. Everything else in hgq is written with ``keras.ops`` only.
 - ``evaluate(model, purpose, fn)``: ``fn()``, a computation on ``model``'s variables, as one compiled program on JAX.
 - ``metric_value(metric, y_true, y_pred)``: a Keras metric of one batch of predictions, as one compiled program on
   JAX.
+- ``@compiled(*static_argnames)``: a function of tensors, called eagerly, as one compiled program per argument shape
+  on JAX (the fixed-point arithmetic of an export, which would otherwise compile each of its operations).
 
 Each backend has its module here (``tensorflow.py``, ``jax.py``, ``torch.py``); a backend without one gets the behaviour of a
 single device with exact float64 (``generic.py``).
 """
 
+import functools
 import importlib
 
 _MODULES = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch"}
@@ -99,3 +102,16 @@ def metric_value(metric, y_true, y_pred):
     ``reset_state``, ``update_state`` and ``result`` give). On JAX one compiled program per metric instead of an XLA
     dispatch per operation, and the metric's own state is left as it is."""
     return _impl().metric_value(metric, y_true, y_pred)
+
+
+def compiled(*static_argnames):
+    """Decorator: the function (of tensors; the arguments named in ``static_argnames`` are plain Python values) as one
+    compiled program per argument shapes, dtypes and static values on JAX, where an eager call compiles each of its
+    operations on its own (an export runs the fixed-point arithmetic of every quantizer once, each at its own
+    shape). Inside a traced computation (a training step) it is traced as part of it; elsewhere it runs as it is."""
+    def decorate(fn):
+        @functools.wraps(fn)
+        def call(*args, **kwargs):
+            return _impl().compiled(fn, static_argnames)(*args, **kwargs)
+        return call
+    return decorate

@@ -38,3 +38,7 @@ def metric_value(metric, y_true, y_pred):
     metric.reset_state()
     metric.update_state(y_true, y_pred)
     return float(ops.convert_to_numpy(metric.result()))
+
+
+def compiled(fn, static_argnames):
+    return fn

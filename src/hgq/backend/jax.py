@@ -145,3 +145,22 @@ def metric_value(metric, y_true, y_pred):
             lambda values, t, p: owner().stateless_result(owner().stateless_update_state(values, t, p)))
     reset, run = _METRICS[metric]
     return float(run(reset, y_true, y_pred))
+
+
+#: function -> its ``jax.jit``; the functions are module-level ones (``hgq.backend.compiled``).
+_JITTED = {}
+
+
+def compiled(fn, static_argnames):
+    import jax
+    import keras
+
+    if fn not in _JITTED:
+        jitted = jax.jit(fn, static_argnames=static_argnames)
+
+        def call(*args, **kwargs):  # a Keras variable is passed as its value
+            args = [a.value if isinstance(a, keras.Variable) else a for a in args]
+            kwargs = {k: v.value if isinstance(v, keras.Variable) else v for k, v in kwargs.items()}
+            return jitted(*args, **kwargs)
+        _JITTED[fn] = call
+    return _JITTED[fn]

@@ -14,7 +14,8 @@ import weakref
 
 from keras import ops
 
-from .generic import metric_value  # noqa: F401  (eager: a metric of one batch costs little next to an epoch)
+from .generic import compiled, metric_value  # noqa: F401  (eager: a metric of one batch costs little next to an epoch;
+#                                                    an eager operation compiles nothing)
 
 
 def float64_is_exact():
@@ -79,13 +80,13 @@ def _compiled_on_reuse(model, purpose, eager):
 
     ids = tuple(id(v) for v in model.variables)
     per_model = _COMPILED.setdefault(model, {})
-    seen_ids, calls, compiled = per_model.get(purpose, (None, 0, None))
+    seen_ids, calls, traced = per_model.get(purpose, (None, 0, None))
     if seen_ids != ids:
-        calls, compiled = 0, None
-    if calls >= EAGER_CALLS and compiled is None:
-        compiled = tf.function(eager, reduce_retracing=True)
-    per_model[purpose] = ids, calls + 1, compiled
-    return compiled or eager
+        calls, traced = 0, None
+    if calls >= EAGER_CALLS and traced is None:
+        traced = tf.function(eager, reduce_retracing=True)
+    per_model[purpose] = ids, calls + 1, traced
+    return traced or eager
 
 
 def inference(model, purpose):

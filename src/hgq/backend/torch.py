@@ -4,6 +4,7 @@ import keras
 import numpy as np
 
 from .generic import (  # noqa: F401  (as any backend)
+    compiled,
     conv_input_gradient_by_matmul,
     evaluate,
     float64_is_exact,

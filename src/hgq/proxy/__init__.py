@@ -7,7 +7,8 @@ from ..families.normalization import BatchNormalization
 from ..families.recurrent import GRU, LSTM, Bidirectional
 from ..families.softmax import Softmax
 from ..proxy_layers import FixedPointQuantizer
-from .hls import convert_to_hls4ml, hls4ml_predict, proxy_predict
+from .c_simulation import hls4ml_predict
+from .hls import convert_to_hls4ml, proxy_predict
 from .hls_handlers import register_hls4ml_handlers
 from .model import to_proxy_model
 from .verify import Mismatch, VerifyResult

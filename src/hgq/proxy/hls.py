@@ -1,5 +1,5 @@
 """Convert a proxy model with hls4ml (the step every user of the proxy takes next): strategies and reuse factors,
-prediction with the compiled C simulation; ``quiet`` keeps hls4ml's and the compiler's messages off the terminal."""
+the proxy's own float64 prediction; ``quiet`` keeps hls4ml's and the compiler's messages off the terminal."""
 
 import contextlib
 import io
@@ -177,18 +177,6 @@ def proxy_predict(proxy, x, batch_size=1024):
         batches.append([np.asarray(keras.ops.convert_to_numpy(t), np.float64) for t in keras.tree.flatten(y)])
     outputs = [np.concatenate(parts)[:len(arrays[0])] for parts in zip(*batches)]
     return outputs if len(outputs) > 1 else outputs[0]
-
-
-def hls4ml_predict(hls_model, x, proxy):
-    """hls4ml's C-simulation outputs on ``x`` (an array, or a list of arrays for several inputs), as float64 arrays
-    shaped like the outputs of ``proxy`` (the model it was converted from): one array, or a list for several
-    outputs, as ``proxy.predict`` gives them."""
-    arrays = [np.ascontiguousarray(a, dtype=np.float64) for a in (x if isinstance(x, (list, tuple)) else [x])]
-    n_samples, n_out = len(arrays[0]), len(proxy.outputs)
-    y = hls_model.predict(arrays if len(arrays) > 1 else arrays[0])
-    y = list(y) if n_out > 1 else [y]
-    outputs = [np.asarray(a, np.float64).reshape((n_samples, *t.shape[1:])) for a, t in zip(y, proxy.outputs)]
-    return outputs if n_out > 1 else outputs[0]
 
 
 @contextlib.contextmanager

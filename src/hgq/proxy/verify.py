@@ -8,7 +8,8 @@ import numpy as np
 from .. import graph
 from ..proxy_layers.fixed_point_quantizer import FixedPointQuantizer
 from ..quantizer.types import hls_type_name
-from .hls import convert_to_hls4ml, hls4ml_predict, proxy_predict, quiet
+from .c_simulation import hls4ml_predict
+from .hls import convert_to_hls4ml, proxy_predict, quiet
 
 
 @dataclasses.dataclass

@@ -12,6 +12,8 @@ import keras
 import numpy as np
 from keras import ops
 
+from ..backend import compiled
+
 LN2 = math.log(2.0)
 
 #: Integer bits reported for a value that is exactly zero (no bit needed).
@@ -85,6 +87,7 @@ def floor(x):
     return r - ops.cast(r > x, r.dtype)
 
 
+@compiled("rounding", "integer_f")
 def round_to_grid(x, f, rounding, noise=None, integer_f=True):
     """Quantize ``x`` to the grid ``2**-f``.
 
@@ -135,6 +138,7 @@ def sign_and_int_bits(vmin, vmax):
     return k, ops.maximum(int_bits(vmin), int_bits(vmax))  # a positive vmin or a negative vmax never needs more
 
 
+@compiled()
 def kif_from_range(vmin, vmax, f):
     """Sign, integer and fractional bits of the smallest type holding ``[vmin, vmax]`` at step ``2**-f``.
 
