@@ -1,6 +1,7 @@
 """The heterogeneous quantizer: trainable fractional bits per element, integer bits from min/max."""
 
 import keras
+import numpy as np
 from keras import ops
 
 from ..backend import max_over_replicas, min_over_replicas
@@ -213,9 +214,9 @@ class Quantizer(ExactDType, keras.layers.Layer):
 
     def reset_minmax(self):
         """Forget the recorded ranges."""
-        if self.records_minmax:
-            self.vmin.assign(ops.full(self.vmin.shape, float("inf"), dtype=self.vmin.dtype))
-            self.vmax.assign(ops.full(self.vmax.shape, float("-inf"), dtype=self.vmax.dtype))
+        if self.records_minmax:  # NumPy values: no operation for the backend to run (on JAX, to compile per shape)
+            self.vmin.assign(np.full(self.vmin.shape, np.inf, dtype=self.vmin.dtype))
+            self.vmax.assign(np.full(self.vmax.shape, -np.inf, dtype=self.vmax.dtype))
 
     def widen_minmax(self, cover_factor):
         """Scale the recorded ranges by ``cover_factor`` (both ends, away from zero when > 1)."""
@@ -227,7 +228,7 @@ class Quantizer(ExactDType, keras.layers.Layer):
         """True once every element has a recorded range (always True without records)."""
         if not self.records_minmax:
             return True
-        return bool(ops.all(ops.convert_to_tensor(self.vmax) >= ops.convert_to_tensor(self.vmin)))
+        return bool(np.all(ops.convert_to_numpy(self.vmax) >= ops.convert_to_numpy(self.vmin)))
 
     def compute_output_shape(self, input_shape):
         return input_shape
