@@ -7,7 +7,7 @@ import pytest
 
 import hgq
 from hgq import cost
-from hgq.data import input_arrays
+from hgq.data import input_arrays, same_size_batches
 from hgq.layers import HConv1D, HConv2D, HConv2DBatchNorm, HDense, HDenseBatchNorm, HQuantize, PConcatenate, PFlatten
 from hgq.profiling import profile
 
@@ -139,3 +139,17 @@ def test_data_checker_wants_one_sample_count(calibrated):
     with pytest.raises(ValueError, match="^trace_minmax: all input arrays must hold the same number of samples, "
                                          "got 64, 63$"):
         hgq.trace_minmax(model, [x[0], x[1][:63]])
+
+
+@pytest.mark.once
+@pytest.mark.parametrize("n, size", [(1, 1), (5, 8), (1000, 1024), (1024, 1024), (3000, 1024)])
+def test_batches_of_one_size_cover_every_sample_once(n, size):
+    """Every batch holds ``batch_size`` samples, or the power of two at or above fewer samples; the real samples come
+    once each, in order, the last batch filled up with the first ones."""
+    x = np.arange(n * 2).reshape(n, 2)
+    batches = list(same_size_batches([x, -x], 1024))
+    assert {len(batch[0]) for _, batch in batches} == {size}
+    assert [end for end, _ in batches] == [min(n, size * (i + 1)) for i in range(len(batches))]
+    real = np.concatenate([batch[0] for _, batch in batches])
+    assert np.array_equal(real[:n], x) and np.array_equal(real[n:], x[:len(real) - n])
+    assert all(np.array_equal(b, -a) for _, (a, b) in batches)
