@@ -179,8 +179,7 @@ class PartOfProject:
         arrays = [np.zeros((len(own[0]), *t.shape[1:])) for t in self.combined.inputs]
         for part in same:
             arrays[part.inputs.start:part.inputs.stop] = own
-        y = [a.reshape((len(a), *t.shape[1:])) for a, t in zip(c_simulation(self.hls_model, arrays),
-                                                               self.combined.outputs)]
+        y = c_simulation(self.hls_model, arrays)  # flat outputs, as hls4ml's predict gives them
         for part in same:
             outputs = y[part.outputs.start:part.outputs.stop]
             self.results[part, key] = outputs if len(outputs) > 1 else outputs[0]
