@@ -130,6 +130,15 @@ def test_refusals(tmp_path):
     with pytest.raises(ValueError, match=r"fit_pareto: smoothing must be a number of epochs >= 0, got -2"):
         hgq.fit_pareto(h, x, y, (x, y), loss, path=str(tmp_path / "f"), smoothing=-2)
     assert os.listdir(tmp_path / "f") == ["notes.txt"]  # refused before the folder is looked at
+    bad = x.copy()
+    bad[3, 5] = np.nan
+    with pytest.raises(ValueError, match=r"fit_pareto: validation_data: the data for input '.*' holds 1 non-finite"):
+        hgq.fit_pareto(h, x, y, (bad, y), loss, path=str(tmp_path / "f"))
+    with pytest.raises(ValueError, match=r"fit_pareto: x: the data for input '.*' holds 1 non-finite"):
+        hgq.fit_pareto(h, bad, y, (x, y), loss, path=str(tmp_path / "f"))
+    with pytest.raises(ValueError, match=r"fit_pareto: calibration_data: data does not match input"):
+        hgq.fit_pareto(h, x, y, (x, y), loss, path=str(tmp_path / "f"), calibration_data=x[:, :5])
+    assert os.listdir(tmp_path / "f") == ["notes.txt"]  # refused before training, the folder untouched
 
 
 @pytest.mark.once  # the command line; fit_pareto on both backends is covered above

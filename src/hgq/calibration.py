@@ -55,10 +55,21 @@ def exported_outputs(model, data, batch_size=1024):
         ValueError: for data that does not match the model's inputs, is empty, or holds NaN or infinite values.
     """
     require_specs(model, "exported_outputs")
-    arrays = check_values(model, input_arrays(model, data, "exported_outputs"), "exported_outputs")
+    return emulate_export(model, checked_inputs(model, data, "exported_outputs"), batch_size)
+
+
+def emulate_export(model, arrays, batch_size=1024):
+    """``exported_outputs`` of ``arrays`` already checked (``checked_inputs``): what a callback that runs every epoch
+    on the same data calls, so that the data is checked once."""
     layers = all_quantizers(model) + [layer for _, layer in flat_layers(model) if isinstance(layer, Signature)]
     outputs = _run(model, arrays, batch_size, "exported_outputs", layers, "emulated_overflow", outputs=True)
     return outputs if len(outputs) > 1 else outputs[0]
+
+
+def checked_inputs(model, data, who):
+    """``data`` as one NumPy array per input of ``model``, or ``ValueError`` (starting with ``who``) for data that
+    does not match the model's inputs, is empty, or holds NaN or infinite values."""
+    return check_values(model, input_arrays(model, data, who), who)
 
 
 def trace_minmax(model, data, batch_size=1024, cover_factor=1.0, verbose=False):
@@ -83,9 +94,15 @@ def trace_minmax(model, data, batch_size=1024, cover_factor=1.0, verbose=False):
     if int(batch_size) < 1:
         raise ValueError(f"trace_minmax: batch_size must be a positive integer, got {batch_size!r}")
     require_specs(model, "trace_minmax")
-    arrays = check_values(model, input_arrays(model, data, "trace_minmax"), "trace_minmax")
+    return calibrate(model, checked_inputs(model, data, "trace_minmax"), batch_size, cover_factor, verbose)
+
+
+def calibrate(model, arrays, batch_size=1024, cover_factor=1.0, verbose=False):
+    """``trace_minmax`` of ``arrays`` already checked (``checked_inputs``): what a callback that calibrates every
+    epoch on the same data calls, so that the data is checked once."""
     quantizers = all_quantizers(model)
-    reset_minmax(model)
+    for q in quantizers:
+        q.reset_minmax()
     _run(model, arrays, batch_size, "calibration", quantizers, "calibrating", verbose)
     if cover_factor != 1:
         for q in quantizers:

@@ -13,7 +13,7 @@ import numpy as np
 
 from .backend import metric_value
 from .beta import BetaScheduler, LogRampBeta
-from .calibration import exported_outputs, trace_minmax
+from .calibration import calibrate, checked_inputs, emulate_export
 from .front import ParetoFront, check_smoothing
 from .model_kind import FLOAT, H_MODEL, model_kind
 from .outputs import OutputFolder
@@ -97,18 +97,18 @@ def metric_object(metric, y):
 
 class ProxyEvaluation(keras.callbacks.Callback):
     """At each epoch end: calibrate on ``calibration`` (``trace_minmax``), log the exact BOPs as ``bops``, and log
-    ``metric`` (a ``keras.metrics.Metric``) on ``validation`` (``(x, y)``) of the proxy model (what hls4ml computes,
-    overflows included) under ``name``, computed by the calibrated H-model as its proxy would (``exported_outputs``)."""
+    ``metric`` (a ``keras.metrics.Metric``) against the labels ``y`` of the proxy model on the inputs ``x`` (what
+    hls4ml computes, overflows included) under ``name``, computed by the calibrated H-model as its proxy would
+    (``exported_outputs``). ``calibration`` and ``x`` are inputs already checked (``hgq.calibration.checked_inputs``)."""
 
-    def __init__(self, calibration, validation, metric, name, batch_size=1024):
+    def __init__(self, calibration, x, y, metric, name, batch_size=1024):
         super().__init__()
-        self.calibration, self.validation = calibration, validation
+        self.calibration, self.x, self.y = calibration, x, y
         self.metric, self.name, self.batch_size = metric, name, batch_size
 
     def on_epoch_end(self, epoch, logs=None):
-        bops = trace_minmax(self.model, self.calibration, batch_size=self.batch_size)
-        x, y = self.validation
-        value = score(self.metric, y, exported_outputs(self.model, x, batch_size=self.batch_size))
+        bops = calibrate(self.model, self.calibration, self.batch_size)
+        value = score(self.metric, self.y, emulate_export(self.model, self.x, self.batch_size))
         if logs is not None:
             logs.update({"bops": bops, self.name: value})
 
@@ -179,8 +179,10 @@ def fit_pareto(model, x, y, validation_data, loss, path="pareto", metric="accura
 
     Raises:
         ValueError: for a model with several outputs, a proxy or QKeras model, ``quantize`` with an H-model,
-            ``validation_data`` or ``test_data`` that is not an ``(x, y)`` pair of as many samples, a negative or
-            non-integer ``smoothing``, or on JAX without 64-bit mode (the proxy computes in float64).
+            ``validation_data`` or ``test_data`` that is not an ``(x, y)`` pair of as many samples, calibration or
+            validation inputs that do not match the model's inputs, are empty or hold NaN or infinite values, a
+            negative or non-integer ``smoothing``, or on JAX without 64-bit mode (the proxy computes in float64);
+            all before ``path`` is touched.
         hgq.outputs.OutputFolderError: ``path`` holds files that hgq did not write (without ``overwrite``).
     """
     require_exact_float64("fit_pareto")
@@ -197,6 +199,9 @@ def fit_pareto(model, x, y, validation_data, loss, path="pareto", metric="accura
     check_smoothing(smoothing, "fit_pareto")  # before the folder is touched
     validation_data = check_pair(validation_data, "validation_data")
     test_data = None if test_data is None else check_pair(test_data, "test_data")
+    calibration = checked_inputs(model, x if calibration_data is None else calibration_data,
+                                 f"fit_pareto: {'x' if calibration_data is None else 'calibration_data'}")
+    x_val = checked_inputs(model, validation_data[0], "fit_pareto: validation_data")
     warmup = epochs // 10 if warmup_epochs is None else warmup_epochs
     schedule = LogRampBeta(beta[0], beta[1], warmup, max(epochs - 1, warmup + 1))
     metric_fn = metric_object(metric, validation_data[1])
@@ -211,7 +216,7 @@ def fit_pareto(model, x, y, validation_data, loss, path="pareto", metric="accura
     front = ParetoFront(path, metrics=(name, "bops"), sides=(max if maximize else min, min), overwrite=overwrite,
                         in_memory=True, smoothing=smoothing)
     callbacks = [BetaScheduler(schedule),
-                 ProxyEvaluation(x if calibration_data is None else calibration_data, validation_data, metric_fn, name),
+                 ProxyEvaluation(calibration, x_val, validation_data[1], metric_fn, name),
                  front]
     if verbose:
         callbacks.append(_Progress(epochs, max(1, epochs // 20), name, front))

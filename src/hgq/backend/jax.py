@@ -102,16 +102,22 @@ def inference(model, purpose):
 
     def compile_():
         owner = weakref.ref(model)  # the compiled function must not keep the model alive
-        return jax.jit(lambda trainable, non_trainable, x: owner().stateless_call(trainable, non_trainable, x,
-                                                                                    training=False))
+        changed = []  # the indices of the non-trainable variables the pass assigns, found when it is traced
 
-    run = _compiled(model, purpose, model.variables, compile_)
+        def run(trainable, non_trainable, x):
+            y, after = owner().stateless_call(trainable, non_trainable, x, training=False)
+            # a variable the pass does not assign comes back as the very value it was given
+            changed[:] = [i for i, (old, new) in enumerate(zip(non_trainable, after)) if new is not old]
+            return y, [after[i] for i in changed]
+        return jax.jit(run), changed
+
+    run, assigned = _compiled(model, purpose, model.variables, compile_)
 
     def call(x):
-        y, non_trainable = run([v.value for v in model.trainable_variables],
-                               [v.value for v in model.non_trainable_variables], x)
-        for variable, value in zip(model.non_trainable_variables, non_trainable):
-            variable.assign(value)
+        variables = model.non_trainable_variables
+        y, values = run([v.value for v in model.trainable_variables], [v.value for v in variables], x)
+        for i, value in zip(assigned, values):  # only what changed: an exported pass assigns nothing
+            variables[i].assign(value)
         return y
 
     return call
