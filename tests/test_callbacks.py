@@ -206,5 +206,17 @@ def test_bit_width_summary_hand_count():
 
 def test_calibrated_bops_names_calibration_data_of_the_wrong_shape():
     x, y = regression_data(64)
-    with pytest.raises(ValueError, match=r"data of shape \(8, 3\) does not match input"):
+    with pytest.raises(ValueError, match=r"CalibratedBOPs: .*data of shape \(8, 3\) does not match input"):
         compiled_mlp().fit(x, y, epochs=1, verbose=0, callbacks=[hgq.CalibratedBOPs(np.zeros((8, 3), "float32"))])
+    bad = x.copy()
+    bad[1, 2] = np.inf
+    model = compiled_mlp()
+    before = [np.array(w) for w in model.get_weights()]
+    with pytest.raises(ValueError, match=r"CalibratedBOPs: the data for input '.*' holds 1 non-finite value\(s\) "
+                                         r"\(0 NaN, 1 infinite\)"):
+        model.fit(x, y, epochs=1, verbose=0, callbacks=[hgq.CalibratedBOPs(bad)])
+    assert all(np.array_equal(a, b) for a, b in zip(before, model.get_weights())), "refused before training"
+    with pytest.raises(ValueError, match=r"CalibratedBOPs: cover_factor must be positive, got 0"):
+        hgq.CalibratedBOPs(x, cover_factor=0)
+    with pytest.raises(ValueError, match=r"CalibratedBOPs: batch_size must be a positive integer, got 0"):
+        hgq.CalibratedBOPs(x, batch_size=0)

@@ -4,7 +4,8 @@ their callback (defined in ``hgq.beta``) and the Pareto-front checkpoints (``hgq
 import keras
 
 from .beta import BetaScheduler, LogRampBeta, PiecewiseBeta
-from .calibration import reset_minmax, trace_minmax
+from .calibration import calibrate, checked_inputs, reset_minmax
+from .families.registry import require_specs
 from .cost import total_bops
 from .front import ParetoFront
 
@@ -37,19 +38,33 @@ class FreeBOPs(keras.callbacks.Callback):
 
 
 class CalibratedBOPs(keras.callbacks.Callback):
-    """Calibrate on ``data`` at every epoch end (``trace_minmax``) and log the exact BOPs as ``bops``.
+    """Calibrate on ``data`` at every epoch end (``trace_minmax``) and log the exact BOPs as ``bops``. The data is
+    checked against the model once, when training begins.
 
     Args:
         data: calibration inputs (an array, or a list of arrays for several inputs).
         batch_size: samples per calibration pass.
         cover_factor: passed to ``trace_minmax``.
+
+    Raises:
+        ValueError: for a ``cover_factor`` that is not positive or a ``batch_size`` below 1; when training begins,
+            for data that does not match the model's inputs, is empty, or holds NaN or infinite values.
     """
 
     def __init__(self, data, batch_size=1024, cover_factor=1.0):
         super().__init__()
+        if not cover_factor > 0:
+            raise ValueError(f"CalibratedBOPs: cover_factor must be positive, got {cover_factor!r}")
+        if int(batch_size) < 1:
+            raise ValueError(f"CalibratedBOPs: batch_size must be a positive integer, got {batch_size!r}")
         self.data, self.batch_size, self.cover_factor = data, batch_size, cover_factor
+        self._arrays = None  # ``data`` checked against the model
+
+    def on_train_begin(self, logs=None):
+        require_specs(self.model, "CalibratedBOPs")
+        self._arrays = checked_inputs(self.model, self.data, "CalibratedBOPs")
 
     def on_epoch_end(self, epoch, logs=None):
-        bops = trace_minmax(self.model, self.data, batch_size=self.batch_size, cover_factor=self.cover_factor)
+        bops = calibrate(self.model, self._arrays, self.batch_size, self.cover_factor)
         if logs is not None:
             logs["bops"] = bops
