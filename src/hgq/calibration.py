@@ -72,6 +72,14 @@ def checked_inputs(model, data, who):
     return check_values(model, input_arrays(model, data, who), who)
 
 
+def check_options(batch_size, cover_factor, who):
+    """``ValueError`` starting with ``who`` unless ``batch_size`` is at least 1 and ``cover_factor`` positive."""
+    if not cover_factor > 0:
+        raise ValueError(f"{who}: cover_factor must be positive, got {cover_factor!r}")
+    if int(batch_size) < 1:
+        raise ValueError(f"{who}: batch_size must be a positive integer, got {batch_size!r}")
+
+
 def trace_minmax(model, data, batch_size=1024, cover_factor=1.0, verbose=False):
     """Calibrate ``model`` on ``data`` and return its exact total BOPs.
 
@@ -89,10 +97,7 @@ def trace_minmax(model, data, batch_size=1024, cover_factor=1.0, verbose=False):
     Raises:
         ValueError: for data that does not match the model's inputs, is empty, or holds NaN or infinite values.
     """
-    if not cover_factor > 0:
-        raise ValueError(f"trace_minmax: cover_factor must be positive, got {cover_factor!r}")
-    if int(batch_size) < 1:
-        raise ValueError(f"trace_minmax: batch_size must be a positive integer, got {batch_size!r}")
+    check_options(batch_size, cover_factor, "trace_minmax")
     require_specs(model, "trace_minmax")
     return calibrate(model, checked_inputs(model, data, "trace_minmax"), batch_size, cover_factor, verbose)
 
@@ -101,8 +106,7 @@ def calibrate(model, arrays, batch_size=1024, cover_factor=1.0, verbose=False):
     """``trace_minmax`` of ``arrays`` already checked (``checked_inputs``): what a callback that calibrates every
     epoch on the same data calls, so that the data is checked once."""
     quantizers = all_quantizers(model)
-    for q in quantizers:
-        q.reset_minmax()
+    reset_minmax(model)
     _run(model, arrays, batch_size, "calibration", quantizers, "calibrating", verbose)
     if cover_factor != 1:
         for q in quantizers:

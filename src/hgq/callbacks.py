@@ -4,9 +4,9 @@ their callback (defined in ``hgq.beta``) and the Pareto-front checkpoints (``hgq
 import keras
 
 from .beta import BetaScheduler, LogRampBeta, PiecewiseBeta
-from .calibration import calibrate, checked_inputs, reset_minmax
-from .families.registry import require_specs
+from .calibration import calibrate, check_options, checked_inputs, reset_minmax
 from .cost import total_bops
+from .families.registry import require_specs
 from .front import ParetoFront
 
 __all__ = ["BetaScheduler", "CalibratedBOPs", "FreeBOPs", "LogRampBeta", "ParetoFront", "PiecewiseBeta",
@@ -53,10 +53,7 @@ class CalibratedBOPs(keras.callbacks.Callback):
 
     def __init__(self, data, batch_size=1024, cover_factor=1.0):
         super().__init__()
-        if not cover_factor > 0:
-            raise ValueError(f"CalibratedBOPs: cover_factor must be positive, got {cover_factor!r}")
-        if int(batch_size) < 1:
-            raise ValueError(f"CalibratedBOPs: batch_size must be a positive integer, got {batch_size!r}")
+        check_options(batch_size, cover_factor, "CalibratedBOPs")
         self.data, self.batch_size, self.cover_factor = data, batch_size, cover_factor
         self._arrays = None  # ``data`` checked against the model
 
