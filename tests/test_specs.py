@@ -108,17 +108,28 @@ def test_a_registered_spec_exports_and_counts_a_users_layer():
     assert twice.act_bits_mean == q.act_bits_mean  # one integer bit more, one fractional bit less
 
 
-@pytest.mark.parametrize("who", ["trace_minmax", "to_proxy_model", "profile"])
-def test_a_layer_without_a_spec_is_refused_by_name(who):
+def fit_with_calibrated_bops(model, x, _):
+    model.compile("adam", "mse")
+    model.fit(x, x, epochs=1, verbose=0, callbacks=[hgq.CalibratedBOPs(x)])
+
+
+#: who refuses a model, given the model, its data and a folder to write into
+REFUSERS = {"trace_minmax": lambda model, x, _: hgq.trace_minmax(model, x),
+            "to_proxy_model": lambda model, x, _: hgq.to_proxy_model(model),
+            "profile": lambda model, x, _: profile(model),
+            "CalibratedBOPs": fit_with_calibrated_bops,
+            "fit_pareto": lambda model, x, folder: hgq.fit_pareto(model, x, x, (x, x), "mse", path=str(folder))}
+
+
+@pytest.mark.parametrize("who", REFUSERS)
+def test_a_layer_without_a_spec_is_refused_by_name(who, tmp_path):
     model, x = doubler_model(Unknown)
+    before = [np.array(w) for w in model.get_weights()]
     match = rf"{who}: layer 'twice' of type Unknown is not supported \(hgq has no spec for it\)"
     with pytest.raises(UnsupportedLayerError, match=match):
-        if who == "trace_minmax":
-            hgq.trace_minmax(model, x)
-        elif who == "profile":
-            profile(model)
-        else:
-            hgq.to_proxy_model(model)
+        REFUSERS[who](model, x, tmp_path / "front")
+    assert all(np.array_equal(a, b) for a, b in zip(before, model.get_weights())), "refused before training"
+    assert not (tmp_path / "front").exists()
     with pytest.raises(UnsupportedLayerError, match="layer 'u' of type Unknown"):
         spec_of(Unknown(name="u"), "who")
 

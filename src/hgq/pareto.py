@@ -14,6 +14,7 @@ import numpy as np
 from .backend import metric_value
 from .beta import BetaScheduler, LogRampBeta
 from .calibration import calibrate, checked_inputs, emulate_export
+from .families.registry import require_specs
 from .front import ParetoFront, check_smoothing
 from .model_kind import FLOAT, H_MODEL, model_kind
 from .outputs import OutputFolder
@@ -178,8 +179,8 @@ def fit_pareto(model, x, y, validation_data, loss, path="pareto", metric="accura
         ParetoResult: the front, best metric first.
 
     Raises:
-        ValueError: for a model with several outputs, a proxy or QKeras model, ``quantize`` with an H-model,
-            ``validation_data`` or ``test_data`` that is not an ``(x, y)`` pair of as many samples, calibration or
+        ValueError: for a model with several outputs, a proxy or QKeras model, ``quantize`` with an H-model, a
+            layer whose type hgq has no spec for (``hgq.specs.UnsupportedLayerError``), ``validation_data`` or ``test_data`` that is not an ``(x, y)`` pair of as many samples, calibration or
             validation inputs that do not match the model's inputs, are empty or hold NaN or infinite values, a
             negative or non-integer ``smoothing``, or on JAX without 64-bit mode (the proxy computes in float64);
             all before ``path`` is touched.
@@ -196,7 +197,8 @@ def fit_pareto(model, x, y, validation_data, loss, path="pareto", metric="accura
         raise ValueError(f"fit_pareto: model {model.name!r} is a {kind}; give an H-model or a float Keras model")
     elif quantize:
         raise ValueError(f"fit_pareto: quantize={quantize!r} applies to a float model; {model.name!r} is an H-model")
-    check_smoothing(smoothing, "fit_pareto")  # before the folder is touched
+    require_specs(model, "fit_pareto")  # every epoch calibrates and counts BOPs: before the folder is touched
+    check_smoothing(smoothing, "fit_pareto")
     validation_data = check_pair(validation_data, "validation_data")
     test_data = None if test_data is None else check_pair(test_data, "test_data")
     calibration = checked_inputs(model, x if calibration_data is None else calibration_data,
